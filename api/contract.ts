@@ -1,0 +1,101 @@
+// The names shared by the control plane (hooks) and the data plane (node agent): labels,
+// annotations, Lease naming and the per-endpoint report the agent leaves on its EndpointSlices.
+// Both sides import this file, so a rename here is a rename everywhere.
+
+/** API group and version of the ServiceWithHealthchecks resource. */
+export const GROUP = "network.deckhouse.io";
+export const VERSION = "v1alpha1";
+export const SWH_API_VERSION = `${GROUP}/${VERSION}`;
+export const SWH_KIND = "ServiceWithHealthchecks";
+export const SWH_PLURAL = "servicewithhealthchecks";
+
+/** The module's name and the namespace its own components run in. */
+export const MODULE_NAME = "service-with-healthchecks";
+export const MODULE_NAMESPACE = "d8-service-with-healthchecks";
+/** The agent's ServiceAccount (in MODULE_NAMESPACE); the hooks grant it Secret access. */
+export const AGENT_SERVICE_ACCOUNT = "agent";
+
+/** Labels on every EndpointSlice the agent writes. */
+export const LABEL_SERVICE_NAME = "kubernetes.io/service-name";
+export const LABEL_MANAGED_BY = "endpointslice.kubernetes.io/managed-by";
+/** Value of LABEL_MANAGED_BY; the same as the Go implementation's, so its slices are adopted. */
+export const MANAGED_BY_VALUE = "servicewithhealthchecks";
+/** The node whose agent owns the slice (also on the agent's Lease). */
+export const LABEL_NODE_NAME = "network.deckhouse.io/node-name";
+export const LABEL_HERITAGE = "heritage";
+export const HERITAGE_VALUE = "deckhouse";
+export const LABEL_MODULE = "module";
+
+/**
+ * Annotation on an EndpointSlice: JSON array of EndpointReport, sorted by pod name. Written by
+ * the agent, read by the status hook, so status can say why an endpoint fails without the
+ * agent writing SWH status.
+ */
+export const ANNOTATION_ENDPOINT_REPORTS = "network.deckhouse.io/endpoint-reports";
+/** Annotation the fencing hook sets (RFC 3339 time) when it marks a dead agent's slice. */
+export const ANNOTATION_FENCED_AT = "network.deckhouse.io/fenced-at";
+
+/** Child Service metadata bookkeeping: keys copied from the SWH, comma-separated, sorted. */
+export const ANNOTATION_PROPAGATED_ANNOTATIONS = "network.deckhouse.io/propagated-annotations";
+export const ANNOTATION_PROPAGATED_LABELS = "network.deckhouse.io/propagated-labels";
+/** A pre-existing Service carrying this annotation ("true") may be adopted as the child. */
+export const ANNOTATION_ALLOW_ADOPTION = "network.deckhouse.io/allow-adoption";
+
+/** Labels on the per-namespace Role/RoleBinding that let agents read referenced Secrets. */
+export const SECRET_ACCESS_NAME = "d8-service-with-healthchecks-agent-secrets";
+
+/** Labels on agent heartbeat Leases (in MODULE_NAMESPACE); spec.holderIdentity = node name. */
+export const LABEL_LEASE_COMPONENT = "network.deckhouse.io/component";
+export const LEASE_COMPONENT_VALUE = "swh-agent-heartbeat";
+
+/** Kubernetes object names are at most 253 characters (63 for labels values). */
+export const MAX_NAME_LENGTH = 253;
+
+/** One failing probe of an endpoint, as the agent saw it. */
+export interface ProbeFailure {
+  /** `mode:ip:port`, the Go implementation's failedProbes format, e.g. `HTTP:10.0.0.5:8080`. */
+  readonly probe: string;
+  /** Why it failed, short and credential-free, e.g. `HTTP 503`, `connect ECONNREFUSED`. */
+  readonly reason: string;
+}
+
+/** What the agent knows about one endpoint; serialised into ANNOTATION_ENDPOINT_REPORTS. */
+export interface EndpointReport {
+  /** Pod name (the endpoint's targetRef). */
+  readonly pod: string;
+  /** The pod's address this report is about. */
+  readonly address: string;
+  /** True when every probe passes its threshold (and pod readiness when required). */
+  readonly ready: boolean;
+  /** Probes currently failing, empty when ready. */
+  readonly failedProbes: readonly ProbeFailure[];
+  /** When `ready` last changed (RFC 3339). */
+  readonly lastTransitionTime?: string;
+  /** When the last probe ran (RFC 3339); only with verbose status, to avoid writes per probe. */
+  readonly lastProbeTime?: string;
+}
+
+/** Lease name for a node's agent: `swh-agent-<node>`, shortened with a hash when too long. */
+export function leaseNameForNode(nodeName: string): string {
+  return boundedName(`swh-agent-${nodeName}`, MAX_NAME_LENGTH);
+}
+
+/**
+ * Returns `name` when it fits in `max`; otherwise a prefix of it plus `-` and an 8-hex-digit
+ * FNV-1a hash of the whole name, so distinct long names stay distinct and deterministic.
+ */
+export function boundedName(name: string, max: number): string {
+  if (name.length <= max) return name;
+  const hash = fnv1a32(name).toString(16).padStart(8, "0");
+  return `${name.slice(0, max - 9).replace(/[-.]+$/, "")}-${hash}`;
+}
+
+/** 32-bit FNV-1a over UTF-16 code units: tiny, deterministic, good enough for name suffixes. */
+export function fnv1a32(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash >>> 0;
+}

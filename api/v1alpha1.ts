@@ -1,0 +1,196 @@
+// TypeScript shape of ServiceWithHealthchecks (network.deckhouse.io/v1alpha1), as the CRD in
+// crds/servicewithhealthchecks.yaml defines it. Field names and defaults follow the Go
+// implementation so its manifests keep working; additions are marked "(addition)".
+
+/** Service port, as in core/v1 ServicePort. */
+export interface ServicePort {
+  name?: string;
+  protocol?: "TCP" | "UDP" | "SCTP";
+  appProtocol?: string;
+  port: number;
+  /** Number or IANA_SVC_NAME (a container port name); defaults to `port`. */
+  targetPort?: number | string;
+  nodePort?: number;
+}
+
+export interface HTTPHeader {
+  name: string;
+  value: string;
+}
+
+export interface TCPProbe {
+  /** Port number, or a named container port (addition: names resolve per pod). */
+  targetPort: number | string;
+}
+
+export interface HTTPProbe {
+  targetPort: number | string;
+  path?: string;
+  /** Host header and TLS SNI name; defaults to the pod IP. */
+  host?: string;
+  httpHeaders?: HTTPHeader[];
+  /** Default GET. */
+  method?: "GET" | "HEAD";
+  /** Default HTTP. */
+  scheme?: "HTTP" | "HTTPS";
+  insecureSkipTLSVerify?: boolean;
+  /** PEM CA bundle used to verify the server when scheme is HTTPS. */
+  caCert?: string;
+  /**
+   * (addition) Accepted status codes: numbers or "NNN-NNN" ranges. Empty or absent: 200-399.
+   */
+  expectedStatusCodes?: Array<number | string>;
+}
+
+export interface PostgreSQLProbe {
+  targetPort: number | string;
+  dbName?: string;
+  /** Secret in the SWH's namespace with keys user, password, tlsMode, caCert, clientCert, clientKey. */
+  authSecretName?: string;
+  /** Default `select 1`; passes when the first column of the first row is true. */
+  query?: string;
+}
+
+export type ProbeMode = "TCP" | "HTTP" | "PostgreSQL";
+
+export interface Probe {
+  mode: ProbeMode;
+  /** Default 1. */
+  timeoutSeconds?: number;
+  /** Default 1. */
+  successThreshold?: number;
+  /** Default 3. */
+  failureThreshold?: number;
+  tcp?: TCPProbe;
+  http?: HTTPProbe;
+  postgreSQL?: PostgreSQLProbe;
+}
+
+export interface Healthcheck {
+  /** Default 10. */
+  initialDelaySeconds?: number;
+  /** Default 10. */
+  periodSeconds?: number;
+  /** (addition) Also require the pod's Ready condition for an endpoint to be ready. */
+  requirePodReady?: boolean;
+  probes?: Probe[];
+}
+
+export interface SessionAffinityConfig {
+  clientIP?: { timeoutSeconds?: number };
+}
+
+export interface ServiceWithHealthchecksSpec {
+  ports?: ServicePort[];
+  selector?: Record<string, string>;
+  type?: "ClusterIP" | "NodePort" | "LoadBalancer";
+  clusterIP?: string;
+  clusterIPs?: string[];
+  ipFamilies?: Array<"IPv4" | "IPv6">;
+  ipFamilyPolicy?: "SingleStack" | "PreferDualStack" | "RequireDualStack";
+  sessionAffinity?: "None" | "ClientIP";
+  sessionAffinityConfig?: SessionAffinityConfig;
+  externalTrafficPolicy?: "Cluster" | "Local";
+  internalTrafficPolicy?: "Cluster" | "Local";
+  externalIPs?: string[];
+  loadBalancerIP?: string;
+  loadBalancerSourceRanges?: string[];
+  loadBalancerClass?: string;
+  allocateLoadBalancerNodePorts?: boolean;
+  healthCheckNodePort?: number;
+  publishNotReadyAddresses?: boolean;
+  trafficDistribution?: string;
+  healthcheck?: Healthcheck;
+}
+
+export interface Condition {
+  type: string;
+  status: "True" | "False" | "Unknown";
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+export interface EndpointStatus {
+  podName: string;
+  nodeName?: string;
+  /** (addition) The address probed. */
+  address?: string;
+  ready: boolean;
+  probesSuccessful: boolean;
+  /** `mode:ip:port` of each failing probe (Go-compatible format). */
+  failedProbes?: string[];
+  /** (addition) Human-readable reasons of the failures, `mode:ip:port: reason; ...`. */
+  message?: string;
+  lastProbeTime?: string;
+  lastTransitionTime?: string;
+  /** (addition) True when the endpoint's agent stopped heartbeating and it was fenced. */
+  fenced?: boolean;
+}
+
+export interface LoadBalancerIngress {
+  ip?: string;
+  hostname?: string;
+  ipMode?: string;
+  ports?: Array<{ port: number; protocol: string; error?: string }>;
+}
+
+export interface ServiceWithHealthchecksStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  /** Go-compatible counters. */
+  healthcheckCondition?: { observedGeneration?: number; endpoints?: number; readyEndpoints?: number };
+  /** (addition) "ready/total", for the printer column. */
+  readySummary?: string;
+  endpointStatuses?: EndpointStatus[];
+  loadBalancer?: { ingress?: LoadBalancerIngress[] };
+  clusterIP?: string;
+  clusterIPs?: string[];
+}
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  deletionTimestamp?: string;
+  creationTimestamp?: string;
+}
+
+export interface ServiceWithHealthchecks {
+  apiVersion: "network.deckhouse.io/v1alpha1";
+  kind: "ServiceWithHealthchecks";
+  metadata: ObjectMeta;
+  spec: ServiceWithHealthchecksSpec;
+  status?: ServiceWithHealthchecksStatus;
+}
+
+/** Defaults the CRD applies; code that reads specs outside the API server applies them too. */
+export const HEALTHCHECK_DEFAULTS = {
+  initialDelaySeconds: 10,
+  periodSeconds: 10,
+  timeoutSeconds: 1,
+  successThreshold: 1,
+  failureThreshold: 3,
+  httpMethod: "GET",
+  httpScheme: "HTTP",
+  postgresQuery: "select 1",
+} as const;
+
+/** Condition types and reasons written by the status hook. */
+export const CONDITION_READY = "Ready";
+export const CONDITION_CHILD_SERVICE_READY = "ChildServiceReady";
+export const REASON = {
+  allEndpointsReady: "AllEndpointsAreReady",
+  someEndpointsReady: "SomeEndpointsAreReady",
+  noReadyEndpoints: "NoReadyEndpoints",
+  noEndpoints: "NoEndpoints",
+  childServiceCreated: "ChildServiceWasCreated",
+  childServiceNotCreated: "ChildServiceWasNotCreated",
+  childServiceConflict: "ChildServiceConflict",
+  childServiceClusterIPImmutable: "ChildServiceClusterIPImmutable",
+} as const;

@@ -1,0 +1,37 @@
+// One jest entry, three projects: fast unit tests beside the code, integration tests against
+// real servers (HTTP/TLS, TCP, PostgreSQL), and end-to-end tests against the cluster in a box.
+const tsJest = {
+  "^.+\\.ts$": ["ts-jest", { useESM: true, tsconfig: "tsconfig.json", isolatedModules: true }],
+};
+const common = {
+  extensionsToTreatAsEsm: [".ts"],
+  transform: tsJest,
+  moduleNameMapper: { "^(\\.{1,2}/.*)\\.js$": "$1" },
+  testEnvironment: "node",
+};
+
+export default {
+  projects: [
+    {
+      ...common,
+      displayName: "unit",
+      testMatch: [
+        "<rootDir>/api/**/*.test.ts",
+        "<rootDir>/hooks/**/*.test.ts",
+        "<rootDir>/images/agent/src/**/*.test.ts",
+        "<rootDir>/packages/*/src/**/*.test.ts",
+        "<rootDir>/tests/unit/**/*.test.ts",
+      ],
+    },
+    {
+      ...common,
+      displayName: "integration",
+      testMatch: ["<rootDir>/tests/integration/**/*.test.ts"],
+    },
+    {
+      ...common,
+      displayName: "e2e",
+      testMatch: ["<rootDir>/tests/e2e/**/*.test.ts"],
+    },
+  ],
+};
