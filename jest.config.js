@@ -1,7 +1,7 @@
 // One jest entry, three projects: fast unit tests beside the code, integration tests against
 // real servers (HTTP/TLS, TCP, PostgreSQL), and end-to-end tests against the cluster in a box.
 const tsJest = {
-  "^.+\\.ts$": ["ts-jest", { useESM: true, tsconfig: "tsconfig.json", isolatedModules: true }],
+  "^.+\\.ts$": ["ts-jest", { useESM: true, tsconfig: "tsconfig.json" }],
 };
 const common = {
   extensionsToTreatAsEsm: [".ts"],
