@@ -82,7 +82,9 @@ export interface SessionAffinityConfig {
 
 export interface ServiceWithHealthchecksSpec {
   ports?: ServicePort[];
+  /** Required by the CRD, with at least one label. */
   selector?: Record<string, string>;
+  /** Default ClusterIP (the CRD rejects ExternalName). */
   type?: "ClusterIP" | "NodePort" | "LoadBalancer";
   clusterIP?: string;
   clusterIPs?: string[];
@@ -139,10 +141,16 @@ export interface LoadBalancerIngress {
 export interface ServiceWithHealthchecksStatus {
   observedGeneration?: number;
   conditions?: Condition[];
-  /** Go-compatible counters. */
-  healthcheckCondition?: { observedGeneration?: number; endpoints?: number; readyEndpoints?: number };
+  /** Go-compatible counters (`activeNodeName` is never written, only kept valid). */
+  healthcheckCondition?: {
+    observedGeneration?: number;
+    endpoints?: number;
+    readyEndpoints?: number;
+    activeNodeName?: string;
+  };
   /** (addition) "ready/total", for the printer column. */
   readySummary?: string;
+  /** At most SWH_LIMITS.endpointStatuses entries. */
   endpointStatuses?: EndpointStatus[];
   loadBalancer?: { ingress?: LoadBalancerIngress[] };
   clusterIP?: string;
@@ -179,6 +187,20 @@ export const HEALTHCHECK_DEFAULTS = {
   httpMethod: "GET",
   httpScheme: "HTTP",
   postgresQuery: "select 1",
+} as const;
+
+/**
+ * List sizes the CRD caps (`maxItems`): the API server rejects longer lists, so writers (the
+ * status hook above all) must stay within them. A unit test keeps these equal to the CRD.
+ */
+export const SWH_LIMITS = {
+  ports: 100,
+  probes: 16,
+  httpHeaders: 32,
+  expectedStatusCodes: 32,
+  conditions: 16,
+  endpointStatuses: 1000,
+  failedProbes: 32,
 } as const;
 
 /** Condition types and reasons written by the status hook. */
