@@ -4,19 +4,24 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(postgresql openssl make)
 missing=()
 command -v pg_ctl >/dev/null 2>&1 || [ -x /usr/lib/postgresql/15/bin/pg_ctl ] || missing+=(postgresql)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v jq >/dev/null 2>&1 || missing+=(jq)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-: "${apt_packages[@]}"
 
 if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm dependencies"
   npm ci --no-audit --no-fund
 fi
+
+# Go tools of the cluster in a box (etcd, kube-apiserver, kube-controller-manager), built once
+# from the Go module proxy into ~/.cache/swh-testenv (about 7 minutes cold on 2 cores, instant
+# when cached). Go itself is preinstalled on the project's machines; without it this fails with
+# a clear message.
+bash tests/testenv/build-tools.sh core
