@@ -2,7 +2,7 @@
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "build/**", "dist/**", "coverage/**", "**/*.js", "**/*.cjs"] },
+  { ignores: ["node_modules/**", "build/**", "dist/**", "coverage/**", "**/*.js", "**/*.cjs", "**/*.mjs"] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: true } },

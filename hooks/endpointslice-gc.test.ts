@@ -1,0 +1,270 @@
+// Tests for the EndpointSlice GC + fencing hook: the GC planner table-driven over snapshot
+// fixtures, and whole hook runs (snapshots in, operations and metrics out) through the hook
+// library's test runner, checking that slices that are fine are never touched.
+
+import { runHookForTest, type PatchOperation } from "shell-operator-ts-hooks";
+import {
+  filterEndpointSlice,
+  filterObjectIdentity,
+  type EndpointSliceSnapshot,
+  type ObjectIdentity,
+} from "./lib/agent-objects.js";
+import { GC_METRICS, endpointsliceGcHook, ownerProblem, planGc } from "./endpointslice-gc.js";
+
+const NOW = new Date("2024-05-01T10:00:00Z");
+const SWH_KIND = "ServiceWithHealthchecks";
+
+/** A full SWH object (only identity matters to this hook). */
+function rawSwh(namespace: string, name: string, uid: string) {
+  return {
+    apiVersion: "network.deckhouse.io/v1alpha1",
+    kind: SWH_KIND,
+    metadata: { name, namespace, uid, generation: 1 },
+    spec: { selector: { app: name }, ports: [{ port: 80 }] },
+  };
+}
+
+function rawNode(name: string) {
+  return { apiVersion: "v1", kind: "Node", metadata: { name, uid: `node-${name}` } };
+}
+
+/** A full agent Lease renewed `agoSeconds` before NOW with a 30 s duration. */
+function rawLease(node: string, agoSeconds: number) {
+  return {
+    apiVersion: "coordination.k8s.io/v1",
+    kind: "Lease",
+    metadata: {
+      name: `swh-agent-${node}`,
+      namespace: "d8-service-with-healthchecks",
+      labels: { "network.deckhouse.io/component": "swh-agent-heartbeat" },
+    },
+    spec: {
+      holderIdentity: node,
+      leaseDurationSeconds: 30,
+      renewTime: new Date(NOW.getTime() - agoSeconds * 1000).toISOString(),
+    },
+  };
+}
+
+interface SliceOptions {
+  ownerUid?: string | undefined;
+  serviceName?: string | undefined;
+  ready?: boolean;
+}
+
+/** A full agent slice `<service>-<node>` in `namespace`. */
+function rawSlice(namespace: string, name: string, node: string, opts: SliceOptions = {}) {
+  const labels: Record<string, string> = {
+    "network.deckhouse.io/node-name": node,
+    "endpointslice.kubernetes.io/managed-by": "servicewithhealthchecks",
+  };
+  if (opts.serviceName !== undefined) labels["kubernetes.io/service-name"] = opts.serviceName;
+  const ownerReferences =
+    opts.ownerUid === undefined
+      ? []
+      : [
+          {
+            apiVersion: "network.deckhouse.io/v1alpha1",
+            kind: SWH_KIND,
+            name: opts.serviceName ?? "x",
+            uid: opts.ownerUid,
+            controller: true,
+          },
+        ];
+  return {
+    apiVersion: "discovery.k8s.io/v1",
+    kind: "EndpointSlice",
+    metadata: { name, namespace, labels, ownerReferences },
+    addressType: "IPv4",
+    endpoints: [
+      {
+        addresses: ["10.0.0.1"],
+        conditions: { ready: opts.ready ?? true, serving: opts.ready ?? true },
+        nodeName: node,
+        targetRef: { kind: "Pod", name: `${name}-pod`, namespace },
+      },
+    ],
+  };
+}
+
+function snap(raw: unknown): EndpointSliceSnapshot {
+  const s = filterEndpointSlice(raw);
+  if (s === undefined) throw new Error("fixture slice did not pass the filter");
+  return s;
+}
+
+function ident(raw: unknown): ObjectIdentity {
+  const s = filterObjectIdentity(raw);
+  if (s === undefined) throw new Error("fixture object did not pass the filter");
+  return s;
+}
+
+const SWHS = [rawSwh("prod", "web", "uid-web"), rawSwh("prod", "db", "uid-db")].map(ident);
+const NODES = [rawNode("node-a"), rawNode("node-b")].map(ident);
+
+describe("ownerProblem", () => {
+  const uids = new Set(SWHS.map(s => s.uid!));
+  const byKey = new Map(SWHS.map(s => [`${s.namespace}/${s.name}`, s.uid]));
+
+  it.each([
+    // owner reference to an existing SWH
+    [{ ownerUid: "uid-web", serviceName: "web" }, undefined],
+    // owner reference to a deleted SWH, no SWH of that name any more
+    [{ ownerUid: "uid-gone", serviceName: "gone" }, "OwnerMissing"],
+    // owner reference to a deleted SWH whose name was reused by a new SWH
+    [{ ownerUid: "uid-old-web", serviceName: "web" }, "OwnerReplaced"],
+    // no owner reference (Go-era slice), service-name label names an existing SWH
+    [{ serviceName: "db" }, undefined],
+    // no owner reference, label names a missing SWH
+    [{ serviceName: "gone" }, "OwnerMissing"],
+    // neither owner nor label: belongs to nobody
+    [{}, "Unowned"],
+  ])("slice %j: %s", (opts, expected) => {
+    expect(ownerProblem(snap(rawSlice("prod", "s", "node-a", opts)), uids, byKey)).toBe(expected);
+  });
+
+  it("matches the service-name label within the slice's own namespace only", () => {
+    const other = snap(rawSlice("staging", "s", "node-a", { serviceName: "web" }));
+    expect(ownerProblem(other, uids, byKey)).toBe("OwnerMissing");
+  });
+});
+
+describe("planGc", () => {
+  const keep = snap(
+    rawSlice("prod", "web-node-a", "node-a", { ownerUid: "uid-web", serviceName: "web" }),
+  );
+  const ownerGone = snap(
+    rawSlice("prod", "old-node-a", "node-a", { ownerUid: "uid-old", serviceName: "old" }),
+  );
+  const nodeGone = snap(
+    rawSlice("prod", "web-node-z", "node-z", { ownerUid: "uid-web", serviceName: "web" }),
+  );
+
+  it.each([
+    // everything exists: nothing to delete
+    ["all present", [keep], NODES, []],
+    // the SWH is gone
+    ["SWH gone", [keep, ownerGone], NODES, ["old-node-a:OwnerMissing"]],
+    // the node is gone
+    ["node gone", [keep, nodeGone], NODES, ["web-node-z:NodeMissing"]],
+    // an empty Node snapshot means a broken watch, not a cluster without nodes: keep slices
+    ["no Node snapshot", [keep, nodeGone], [], []],
+  ])("%s: deletes %j", (_case, slices, nodes, expected) => {
+    const plan = planGc({ slices, swhs: SWHS, nodes });
+    expect(plan.map(d => `${d.slice.name}:${d.reason}`)).toEqual(expected);
+  });
+
+  it("deletes everything when no SWH exists any more", () => {
+    const plan = planGc({ slices: [keep, ownerGone], swhs: [], nodes: NODES });
+    expect(plan.map(d => d.slice.name)).toEqual(["web-node-a", "old-node-a"]);
+  });
+});
+
+describe("endpointslice-gc hook", () => {
+  const web = { ownerUid: "uid-web", serviceName: "web" };
+  const baseSnapshots = {
+    swhs: [rawSwh("prod", "web", "uid-web"), rawSwh("prod", "db", "uid-db")],
+    nodes: [rawNode("node-a"), rawNode("node-b")],
+    leases: [rawLease("node-a", 5), rawLease("node-b", 5)],
+  };
+
+  function sliceOps(ops: readonly PatchOperation[]): string[] {
+    return ops.map(op =>
+      "name" in op ? `${op.operation} ${op.namespace}/${op.name}` : op.operation,
+    );
+  }
+
+  it("writes nothing when every slice is owned, on a live node", async () => {
+    const result = await runHookForTest(endpointsliceGcHook, {
+      now: NOW,
+      snapshots: {
+        ...baseSnapshots,
+        slices: [
+          rawSlice("prod", "web-node-a", "node-a", web),
+          rawSlice("prod", "web-node-b", "node-b", web),
+        ],
+      },
+    });
+    expect(result.operations).toEqual([]);
+  });
+
+  it("deletes orphans in the background and fences a dead agent's slices, once", async () => {
+    const result = await runHookForTest(endpointsliceGcHook, {
+      now: NOW,
+      snapshots: {
+        ...baseSnapshots,
+        // node-b's agent last renewed 60 s ago with a 30 s Lease: dead.
+        leases: [rawLease("node-a", 5), rawLease("node-b", 60)],
+        slices: [
+          rawSlice("prod", "web-node-a", "node-a", web),
+          rawSlice("prod", "web-node-b", "node-b", web),
+          rawSlice("prod", "gone-node-a", "node-a", { ownerUid: "uid-gone", serviceName: "gone" }),
+          // Owner gone AND on a dead node: deleted, not fenced.
+          rawSlice("prod", "gone-node-b", "node-b", { ownerUid: "uid-gone", serviceName: "gone" }),
+        ],
+      },
+    });
+    expect(sliceOps(result.operations)).toEqual([
+      "DeleteInBackground prod/gone-node-a",
+      "DeleteInBackground prod/gone-node-b",
+      "JQPatch prod/web-node-b",
+    ]);
+    expect(result.operations[0]).toEqual({
+      operation: "DeleteInBackground",
+      apiVersion: "discovery.k8s.io/v1",
+      kind: "EndpointSlice",
+      namespace: "prod",
+      name: "gone-node-a",
+    });
+    expect(result.operations[2]).toMatchObject({
+      operation: "JQPatch",
+      apiVersion: "discovery.k8s.io/v1",
+      kind: "EndpointSlice",
+      ignoreMissingObject: true,
+    });
+    // One log line per dead node and per GC reason, not one per slice.
+    expect(result.logs.filter(l => l.level === "warn")).toEqual([
+      expect.objectContaining({ node: "node-b", reason: "LeaseExpired", count: 1 }),
+    ]);
+    expect(result.logs.filter(l => l.level === "info")).toEqual([
+      expect.objectContaining({ reason: "OwnerMissing", count: 2 }),
+    ]);
+    const names = result.metrics.map(m => m.name);
+    expect(names).toContain(GC_METRICS.deleted);
+    expect(names).toContain(GC_METRICS.fenced);
+    expect(result.metrics).toContainEqual(
+      expect.objectContaining({
+        name: GC_METRICS.deadAgent,
+        action: "set",
+        value: 1,
+        labels: { node: "node-b", reason: "LeaseExpired" },
+      }),
+    );
+  });
+
+  it("does not patch a dead agent's slice that is already fenced", async () => {
+    const fenced = rawSlice("prod", "web-node-b", "node-b", { ...web, ready: false });
+    const annotated = {
+      ...fenced,
+      metadata: { ...fenced.metadata, annotations: { "network.deckhouse.io/fenced-at": "x" } },
+    };
+    const result = await runHookForTest(endpointsliceGcHook, {
+      now: NOW,
+      snapshots: { ...baseSnapshots, leases: [rawLease("node-a", 5)], slices: [annotated] },
+    });
+    expect(result.operations).toEqual([]);
+  });
+
+  it("fences once the Lease duration has passed, not before", async () => {
+    const slices = [rawSlice("prod", "web-node-a", "node-a", web)];
+    const at = async (agoSeconds: number) =>
+      (
+        await runHookForTest(endpointsliceGcHook, {
+          now: NOW,
+          snapshots: { ...baseSnapshots, leases: [rawLease("node-a", agoSeconds)], slices },
+        })
+      ).operations.length;
+    expect(await at(30)).toBe(0);
+    expect(await at(31)).toBe(1);
+  });
+});

@@ -1,0 +1,262 @@
+// EndpointSlice garbage collection and fencing, one hook. Agents publish EndpointSlices but
+// cannot clean up after themselves when their SWH is deleted while they are down, or when their
+// node is gone; and a dead agent cannot withdraw endpoints it last published as ready. This hook
+// deletes slices whose SWH or node no longer exists and fences (marks not ready) the slices of
+// agents whose heartbeat Lease expired.
+//
+// GC and fencing are one hook on purpose: they need the same four snapshots (slices, SWHs,
+// Nodes, Leases), so one hook keeps one copy of them in the operator's memory instead of two;
+// and planning them together means a slice about to be deleted is never also patched (a patch
+// on a deleted slice would fail the run). A 5-second schedule notices Lease expiry without any
+// event; slice and Lease changes do not run the hook at all (snapshot-only bindings), so agents
+// renewing Leases and rewriting slices cost nothing here. SWHs and Nodes do run it (a deletion
+// is collected at once); their identity-only jqFilter makes the operator drop Modified events.
+
+import { defineHook, type HookInput, type MetricsCollector } from "shell-operator-ts-hooks";
+import {
+  LABEL_LEASE_COMPONENT,
+  LABEL_MANAGED_BY,
+  LEASE_COMPONENT_VALUE,
+  MANAGED_BY_VALUE,
+  MODULE_NAMESPACE,
+  SWH_API_VERSION,
+  SWH_KIND,
+} from "../api/contract.js";
+import {
+  ENDPOINT_SLICE_JQ_FILTER,
+  LEASE_JQ_FILTER,
+  OBJECT_IDENTITY_JQ_FILTER,
+  filterEndpointSlice,
+  filterLease,
+  filterObjectIdentity,
+  leaseExpiryByNode,
+  type EndpointSliceSnapshot,
+  type ObjectIdentity,
+} from "./lib/agent-objects.js";
+import { fencingJqProgram, planFencing, type FencingPlan } from "./fencing.js";
+
+/** Why a slice is garbage. */
+export type GcReason = "OwnerMissing" | "OwnerReplaced" | "NodeMissing" | "Unowned";
+
+/** One slice to delete. */
+export interface GcDecision {
+  readonly slice: EndpointSliceSnapshot;
+  readonly reason: GcReason;
+}
+
+/** What one run of the hook does. */
+export interface GcAndFencingPlan {
+  readonly delete: readonly GcDecision[];
+  readonly fencing: FencingPlan;
+}
+
+/** Snapshots the planner reads. */
+export interface GcSnapshots {
+  readonly slices: readonly EndpointSliceSnapshot[];
+  readonly swhs: readonly ObjectIdentity[];
+  readonly nodes: readonly ObjectIdentity[];
+  readonly leases: Parameters<typeof leaseExpiryByNode>[0];
+}
+
+const ENDPOINT_SLICE_API_VERSION = "discovery.k8s.io/v1";
+const ENDPOINT_SLICE_KIND = "EndpointSlice";
+
+/** Index of SWH uid by `namespace/name`. */
+function swhUidIndex(swhs: readonly ObjectIdentity[]): ReadonlyMap<string, string | undefined> {
+  return new Map(swhs.map(s => [`${s.namespace}/${s.name}`, s.uid]));
+}
+
+/** The SWH owner references of a slice (there is one: the agent sets a controller reference). */
+function swhOwnerUids(slice: EndpointSliceSnapshot): readonly string[] {
+  return slice.owners.filter(o => o.kind === SWH_KIND).map(o => o.uid);
+}
+
+/**
+ * Whether the SWH a slice belongs to is gone. Ownership is the SWH owner reference's uid when the
+ * slice has one (a deleted-and-recreated SWH of the same name is a different owner), else the
+ * `kubernetes.io/service-name` label. A slice with neither belongs to nobody.
+ */
+export function ownerProblem(
+  slice: EndpointSliceSnapshot,
+  swhUids: ReadonlySet<string>,
+  swhByKey: ReadonlyMap<string, string | undefined>,
+): GcReason | undefined {
+  const ownerUids = swhOwnerUids(slice);
+  const key =
+    slice.serviceName === undefined ? undefined : `${slice.namespace}/${slice.serviceName}`;
+  if (ownerUids.length > 0) {
+    if (ownerUids.some(uid => swhUids.has(uid))) return undefined;
+    return key !== undefined && swhByKey.has(key) ? "OwnerReplaced" : "OwnerMissing";
+  }
+  if (key === undefined) return "Unowned";
+  return swhByKey.has(key) ? undefined : "OwnerMissing";
+}
+
+/**
+ * Plans GC: slices whose owner SWH is gone, and slices of a node that no longer exists. When the
+ * Node snapshot is empty (no cluster runs without nodes: the watch is broken or forbidden), node
+ * GC is skipped rather than deleting every slice.
+ */
+export function planGc(snapshots: Omit<GcSnapshots, "leases">): readonly GcDecision[] {
+  const swhUids = new Set(snapshots.swhs.map(s => s.uid).filter(u => u !== undefined));
+  const swhByKey = swhUidIndex(snapshots.swhs);
+  const nodes = new Set(snapshots.nodes.map(n => n.name));
+  const decisions: GcDecision[] = [];
+  for (const slice of snapshots.slices) {
+    const reason =
+      ownerProblem(slice, swhUids, swhByKey) ??
+      (nodes.size > 0 && slice.nodeName !== undefined && !nodes.has(slice.nodeName)
+        ? "NodeMissing"
+        : undefined);
+    if (reason !== undefined) decisions.push({ slice, reason });
+  }
+  return decisions;
+}
+
+/** Plans GC, then fencing of the slices GC keeps. */
+export function planGcAndFencing(snapshots: GcSnapshots, now: Date): GcAndFencingPlan {
+  const deletions = planGc(snapshots);
+  const deleted = new Set(deletions.map(d => d.slice));
+  const fencing = planFencing(
+    snapshots.slices,
+    leaseExpiryByNode(snapshots.leases),
+    now.getTime(),
+    deleted,
+  );
+  return { delete: deletions, fencing };
+}
+
+function sliceRef(slice: EndpointSliceSnapshot): {
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+} {
+  return {
+    apiVersion: ENDPOINT_SLICE_API_VERSION,
+    kind: ENDPOINT_SLICE_KIND,
+    namespace: slice.namespace,
+    name: slice.name,
+  };
+}
+
+/** Metric names exported by this hook. */
+export const GC_METRICS = {
+  deleted: "d8_swh_endpointslices_gc_deleted_total",
+  fenced: "d8_swh_endpointslices_fenced_total",
+  deadAgent: "d8_swh_agent_heartbeat_expired",
+} as const;
+
+/** Metric group of the per-node dead-agent gauge: each run replaces the previous series. */
+export const DEAD_AGENT_METRIC_GROUP = "swh_dead_agents";
+
+function emitMetrics(plan: GcAndFencingPlan, metrics: MetricsCollector): void {
+  const deletedByReason = new Map<GcReason, number>();
+  for (const d of plan.delete)
+    deletedByReason.set(d.reason, (deletedByReason.get(d.reason) ?? 0) + 1);
+  for (const [reason, count] of deletedByReason) metrics.add(GC_METRICS.deleted, count, { reason });
+  if (plan.fencing.fence.length > 0) metrics.add(GC_METRICS.fenced, plan.fencing.fence.length);
+  metrics.expire(DEAD_AGENT_METRIC_GROUP);
+  for (const [node, reason] of plan.fencing.deadNodes) {
+    metrics.set(GC_METRICS.deadAgent, 1, { node, reason }, { group: DEAD_AGENT_METRIC_GROUP });
+  }
+}
+
+/** At most this many slice names in one log line; the count is always exact. */
+const LOGGED_NAMES = 10;
+
+/** Groups `items` by `keyOf`, keeping order, for one log line per group. */
+function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const list = groups.get(key);
+    if (list === undefined) groups.set(key, [item]);
+    else list.push(item);
+  }
+  return groups;
+}
+
+function sliceNames(slices: readonly EndpointSliceSnapshot[]): string[] {
+  return slices.slice(0, LOGGED_NAMES).map(s => `${s.namespace}/${s.name}`);
+}
+
+/**
+ * Turns a plan into operations, metrics and log lines on the hook input. Logs one line per GC
+ * reason and one per dead node (not per slice: a dead node can hold a thousand slices).
+ */
+export function applyGcAndFencingPlan(
+  plan: GcAndFencingPlan,
+  input: Pick<HookInput, "patches" | "metrics" | "logger" | "now">,
+): void {
+  for (const { slice } of plan.delete) input.patches.deleteInBackground(sliceRef(slice));
+  for (const [reason, decisions] of groupBy(plan.delete, d => d.reason)) {
+    const slices = decisions.map(d => d.slice);
+    input.logger.info("deleting orphaned EndpointSlices", {
+      reason,
+      count: slices.length,
+      slices: sliceNames(slices),
+    });
+  }
+  const program = fencingJqProgram(input.now);
+  for (const { slice } of plan.fencing.fence) {
+    input.patches.jqPatch(sliceRef(slice), program, { ignoreMissingObject: true });
+  }
+  for (const [node, decisions] of groupBy(plan.fencing.fence, d => d.nodeName)) {
+    const slices = decisions.map(d => d.slice);
+    input.logger.warn("fencing EndpointSlices of a node whose agent stopped heartbeating", {
+      node,
+      reason: decisions[0]?.reason,
+      count: slices.length,
+      slices: sliceNames(slices),
+    });
+  }
+  emitMetrics(plan, input.metrics);
+}
+
+/** The hook: GC of orphaned agent EndpointSlices and fencing of dead agents' slices. */
+export const endpointsliceGcHook = defineHook(
+  {
+    name: "endpointslice-gc",
+    schedule: [{ name: "every-5s", crontab: "*/5 * * * * *" }],
+    kubernetes: {
+      slices: {
+        name: "slices",
+        apiVersion: ENDPOINT_SLICE_API_VERSION,
+        kind: ENDPOINT_SLICE_KIND,
+        labelSelector: { matchLabels: { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE } },
+        executeHookOnEvent: [],
+        jqFilter: ENDPOINT_SLICE_JQ_FILTER,
+        filter: filterEndpointSlice,
+      },
+      swhs: {
+        name: "swhs",
+        apiVersion: SWH_API_VERSION,
+        kind: SWH_KIND,
+        jqFilter: OBJECT_IDENTITY_JQ_FILTER,
+        filter: filterObjectIdentity,
+      },
+      nodes: {
+        name: "nodes",
+        apiVersion: "v1",
+        kind: "Node",
+        jqFilter: OBJECT_IDENTITY_JQ_FILTER,
+        filter: filterObjectIdentity,
+      },
+      leases: {
+        name: "leases",
+        apiVersion: "coordination.k8s.io/v1",
+        kind: "Lease",
+        namespace: { nameSelector: { matchNames: [MODULE_NAMESPACE] } },
+        labelSelector: { matchLabels: { [LABEL_LEASE_COMPONENT]: LEASE_COMPONENT_VALUE } },
+        executeHookOnEvent: [],
+        jqFilter: LEASE_JQ_FILTER,
+        filter: filterLease,
+      },
+    },
+  },
+  input => {
+    const plan = planGcAndFencing(input.snapshots, input.now);
+    applyGcAndFencingPlan(plan, input);
+  },
+);

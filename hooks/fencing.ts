@@ -1,0 +1,95 @@
+// Fencing: when a node agent stops renewing its heartbeat Lease (agent crashed, node down or cut
+// off), the endpoints it published stay as last written - possibly "ready" - and traffic keeps
+// flowing to pods nobody is probing any more. This file decides which of those slices to fence
+// and builds the patch that marks every endpoint not ready and not serving. It is pure: the
+// EndpointSlice GC hook (hooks/endpointslice-gc.ts) runs it on its snapshots every 5 seconds.
+
+import { ANNOTATION_FENCED_AT } from "../api/contract.js";
+import type { EndpointSliceSnapshot } from "./lib/agent-objects.js";
+
+/** Why a node's agent counts as dead. */
+export type DeadAgentReason = "LeaseExpired" | "LeaseMissing";
+
+/** A slice to fence and why. */
+export interface FenceDecision {
+  readonly slice: EndpointSliceSnapshot;
+  readonly nodeName: string;
+  readonly reason: DeadAgentReason;
+}
+
+/** The fencing plan of one run. */
+export interface FencingPlan {
+  /** Slices to patch now. */
+  readonly fence: readonly FenceDecision[];
+  /** Slices of dead agents that are already fenced (nothing to write). */
+  readonly alreadyFenced: number;
+  /** Nodes whose agent is dead and that still have slices, with the reason, sorted by name. */
+  readonly deadNodes: ReadonlyMap<string, DeadAgentReason>;
+}
+
+/**
+ * Whether the agent of a node is dead at `nowMs`, given the per-node Lease expiry
+ * (`leaseExpiryByNode`): no Lease, or `renewTime + leaseDurationSeconds < now`. Undefined when
+ * the agent is alive.
+ */
+export function deadAgentReason(
+  expiresAtMs: number | undefined,
+  nowMs: number,
+): DeadAgentReason | undefined {
+  if (expiresAtMs === undefined) return "LeaseMissing";
+  return expiresAtMs < nowMs ? "LeaseExpired" : undefined;
+}
+
+/**
+ * True when the slice already carries the fencing mark and every endpoint is neither ready nor
+ * serving, i.e. a fencing patch would change nothing.
+ */
+export function isFenced(slice: EndpointSliceSnapshot): boolean {
+  return slice.fencedAt !== undefined && slice.endpoints.every(e => !e.ready && !e.serving);
+}
+
+/**
+ * Plans fencing: every slice whose node's agent is dead and that still has an endpoint marked
+ * ready or serving (or lacks the mark) is fenced. Slices without a known node, empty slices and
+ * slices listed in `skip` (e.g. about to be deleted by GC) are left alone.
+ */
+export function planFencing(
+  slices: readonly EndpointSliceSnapshot[],
+  leaseExpiry: ReadonlyMap<string, number>,
+  nowMs: number,
+  skip: ReadonlySet<EndpointSliceSnapshot> = new Set(),
+): FencingPlan {
+  const fence: FenceDecision[] = [];
+  const deadNodes = new Map<string, DeadAgentReason>();
+  let alreadyFenced = 0;
+  for (const slice of slices) {
+    const nodeName = slice.nodeName;
+    if (nodeName === undefined || slice.endpoints.length === 0 || skip.has(slice)) continue;
+    const reason = deadAgentReason(leaseExpiry.get(nodeName), nowMs);
+    if (reason === undefined) continue;
+    deadNodes.set(nodeName, reason);
+    if (isFenced(slice)) alreadyFenced++;
+    else fence.push({ slice, nodeName, reason });
+  }
+  const sortedDead = new Map([...deadNodes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return { fence, alreadyFenced, deadNodes: sortedDead };
+}
+
+/** A JSON string literal usable inside a jq program. */
+function jqString(text: string): string {
+  return JSON.stringify(text);
+}
+
+/**
+ * The jq program of the fencing `JQPatch`. The operator applies it to the slice as it is at
+ * apply time (get, filter, update, retried on conflict), so it fences whatever endpoints the
+ * slice holds then - no stale array indexes, unlike a JSON patch built from the snapshot. Every
+ * endpoint gets `ready: false, serving: false` (`terminating` is kept) and the slice gets the
+ * `fenced-at` annotation.
+ */
+export function fencingJqProgram(now: Date): string {
+  return [
+    `.metadata.annotations[${jqString(ANNOTATION_FENCED_AT)}] = ${jqString(now.toISOString())}`,
+    `.endpoints = [(.endpoints // [])[] | .conditions.ready = false | .conditions.serving = false]`,
+  ].join(" | ");
+}
