@@ -25,6 +25,7 @@ export default tseslint.config(
       "@typescript-eslint/no-unsafe-argument": "off",
       "@typescript-eslint/no-unsafe-call": "off",
       "@typescript-eslint/no-non-null-assertion": "off",
+      "@typescript-eslint/no-explicit-any": "off",
       "@typescript-eslint/unbound-method": "off",
       complexity: "off",
       "max-params": "off",

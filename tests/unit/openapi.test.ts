@@ -36,12 +36,13 @@ const ajv = new Ajv({
 const validate = ajv.compile(closeObjects(schema));
 
 describe("openapi/config-values.yaml", () => {
-  it.each(schema["x-examples"].map((e: unknown, i: number) => [i, e]))(
-    "accepts x-examples[%i]",
-    (_i, example) => {
-      expect(validate(structuredClone(example))).toBe(true);
-    },
-  );
+  const examples: Array<[number, unknown]> = schema["x-examples"].map((e: unknown, i: number) => [
+    i,
+    e,
+  ]);
+  it.each(examples)("accepts x-examples[%i]", (_i, example) => {
+    expect(validate(structuredClone(example))).toBe(true);
+  });
 
   it("fills defaults for an empty settings object", () => {
     const settings: any = {};
