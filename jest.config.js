@@ -32,6 +32,9 @@ export default {
       ...common,
       displayName: "e2e",
       testMatch: ["<rootDir>/tests/e2e/**/*.test.ts"],
+      // The cluster in a box: built and started once per run, stopped and purged at the end.
+      globalSetup: "<rootDir>/tests/e2e/global-setup.ts",
+      globalTeardown: "<rootDir>/tests/e2e/global-teardown.ts",
     },
   ],
 };

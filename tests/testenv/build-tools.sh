@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# Builds the Go tools the cluster in a box needs (etcd, kube-apiserver, kube-controller-manager)
+# and those the hook runtime needs (shell-operator, addon-operator, dmt), plus helm for the template
+# tests, from the Go module proxy, once: every tool lands in $SWH_TESTENV_CACHE/bin/<tool>-<version>
+# and is skipped when present.
+# Each tool gets a wrapper module under src/<tool>-<version>/ because `go install` refuses modules
+# carrying `replace` directives (see docs: hook-protocol.md §E).
+#
+# Usage: build-tools.sh [core|hooks|all|<tool>...]   (default: core = etcd kube-apiserver
+#        kube-controller-manager; hooks = shell-operator addon-operator dmt; all = both + helm;
+#        a single tool by name, e.g. `build-tools.sh helm`)
+# Env:   SWH_TESTENV_CACHE (default ~/.cache/swh-testenv)
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=versions.env
+. "$here/versions.env"
+
+cache="${SWH_TESTENV_CACHE:-$HOME/.cache/swh-testenv}"
+bin_dir="$cache/bin"
+src_dir="$cache/src"
+log_dir="$cache/logs"
+mkdir -p "$bin_dir" "$src_dir" "$log_dir"
+
+# Exits 2 (the caller's "Go is missing" signal) when a build is needed and Go is absent.
+require_go() {
+  if ! command -v go >/dev/null 2>&1; then
+    echo "build-tools: 'go' is not on PATH; install Go >= 1.26 (the tools need go 1.26.4+)" >&2
+    exit 2
+  fi
+}
+
+export GOFLAGS="-mod=mod -buildvcs=false"
+export CGO_ENABLED=0
+export GOTOOLCHAIN=local
+
+k8s_minor="${KUBERNETES_VERSION#v1.}"
+k8s_minor="${k8s_minor%%.*}"
+staging_version="v0.${KUBERNETES_VERSION#v1.}"
+staging_modules=(api apiextensions-apiserver apimachinery apiserver cli-runtime client-go
+  cloud-provider cluster-bootstrap code-generator component-base component-helpers
+  controller-manager cri-api cri-client csi-translation-lib dynamic-resource-allocation
+  endpointslice externaljwt kms kube-aggregator kube-controller-manager kube-proxy kube-scheduler
+  kubectl kubelet metrics mount-utils pod-security-admission sample-apiserver sample-cli-plugin
+  sample-controller)
+
+# Prints the go.mod of the wrapper module for one tool.
+wrapper_gomod() {
+  local tool="$1"
+  case "$tool" in
+    etcd)
+      printf 'module example.local/etcd\n\ngo 1.25.0\n\nrequire go.etcd.io/etcd/server/v3 %s\n' \
+        "$ETCD_VERSION"
+      ;;
+    kube-apiserver | kube-controller-manager)
+      printf 'module example.local/kubernetes\n\ngo 1.24.0\n\ngodebug default=go1.24\n\n'
+      printf 'require k8s.io/kubernetes %s\n\nreplace (\n' "$KUBERNETES_VERSION"
+      local m
+      for m in "${staging_modules[@]}"; do
+        printf '\tk8s.io/%s => k8s.io/%s %s\n' "$m" "$m" "$staging_version"
+      done
+      printf ')\n'
+      ;;
+    shell-operator)
+      printf 'module example.local/shell-operator\n\ngo 1.26.4\n\n'
+      printf 'require github.com/flant/shell-operator %s\n\n' "$SHELL_OPERATOR_VERSION"
+      printf 'replace github.com/go-openapi/validate => github.com/flant/go-openapi-validate v0.19.12-flant.0\n'
+      ;;
+    addon-operator)
+      printf 'module example.local/addon-operator\n\ngo 1.26.4\n\n'
+      printf 'require github.com/flant/addon-operator %s\n\nreplace (\n' "$ADDON_OPERATOR_VERSION"
+      printf '\tgithub.com/go-openapi/swag => github.com/go-openapi/swag v0.21.1\n'
+      printf '\tgithub.com/docker/cli => github.com/docker/cli v28.2.2+incompatible\n)\n'
+      ;;
+    dmt)
+      printf 'module example.local/dmt\n\ngo 1.25.0\n\nrequire github.com/deckhouse/dmt %s\n' \
+        "$DMT_VERSION"
+      ;;
+    helm)
+      printf 'module example.local/helm\n\ngo 1.26.0\n\nrequire helm.sh/helm/v3 %s\n' \
+        "$HELM_VERSION"
+      ;;
+  esac
+}
+
+# Prints "<version> <wrapper dir name> <main package> <module@version to go get>" for one tool.
+tool_spec() {
+  case "$1" in
+    etcd) echo "$ETCD_VERSION etcd-$ETCD_VERSION go.etcd.io/etcd/server/v3 go.etcd.io/etcd/server/v3@$ETCD_VERSION" ;;
+    kube-apiserver) echo "$KUBERNETES_VERSION kubernetes-$KUBERNETES_VERSION k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes@$KUBERNETES_VERSION" ;;
+    kube-controller-manager) echo "$KUBERNETES_VERSION kubernetes-$KUBERNETES_VERSION k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes@$KUBERNETES_VERSION" ;;
+    shell-operator) echo "$SHELL_OPERATOR_VERSION shell-operator-$SHELL_OPERATOR_VERSION github.com/flant/shell-operator/cmd/shell-operator github.com/flant/shell-operator@$SHELL_OPERATOR_VERSION" ;;
+    addon-operator) echo "$ADDON_OPERATOR_VERSION addon-operator-$ADDON_OPERATOR_VERSION github.com/flant/addon-operator/cmd/addon-operator github.com/flant/addon-operator@$ADDON_OPERATOR_VERSION" ;;
+    dmt) echo "$DMT_VERSION dmt-$DMT_VERSION github.com/deckhouse/dmt/cmd/dmt github.com/deckhouse/dmt@$DMT_VERSION" ;;
+    helm) echo "$HELM_VERSION helm-$HELM_VERSION helm.sh/helm/v3/cmd/helm helm.sh/helm/v3@$HELM_VERSION" ;;
+    *) echo "build-tools: unknown tool '$1'" >&2; return 2 ;;
+  esac
+}
+
+# Prints the -ldflags value for one tool.
+tool_ldflags() {
+  local flags="-s -w"
+  case "$1" in
+    kube-apiserver | kube-controller-manager)
+      local pkg
+      for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+        flags+=" -X $pkg.gitVersion=$KUBERNETES_VERSION -X $pkg.gitMajor=1"
+        flags+=" -X $pkg.gitMinor=$k8s_minor -X $pkg.gitTreeState=clean"
+        flags+=" -X $pkg.buildDate=1970-01-01T00:00:00Z"
+      done
+      ;;
+    helm)
+      # Without it `helm version` reports v3.x-dev; the chart's kubeVersion checks use it too.
+      flags+=" -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+      ;;
+  esac
+  echo "$flags"
+}
+
+# Builds one tool unless its binary already exists; records the build time.
+build_tool() {
+  local tool="$1" spec version wrapper pkg getarg
+  spec="$(tool_spec "$tool")" || return 1
+  read -r version wrapper pkg getarg <<<"$spec"
+  local out="$bin_dir/$tool-$version" log="$log_dir/$tool-$version.log"
+  # Quiet when already built: setup.sh runs this on every call.
+  [ -x "$out" ] && return 0
+  # One builder per wrapper module at a time (kube-apiserver and kube-controller-manager share
+  # one): jest's global setup and setup.sh may race. A second builder waits here, then finds the
+  # binary built.
+  exec 9>"$cache/.build-$wrapper.lock"
+  flock 9
+  if [ -x "$out" ]; then
+    echo "build-tools: $tool $version was built meanwhile ($out)"
+    exec 9>&-
+    return 0
+  fi
+  require_go
+  local dir="$src_dir/$wrapper"
+  mkdir -p "$dir"
+  [ -f "$dir/go.mod" ] || wrapper_gomod "$tool" >"$dir/go.mod"
+  echo "build-tools: building $tool $version (log: $log)"
+  local start end
+  start=$(date +%s)
+  if (
+    cd "$dir"
+    go get "$getarg"
+    go build -trimpath -ldflags "$(tool_ldflags "$tool")" -o "$out.tmp.$$" "$pkg"
+  ) >"$log" 2>&1; then
+    mv -f "$out.tmp.$$" "$out"
+    exec 9>&-
+    end=$(date +%s)
+    printf '%s\t%s\t%ss\t%s\n' "$tool" "$version" "$((end - start))" "$(date -u +%FT%TZ)" \
+      >>"$log_dir/build-times.tsv"
+    echo "build-tools: built $tool $version in $((end - start))s"
+  else
+    rm -f "$out.tmp.$$"
+    exec 9>&-
+    echo "build-tools: FAILED to build $tool $version; last lines of $log:" >&2
+    tail -n 15 "$log" >&2
+    return 1
+  fi
+}
+
+main() {
+  local tools=()
+  case "${1:-core}" in
+    core) tools=(etcd kube-apiserver kube-controller-manager) ;;
+    hooks) tools=(shell-operator addon-operator dmt) ;;
+    all) tools=(etcd kube-apiserver kube-controller-manager shell-operator addon-operator dmt helm) ;;
+    *) tools=("$@") ;;
+  esac
+  local failed=()
+  local tool
+  for tool in "${tools[@]}"; do
+    build_tool "$tool" || failed+=("$tool")
+  done
+  if [ ${#failed[@]} -gt 0 ]; then
+    echo "build-tools: failed: ${failed[*]}" >&2
+    return 1
+  fi
+}
+
+main "$@"

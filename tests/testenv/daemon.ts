@@ -1,0 +1,88 @@
+// Background processes of the box: started detached (they outlive the CLI that starts them),
+// logging to a file, identified later by pid plus a marker in their command line so a recycled
+// pid is never mistaken for ours, and stopped with SIGTERM then SIGKILL.
+import { spawn } from "node:child_process";
+import { openSync, closeSync, readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+
+/** How to start one daemon. */
+export interface DaemonSpec {
+  /** Absolute path of the binary. */
+  readonly binary: string;
+  readonly args: readonly string[];
+  /** File receiving stdout and stderr (appended). */
+  readonly logFile: string;
+}
+
+/** Starts a detached daemon and returns its pid. */
+export function startDaemon(spec: DaemonSpec): number {
+  const log = openSync(spec.logFile, "a");
+  try {
+    const child = spawn(spec.binary, [...spec.args], {
+      detached: true,
+      stdio: ["ignore", log, log],
+      env: { ...process.env, GOTRACEBACK: "all" },
+    });
+    if (child.pid === undefined) throw new Error(`could not spawn ${spec.binary}`);
+    child.unref();
+    return child.pid;
+  } finally {
+    closeSync(log);
+  }
+}
+
+/**
+ * True when `pid` is a live (non-zombie) process whose command line contains `marker` (the state
+ * dir path, present in every daemon's flags).
+ */
+export function isOurProcess(pid: number, marker: string): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Field 3, after the parenthesised command name, is the state; Z = zombie, X = dead.
+    const processState = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    if (processState === "Z" || processState === "X") return false;
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(marker);
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until `pid` is gone (or no longer ours); false on timeout. */
+export async function waitForExit(
+  pid: number,
+  marker: string,
+  timeoutMs: number,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (isOurProcess(pid, marker)) {
+    if (Date.now() >= deadline) return false;
+    await sleep(50);
+  }
+  return true;
+}
+
+/**
+ * Stops a daemon: SIGTERM, then SIGKILL after `graceMs`. Returns how it ended: `absent` when it
+ * was not running, otherwise the signal that ended it.
+ */
+export async function stopDaemon(
+  pid: number,
+  marker: string,
+  graceMs: number,
+): Promise<"absent" | "SIGTERM" | "SIGKILL"> {
+  if (!isOurProcess(pid, marker)) return "absent";
+  process.kill(pid, "SIGTERM");
+  if (await waitForExit(pid, marker, graceMs)) return "SIGTERM";
+  process.kill(pid, "SIGKILL");
+  if (await waitForExit(pid, marker, 5000)) return "SIGKILL";
+  throw new Error(`process ${pid} survived SIGKILL`);
+}
+
+/** The last `lines` lines of a log file, for error messages. */
+export function logTail(file: string, lines = 20): string {
+  try {
+    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
