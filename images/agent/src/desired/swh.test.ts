@@ -1,0 +1,77 @@
+// The SWH snapshot: conflict detection (withdraw), deletion, address families and Secret refs.
+import { rawSwh, swh } from "../../../../tests/agent/fixtures.js";
+import { referencedSecrets, shouldPublish, swhSnapshot } from "./swh.js";
+
+describe("swhSnapshot", () => {
+  it("drops objects without identity or spec", () => {
+    expect(swhSnapshot({ metadata: { name: "a", namespace: "ns" }, spec: {} })).toBeUndefined();
+    expect(swhSnapshot({ metadata: { name: "a", namespace: "ns", uid: "u" } })).toBeUndefined();
+    expect(swhSnapshot("nope")).toBeUndefined();
+  });
+
+  it.each([
+    // spec.ipFamilies wins
+    [
+      {
+        spec: { ipFamilies: ["IPv6", "IPv4"] as Array<"IPv4" | "IPv6"> },
+        clusterIPs: ["10.96.0.1"],
+      },
+      ["IPv6", "IPv4"],
+    ],
+    // else the child Service's clusterIPs (copied into status)
+    [{ clusterIPs: ["10.96.0.1", "fd00:96::1"] }, ["IPv4", "IPv6"]],
+    // headless: no family known, publish every family the pods have
+    [{ clusterIPs: ["None"] }, undefined],
+    [{}, undefined],
+  ])("families of %j are %j", (options, families) => {
+    expect(swh(options).families).toEqual(families);
+  });
+});
+
+describe("shouldPublish", () => {
+  it.each([
+    // normal
+    [{}, true],
+    // ChildServiceReady=False/ChildServiceConflict: the slices would feed a foreign Service
+    [{ conflict: true }, false],
+    // being deleted
+    [{ deleting: true }, false],
+  ])("%j -> %s", (options, want) => {
+    expect(shouldPublish(swh(options))).toBe(want);
+  });
+
+  it("does not treat other ChildServiceReady=False reasons as a conflict", () => {
+    const raw = rawSwh();
+    raw.status = {
+      conditions: [
+        {
+          type: "ChildServiceReady",
+          status: "False",
+          reason: "ChildServiceClusterIPImmutable",
+          message: "",
+          lastTransitionTime: "2024-01-01T00:00:00Z",
+        },
+      ],
+    };
+    expect(shouldPublish(swhSnapshot(raw)!)).toBe(true);
+  });
+});
+
+describe("referencedSecrets", () => {
+  it("lists PostgreSQL authSecretNames, unique and sorted", () => {
+    const s = swh({
+      spec: {
+        healthcheck: {
+          probes: [
+            { mode: "PostgreSQL", postgreSQL: { targetPort: 5432, authSecretName: "b" } },
+            { mode: "TCP", tcp: { targetPort: 5432 } },
+            { mode: "PostgreSQL", postgreSQL: { targetPort: 5432, authSecretName: "a" } },
+            { mode: "PostgreSQL", postgreSQL: { targetPort: 5433, authSecretName: "b" } },
+            { mode: "PostgreSQL", postgreSQL: { targetPort: 5434 } },
+          ],
+        },
+      },
+    });
+    expect(referencedSecrets(s)).toEqual(["a", "b"]);
+  });
+});

@@ -1,0 +1,87 @@
+// The agent's view of a ServiceWithHealthchecks: the spec fields that decide endpoints and probes,
+// plus the two status facts the agent obeys - a child Service conflict (publishing would feed a
+// foreign Service, so the agent withdraws) and the Service's allocated IP families. The SWH
+// informer stores these snapshots, filtered at the edge, not whole objects.
+
+import {
+  CONDITION_CHILD_SERVICE_READY,
+  REASON,
+  type ServiceWithHealthchecks,
+  type ServiceWithHealthchecksSpec,
+} from "../../../../api/v1alpha1.js";
+import { isRecord } from "../kube/objects.js";
+import { addressFamily, type AddressFamily } from "./pods.js";
+
+/** What the agent keeps of an SWH. */
+export interface SwhSnapshot {
+  readonly uid: string;
+  readonly name: string;
+  readonly namespace: string;
+  readonly spec: Readonly<ServiceWithHealthchecksSpec>;
+  /**
+   * Families to publish: spec.ipFamilies, else the families of status.clusterIPs (copied from the
+   * child Service), else undefined (every family the pods have).
+   */
+  readonly families?: readonly AddressFamily[];
+  /** status says ChildServiceReady=False, reason ChildServiceConflict. */
+  readonly conflict: boolean;
+  /** metadata.deletionTimestamp is set. */
+  readonly deleting: boolean;
+}
+
+function familiesOf(swh: ServiceWithHealthchecks): AddressFamily[] | undefined {
+  const declared = (swh.spec.ipFamilies ?? []).filter(f => f === "IPv4" || f === "IPv6");
+  if (declared.length > 0) return declared;
+  const fromStatus: AddressFamily[] = [];
+  for (const ip of swh.status?.clusterIPs ??
+    (swh.status?.clusterIP ? [swh.status.clusterIP] : [])) {
+    const family = addressFamily(ip);
+    if (family && !fromStatus.includes(family)) fromStatus.push(family);
+  }
+  return fromStatus.length > 0 ? fromStatus : undefined;
+}
+
+function hasConflict(swh: ServiceWithHealthchecks): boolean {
+  return (swh.status?.conditions ?? []).some(
+    c =>
+      c.type === CONDITION_CHILD_SERVICE_READY &&
+      c.status === "False" &&
+      c.reason === REASON.childServiceConflict,
+  );
+}
+
+/** Filters a raw SWH into a snapshot; undefined when it lacks identity or a spec. */
+export function swhSnapshot(raw: unknown): SwhSnapshot | undefined {
+  if (!isRecord(raw)) return undefined;
+  const swh = raw as unknown as ServiceWithHealthchecks;
+  const meta = swh.metadata as ServiceWithHealthchecks["metadata"] | undefined;
+  if (!meta?.uid || !meta.name || !meta.namespace || !isRecord(swh.spec)) return undefined;
+  const families = familiesOf(swh);
+  return {
+    uid: meta.uid,
+    name: meta.name,
+    namespace: meta.namespace,
+    spec: swh.spec,
+    ...(families ? { families } : {}),
+    conflict: hasConflict(swh),
+    deleting: meta.deletionTimestamp !== undefined && meta.deletionTimestamp !== null,
+  };
+}
+
+/**
+ * Whether the agent publishes endpoints for this SWH at all: not while it is being deleted and
+ * not while its child Service belongs to someone else.
+ */
+export function shouldPublish(swh: SwhSnapshot): boolean {
+  return !swh.conflict && !swh.deleting;
+}
+
+/** The Secret names an SWH's PostgreSQL probes reference, sorted and unique. */
+export function referencedSecrets(swh: SwhSnapshot): string[] {
+  const names = new Set<string>();
+  for (const probe of swh.spec.healthcheck?.probes ?? []) {
+    const name = probe.mode === "PostgreSQL" ? probe.postgreSQL?.authSecretName : undefined;
+    if (name) names.add(name);
+  }
+  return [...names].sort();
+}

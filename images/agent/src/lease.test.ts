@@ -1,0 +1,67 @@
+// The heartbeat Lease body: contract labels, holder = node, renewal keeps acquireTime, taking
+// over another holder counts a transition.
+import {
+  LABEL_LEASE_COMPONENT,
+  LABEL_NODE_NAME,
+  LEASE_COMPONENT_VALUE,
+} from "../../../api/contract.js";
+import { renewedLease } from "./lease.js";
+
+const o = {
+  namespace: "d8-service-with-healthchecks",
+  nodeName: "node-a",
+  leaseDurationMs: 40_000,
+};
+const t0 = Date.parse("2024-01-01T00:00:00Z");
+
+describe("renewedLease", () => {
+  it("creates a new Lease held by the node", () => {
+    expect(renewedLease(undefined, o, t0)).toEqual({
+      apiVersion: "coordination.k8s.io/v1",
+      kind: "Lease",
+      metadata: {
+        name: "swh-agent-node-a",
+        namespace: "d8-service-with-healthchecks",
+        labels: { [LABEL_LEASE_COMPONENT]: LEASE_COMPONENT_VALUE, [LABEL_NODE_NAME]: "node-a" },
+      },
+      spec: {
+        holderIdentity: "node-a",
+        leaseDurationSeconds: 40,
+        acquireTime: "2024-01-01T00:00:00.000000Z",
+        renewTime: "2024-01-01T00:00:00.000000Z",
+        leaseTransitions: 0,
+      },
+    });
+  });
+
+  it("renews its own Lease: same acquireTime, new renewTime, resourceVersion kept", () => {
+    const first = renewedLease(undefined, o, t0);
+    first.metadata!.resourceVersion = "5";
+    const second = renewedLease(first, o, t0 + 10_000);
+    expect(second.metadata?.resourceVersion).toBe("5");
+    expect(second.spec).toMatchObject({
+      acquireTime: "2024-01-01T00:00:00.000000Z",
+      renewTime: "2024-01-01T00:00:10.000000Z",
+      leaseTransitions: 0,
+    });
+  });
+
+  it("takes over a Lease held by another identity, counting the transition", () => {
+    const foreign = renewedLease(undefined, { ...o, nodeName: "impostor" }, t0);
+    foreign.metadata!.name = "swh-agent-node-a";
+    const taken = renewedLease(foreign, o, t0 + 1_000);
+    expect(taken.spec).toMatchObject({
+      holderIdentity: "node-a",
+      acquireTime: "2024-01-01T00:00:01.000000Z",
+      leaseTransitions: 1,
+    });
+  });
+
+  it("rounds the duration up to whole seconds and keeps foreign labels", () => {
+    const existing = renewedLease(undefined, o, t0);
+    existing.metadata!.labels!.extra = "kept";
+    const renewed = renewedLease(existing, { ...o, leaseDurationMs: 15_500 }, t0);
+    expect(renewed.spec?.leaseDurationSeconds).toBe(16);
+    expect(renewed.metadata?.labels?.extra).toBe("kept");
+  });
+});

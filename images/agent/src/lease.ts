@@ -1,0 +1,207 @@
+// The agent's heartbeat: a coordination.k8s.io/v1 Lease `swh-agent-<node>` in the agent's
+// namespace, renewed every renew interval. The fencing hook marks a node's endpoints not ready
+// when its Lease is older than leaseDurationSeconds, so renewing means "my slices are live".
+// API errors are retried (sooner than the renew interval) and never fatal. On shutdown the Lease
+// is NOT released: a rolling restart of the DaemonSet must not fence the node's endpoints for
+// the seconds the new agent needs to start; if no agent returns, the Lease simply expires.
+
+import {
+  LABEL_LEASE_COMPONENT,
+  LABEL_NODE_NAME,
+  LEASE_COMPONENT_VALUE,
+  leaseNameForNode,
+} from "../../../api/contract.js";
+import { microTime } from "./events/recorder.js";
+import { Backoff, sleep } from "./kube/backoff.js";
+import { describeError, isConflict, isNotFound } from "./kube/errors.js";
+import type { RawLease } from "./kube/objects.js";
+import type { KubeRest } from "./kube/rest.js";
+import type { Logger } from "./log.js";
+import { nodeLabelValue } from "./slices/build.js";
+
+/** Options of Heartbeat. */
+export interface HeartbeatOptions {
+  readonly rest: KubeRest;
+  readonly namespace: string;
+  readonly nodeName: string;
+  readonly leaseDurationMs: number;
+  readonly renewIntervalMs: number;
+  readonly log: Logger;
+  readonly now?: () => number;
+  /** Called after each attempt (for metrics). */
+  readonly onRenew?: (ok: boolean, atMs: number) => void;
+}
+
+/**
+ * The Lease body to write at `nowMs`: `existing` renewed by this node, or a new Lease. A Lease
+ * held by another identity is taken over (acquireTime reset, leaseTransitions incremented).
+ */
+export function renewedLease(
+  existing: RawLease | undefined,
+  o: { namespace: string; nodeName: string; leaseDurationMs: number },
+  nowMs: number,
+): RawLease {
+  const now = microTime(nowMs);
+  const spec = existing?.spec ?? {};
+  const held = spec.holderIdentity === o.nodeName;
+  const transitions = spec.leaseTransitions ?? 0;
+  const takenFromOther = !held && spec.holderIdentity !== undefined && spec.holderIdentity !== "";
+  return {
+    apiVersion: "coordination.k8s.io/v1",
+    kind: "Lease",
+    metadata: leaseMetadata(existing, o),
+    spec: {
+      ...spec,
+      holderIdentity: o.nodeName,
+      leaseDurationSeconds: Math.ceil(o.leaseDurationMs / 1000),
+      acquireTime: held && spec.acquireTime ? spec.acquireTime : now,
+      renewTime: now,
+      leaseTransitions: takenFromOther ? transitions + 1 : transitions,
+    },
+  };
+}
+
+function leaseMetadata(
+  existing: RawLease | undefined,
+  o: { namespace: string; nodeName: string },
+): NonNullable<RawLease["metadata"]> {
+  const metadata = existing?.metadata ?? {};
+  return {
+    ...metadata,
+    name: leaseNameForNode(o.nodeName),
+    namespace: o.namespace,
+    labels: {
+      ...(metadata.labels ?? {}),
+      [LABEL_LEASE_COMPONENT]: LEASE_COMPONENT_VALUE,
+      [LABEL_NODE_NAME]: nodeLabelValue(o.nodeName),
+    },
+  };
+}
+
+/** Renews the node's Lease in the background (see file header). */
+export class Heartbeat {
+  readonly #o: HeartbeatOptions;
+  readonly #now: () => number;
+  readonly #backoff = new Backoff({ initialMs: 500, maxMs: 5_000 });
+  #lease: RawLease | undefined;
+  #lastRenewedAt: number | undefined;
+  #abort = new AbortController();
+  #running: Promise<void> | undefined;
+
+  constructor(options: HeartbeatOptions) {
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** When the Lease was last renewed (ms), if ever. */
+  get lastRenewedAt(): number | undefined {
+    return this.#lastRenewedAt;
+  }
+
+  /** True when the Lease was renewed less than a lease duration ago. */
+  fresh(): boolean {
+    return (
+      this.#lastRenewedAt !== undefined &&
+      this.#now() - this.#lastRenewedAt < this.#o.leaseDurationMs
+    );
+  }
+
+  /** Starts renewing (idempotent). */
+  start(): void {
+    if (this.#running) return;
+    this.#abort = new AbortController();
+    this.#running = this.#loop(this.#abort.signal);
+  }
+
+  /** Stops renewing; the Lease is left to expire (see file header). */
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    await this.#running;
+    this.#running = undefined;
+  }
+
+  /** One renewal attempt; returns whether it succeeded. */
+  async renewOnce(): Promise<boolean> {
+    try {
+      await this.#renew();
+      this.#backoff.reset();
+      this.#lastRenewedAt = this.#now();
+      this.#o.onRenew?.(true, this.#lastRenewedAt);
+      return true;
+    } catch (err) {
+      this.#lease = undefined;
+      this.#o.onRenew?.(false, this.#now());
+      this.#o.log.warn("heartbeat Lease renewal failed; retrying", {
+        lease: leaseNameForNode(this.#o.nodeName),
+        error: describeError(err),
+      });
+      return false;
+    }
+  }
+
+  async #loop(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const ok = await this.renewOnce();
+      const wait = ok
+        ? this.#o.renewIntervalMs
+        : Math.min(this.#o.renewIntervalMs, this.#backoff.next());
+      await sleep(wait, signal);
+    }
+  }
+
+  #path(name?: string): string {
+    const base = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(this.#o.namespace)}/leases`;
+    return name === undefined ? base : `${base}/${encodeURIComponent(name)}`;
+  }
+
+  async #renew(): Promise<void> {
+    const name = leaseNameForNode(this.#o.nodeName);
+    if (!this.#lease) this.#lease = await this.#get(name);
+    const body = renewedLease(this.#lease, this.#o, this.#now());
+    try {
+      this.#lease = await (this.#lease ? this.#update(name, body) : this.#create(body));
+    } catch (err) {
+      if (!isConflict(err) && !isNotFound(err)) throw err;
+      // Someone else wrote it (or it vanished): re-read and try once more.
+      this.#lease = await this.#get(name);
+      const retry = renewedLease(this.#lease, this.#o, this.#now());
+      this.#lease = await (this.#lease ? this.#update(name, retry) : this.#create(retry));
+    }
+  }
+
+  async #get(name: string): Promise<RawLease | undefined> {
+    try {
+      return await this.#o.rest.request<RawLease>({
+        verb: "get",
+        resource: "leases",
+        path: this.#path(name),
+        timeoutMs: 5_000,
+      });
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  #create(body: RawLease): Promise<RawLease> {
+    const metadata = { ...body.metadata };
+    delete metadata.resourceVersion;
+    return this.#o.rest.request<RawLease>({
+      verb: "create",
+      resource: "leases",
+      path: this.#path(),
+      body: { ...body, metadata },
+      timeoutMs: 5_000,
+    });
+  }
+
+  #update(name: string, body: RawLease): Promise<RawLease> {
+    return this.#o.rest.request<RawLease>({
+      verb: "update",
+      resource: "leases",
+      path: this.#path(name),
+      body,
+      timeoutMs: 5_000,
+    });
+  }
+}
