@@ -1,0 +1,95 @@
+// One probe worker's mutable bookkeeping: its spec, thresholded state, timer and in-flight
+// attempt. The scheduler owns all behaviour; this file only holds data and the small helpers
+// that read it, so the scheduler's control flow stays in one place.
+
+import { initialState, type ThresholdState } from "./thresholds.js";
+import type { ProbeState, TimerHandle, WorkerSpec } from "./types.js";
+
+/** Mutable per-key state, owned by the ProbeScheduler. */
+export interface Worker {
+  spec: WorkerSpec;
+  /** `spec`'s timing, clamped (see effectiveTiming); recomputed when the spec changes. */
+  timing: Timing;
+  state: ThresholdState;
+  /** When `state.healthy` last changed (epoch ms). */
+  since: number;
+  lastProbeAt: number | undefined;
+  /** When the current or next probe is due (epoch ms). */
+  dueAt: number;
+  /** Armed timer, undefined when none (TimerHandle is opaque and may itself be anything). */
+  timer: TimerHandle;
+  /** Guard timer of the in-flight probe, undefined when none. */
+  guard: TimerHandle;
+  /** Incremented per attempt, so late results of abandoned attempts are ignored. */
+  attempt: number;
+  running: boolean;
+  queued: boolean;
+  stopped: boolean;
+  /** Bound once: the timer callback of this worker (no closure per tick). */
+  fire: () => void;
+}
+
+/** A new worker for `spec`, not yet scheduled. */
+export function newWorker(spec: WorkerSpec, now: number, fire: () => void): Worker {
+  return {
+    spec,
+    timing: effectiveTiming(spec),
+    state: initialState(spec.initialHealthy),
+    since: now,
+    lastProbeAt: undefined,
+    dueAt: now,
+    timer: undefined,
+    guard: undefined,
+    attempt: 0,
+    running: false,
+    queued: false,
+    stopped: false,
+    fire,
+  };
+}
+
+/** The public view of a worker's state. */
+export function snapshot(worker: Worker): ProbeState {
+  const view: ProbeState = {
+    healthy: worker.state.healthy,
+    known: worker.state.known,
+    reason: worker.state.healthy ? "" : worker.state.reason,
+    since: new Date(worker.since),
+  };
+  if (worker.lastProbeAt !== undefined) view.lastProbeAt = new Date(worker.lastProbeAt);
+  return view;
+}
+
+/** A worker's period, timeout and thresholds. */
+export interface Timing {
+  readonly periodMs: number;
+  readonly timeoutMs: number;
+  readonly successThreshold: number;
+  readonly failureThreshold: number;
+}
+
+/** Period, timeout and thresholds clamped to sane minimums (a zero period would spin). */
+export function effectiveTiming(spec: WorkerSpec): Timing {
+  return {
+    periodMs: Math.max(1, spec.periodMs),
+    timeoutMs: Math.max(1, spec.timeoutMs),
+    successThreshold: Math.max(1, spec.successThreshold),
+    failureThreshold: Math.max(1, spec.failureThreshold),
+  };
+}
+
+/** When the initial delay ends: initialDelayMs after the pod started (or after `now`). */
+export function initialDelayEnd(spec: WorkerSpec, now: number): number {
+  const start = spec.podStartedAt?.getTime() ?? now;
+  return start + Math.max(0, spec.initialDelayMs);
+}
+
+/**
+ * The next slot on the worker's period grid strictly after `dueAt` and not before `now`:
+ * slots missed while the probe ran long or waited in the queue are skipped, not bunched.
+ */
+export function nextDue(dueAt: number, periodMs: number, now: number): number {
+  if (now < dueAt + periodMs) return dueAt + periodMs;
+  const missed = Math.floor((now - dueAt) / periodMs);
+  return dueAt + (missed + 1) * periodMs;
+}
