@@ -27,3 +27,5 @@ fi
 # when cached). Go itself is preinstalled on the project's machines; without it this fails with
 # a clear message.
 bash tests/testenv/build-tools.sh core
+# helm renders the chart in the template tests (about 3.5 minutes cold, cached after).
+bash tests/testenv/build-tools.sh helm
