@@ -19,7 +19,10 @@ fi
 
 if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm dependencies"
-  npm ci --no-audit --no-fund
+  # Not `npm ci`: the registry here serves only this platform's optional packages (e.g. jest's
+  # resolver bindings), so the lock lacks the others and `npm ci` refuses it as out of sync.
+  # `npm install` resolves from the same lock and leaves it unchanged.
+  npm install --no-audit --no-fund
 fi
 
 # Go tools of the cluster in a box (etcd, kube-apiserver, kube-controller-manager), built once
