@@ -1,0 +1,117 @@
+// Every ServiceWithHealthchecks a reader can copy from the docs must apply: each one in a ```yaml
+// block of any page (EXAMPLES first of all) is checked against the CRD's structural schema with
+// the CRD's defaults, as the API server checks it (CEL rules need a real API server and are not
+// evaluated here). EXAMPLES must also cover the scenarios the module is for, and carry the
+// platform's own seed manifests unchanged, with the credentials Secret made the seed's way.
+import { parseAllDocuments } from "yaml";
+import { createValidator } from "../../../api/crd-schema.js";
+import { ANNOTATION_ALLOW_ADOPTION, SWH_API_VERSION, SWH_KIND } from "../../../api/contract.js";
+import type { ServiceWithHealthchecks } from "../../../api/v1alpha1.js";
+import { loadManifestFixtures } from "../../fixtures/manifests/fixtures.js";
+import { codeBlocks, listDocs, readDoc } from "./markdown.js";
+
+/** A ServiceWithHealthchecks found in a page, with where it was found. */
+interface FoundSwh {
+  readonly page: string;
+  readonly line: number;
+  readonly object: ServiceWithHealthchecks;
+}
+
+/** Every document of every ```yaml block of a page whose kind is ServiceWithHealthchecks. */
+export function swhExamples(page: string, text: string): FoundSwh[] {
+  return codeBlocks(text)
+    .filter(block => block.lang === "yaml")
+    .flatMap(block =>
+      parseAllDocuments(block.content).map(doc => ({
+        page,
+        line: block.line,
+        object: doc.toJS() as ServiceWithHealthchecks,
+      })),
+    )
+    .filter(found => (found.object as { kind?: unknown } | null)?.kind === SWH_KIND);
+}
+
+const check = createValidator();
+const all = listDocs().flatMap(page => swhExamples(page, readDoc(page)));
+const label = (f: FoundSwh): string => `${f.page}:${f.line} ${f.object.metadata?.name ?? "?"}`;
+
+describe("ServiceWithHealthchecks examples in docs/", () => {
+  it("are found", () => {
+    expect(all.filter(f => f.page.startsWith("EXAMPLES")).length).toBeGreaterThanOrEqual(20);
+  });
+
+  it.each(all.map(f => [label(f), f]))("%s passes the CRD schema", (_label, found) => {
+    const result = check(found.object);
+    expect(result.errors.map(e => e.text)).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(found.object).toMatchObject({
+      apiVersion: SWH_API_VERSION,
+      metadata: { name: expect.any(String), namespace: expect.any(String) },
+    });
+  });
+});
+
+describe.each(["EXAMPLES.md", "EXAMPLES_RU.md"])("%s", page => {
+  const text = readDoc(page);
+  const found = swhExamples(page, text).map(f => f.object);
+  const shell = codeBlocks(text)
+    .filter(block => block.lang === "shell")
+    .map(block => block.content)
+    .join("\n");
+  const probes = found.flatMap(swh => swh.spec.healthcheck?.probes ?? []);
+
+  it.each(loadManifestFixtures("seed").map(seed => [seed.file, seed]))(
+    "carries the seed manifest %s with the same spec",
+    (_file, seed) => {
+      const name = (seed.object.metadata as { name: string }).name;
+      const same = found.find(swh => swh.metadata.name === name);
+      expect(same?.spec).toEqual(seed.object.spec);
+    },
+  );
+
+  it("creates the credentials Secret with `d8 k create secret generic` under the probes' name", () => {
+    const secretNames = probes.flatMap(p => p.postgreSQL?.authSecretName ?? []);
+    expect(secretNames.length).toBeGreaterThan(0);
+    for (const name of new Set(secretNames)) {
+      expect(shell).toMatch(
+        new RegExp(
+          `d8 k -n \\S+ create secret generic ${name} --from-literal=user=\\S+ --from-literal=password=\\S+`,
+        ),
+      );
+    }
+  });
+
+  it("shows HTTPS with caCert and custom status codes", () => {
+    expect(probes.some(p => p.http?.scheme === "HTTPS" && p.http.caCert !== undefined)).toBe(true);
+    expect(probes.some(p => (p.http?.expectedStatusCodes ?? []).length > 0)).toBe(true);
+  });
+
+  it("shows a headless resource and a load balancer with externalTrafficPolicy Local", () => {
+    expect(found.some(swh => swh.spec.clusterIP === "None")).toBe(true);
+    expect(
+      found.some(
+        swh => swh.spec.type === "LoadBalancer" && swh.spec.externalTrafficPolicy === "Local",
+      ),
+    ).toBe(true);
+  });
+
+  it("shows requirePodReady and all three probe modes", () => {
+    expect(found.some(swh => swh.spec.healthcheck?.requirePodReady === true)).toBe(true);
+    expect(new Set(probes.map(p => p.mode))).toEqual(new Set(["TCP", "HTTP", "PostgreSQL"]));
+  });
+
+  it("shows the migration from a plain Service with the adoption annotation", () => {
+    expect(shell).toContain(`annotate service web ${ANNOTATION_ALLOW_ADOPTION}=true`);
+    expect(found.some(swh => swh.metadata.name === "web" && swh.spec.selector?.app === "web")).toBe(
+      true,
+    );
+  });
+});
+
+describe("the schema check", () => {
+  it("rejects a broken example (the check really runs)", () => {
+    const broken = structuredClone(all[0]!.object);
+    broken.spec.ports = [{ port: 70000 }];
+    expect(check(broken).valid).toBe(false);
+  });
+});
