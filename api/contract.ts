@@ -75,6 +75,19 @@ export interface EndpointReport {
   readonly lastProbeTime?: string;
 }
 
+/** Longest label value Kubernetes accepts. */
+const MAX_LABEL_VALUE_LENGTH = 63;
+
+/**
+ * Value of LABEL_NODE_NAME for a node (on the agent's EndpointSlices and Lease): the node name,
+ * or, when longer than a label value may be, a 63-character bounded form of it (see boundedName).
+ * A node name may have 253 characters, so code that matches slices to Nodes or Lease holders
+ * compares both sides through this function. Idempotent: a value it returns maps to itself.
+ */
+export function nodeLabelValue(nodeName: string): string {
+  return boundedName(nodeName, MAX_LABEL_VALUE_LENGTH);
+}
+
 /** Lease name for a node's agent: `swh-agent-<node>`, shortened with a hash when too long. */
 export function leaseNameForNode(nodeName: string): string {
   return boundedName(`swh-agent-${nodeName}`, MAX_NAME_LENGTH);

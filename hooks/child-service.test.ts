@@ -26,7 +26,6 @@ import {
 import { filterSwh, SWH_SPEC_JQ_FILTER, type SwhSnapshot } from "./lib/swh.js";
 
 /** Free-form JSON fixtures, edited in place by `edit`. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- fixtures are untyped JSON
 type Obj = Record<string, any>;
 
 // ---------------------------------------------------------------------------------------------

@@ -1,15 +1,25 @@
 // Tests for the EndpointSlice GC + fencing hook: the GC planner table-driven over snapshot
 // fixtures, and whole hook runs (snapshots in, operations and metrics out) through the hook
-// library's test runner, checking that slices that are fine are never touched.
+// library's test runner, checking that slices that are fine are never touched, that nodes with
+// names longer than a label value are matched, and that the Go implementation's slices are
+// handed over without a gap.
 
 import { runHookForTest, type PatchOperation } from "shell-operator-ts-hooks";
+import { leaseNameForNode, nodeLabelValue } from "../api/contract.js";
 import {
   filterEndpointSlice,
+  filterLease,
   filterObjectIdentity,
   type EndpointSliceSnapshot,
   type ObjectIdentity,
 } from "./lib/agent-objects.js";
-import { GC_METRICS, endpointsliceGcHook, ownerProblem, planGc } from "./endpointslice-gc.js";
+import {
+  GC_METRICS,
+  endpointsliceGcHook,
+  ownerProblem,
+  planGc,
+  planGcAndFencing,
+} from "./endpointslice-gc.js";
 
 const NOW = new Date("2024-05-01T10:00:00Z");
 const SWH_KIND = "ServiceWithHealthchecks";
@@ -28,20 +38,32 @@ function rawNode(name: string) {
   return { apiVersion: "v1", kind: "Node", metadata: { name, uid: `node-${name}` } };
 }
 
-/** A full agent Lease renewed `agoSeconds` before NOW with a 30 s duration. */
-function rawLease(node: string, agoSeconds: number) {
+/** A time `agoSeconds` before NOW, as the API server writes it. */
+function ago(agoSeconds: number): string {
+  return new Date(NOW.getTime() - agoSeconds * 1000).toISOString();
+}
+
+/**
+ * A full agent Lease renewed `agoSeconds` before NOW with a 30 s duration, as the agent writes
+ * it (holder = node name, label = nodeLabelValue), held since `heldForSeconds` before NOW.
+ */
+function rawLease(node: string, agoSeconds: number, heldForSeconds = 3600) {
   return {
     apiVersion: "coordination.k8s.io/v1",
     kind: "Lease",
     metadata: {
-      name: `swh-agent-${node}`,
+      name: leaseNameForNode(node),
       namespace: "d8-service-with-healthchecks",
-      labels: { "network.deckhouse.io/component": "swh-agent-heartbeat" },
+      labels: {
+        "network.deckhouse.io/component": "swh-agent-heartbeat",
+        "network.deckhouse.io/node-name": nodeLabelValue(node),
+      },
     },
     spec: {
       holderIdentity: node,
       leaseDurationSeconds: 30,
-      renewTime: new Date(NOW.getTime() - agoSeconds * 1000).toISOString(),
+      renewTime: ago(agoSeconds),
+      acquireTime: ago(heldForSeconds),
     },
   };
 }
@@ -50,14 +72,20 @@ interface SliceOptions {
   ownerUid?: string | undefined;
   serviceName?: string | undefined;
   ready?: boolean;
+  /** The Go implementation's slice: no node-name label. */
+  legacy?: boolean;
+  address?: string;
 }
 
-/** A full agent slice `<service>-<node>` in `namespace`. */
+/**
+ * A full agent slice in `namespace` with one endpoint on `node`, labelled like the agent does
+ * (node-name = nodeLabelValue(node)), or like the Go agent did when `legacy`.
+ */
 function rawSlice(namespace: string, name: string, node: string, opts: SliceOptions = {}) {
   const labels: Record<string, string> = {
-    "network.deckhouse.io/node-name": node,
     "endpointslice.kubernetes.io/managed-by": "servicewithhealthchecks",
   };
+  if (opts.legacy !== true) labels["network.deckhouse.io/node-name"] = nodeLabelValue(node);
   if (opts.serviceName !== undefined) labels["kubernetes.io/service-name"] = opts.serviceName;
   const ownerReferences =
     opts.ownerUid === undefined
@@ -78,7 +106,7 @@ function rawSlice(namespace: string, name: string, node: string, opts: SliceOpti
     addressType: "IPv4",
     endpoints: [
       {
-        addresses: ["10.0.0.1"],
+        addresses: [opts.address ?? "10.0.0.1"],
         conditions: { ready: opts.ready ?? true, serving: opts.ready ?? true },
         nodeName: node,
         targetRef: { kind: "Pod", name: `${name}-pod`, namespace },
@@ -152,6 +180,23 @@ describe("planGc", () => {
   ])("%s: deletes %j", (_case, slices, nodes, expected) => {
     const plan = planGc({ slices, swhs: SWHS, nodes });
     expect(plan.map(d => `${d.slice.name}:${d.reason}`)).toEqual(expected);
+  });
+
+  it("matches slices and Nodes whose names are longer than a label value", () => {
+    const longNode = `${"n".repeat(70)}.example.com`;
+    const nodes = [...NODES, ident(rawNode(longNode))];
+    const web = { ownerUid: "uid-web", serviceName: "web" };
+    const ours = snap(rawSlice("prod", "web-long", longNode, web));
+    const legacy = snap(rawSlice("prod", "web-long-go", longNode, { ...web, legacy: true }));
+    expect(ours.nodeName).toBe(nodeLabelValue(longNode));
+    expect(legacy.nodeName).toBe(longNode);
+    expect(planGc({ slices: [ours, legacy], swhs: SWHS, nodes })).toEqual([]);
+    // ...and the node really going away still collects both.
+    const gone = planGc({ slices: [ours, legacy], swhs: SWHS, nodes: NODES });
+    expect(gone.map(d => `${d.slice.name}:${d.reason}`)).toEqual([
+      "web-long:NodeMissing",
+      "web-long-go:NodeMissing",
+    ]);
   });
 
   it("deletes everything when no SWH exists any more", () => {
@@ -266,5 +311,132 @@ describe("endpointslice-gc hook", () => {
       ).operations.length;
     expect(await at(30)).toBe(0);
     expect(await at(31)).toBe(1);
+  });
+});
+
+describe("nodes with names longer than a label value", () => {
+  const longNode = `${"worker-".repeat(12)}b.example.com`;
+  const web = { ownerUid: "uid-web", serviceName: "web" };
+  const snapshots = (leases: unknown[]) => ({
+    swhs: [rawSwh("prod", "web", "uid-web")],
+    nodes: [rawNode("node-a"), rawNode(longNode)],
+    leases,
+    slices: [rawSlice("prod", "web-long", longNode, web)],
+  });
+
+  it("neither collects nor fences the slices of a live agent", async () => {
+    const result = await runHookForTest(endpointsliceGcHook, {
+      now: NOW,
+      snapshots: snapshots([rawLease(longNode, 5)]),
+    });
+    expect(result.operations).toEqual([]);
+  });
+
+  it("fences them once that agent's Lease expires", async () => {
+    const result = await runHookForTest(endpointsliceGcHook, {
+      now: NOW,
+      snapshots: snapshots([rawLease(longNode, 60)]),
+    });
+    expect(result.operations.map(op => op.operation)).toEqual(["JQPatch"]);
+  });
+});
+
+describe("legacy slices of the Go implementation", () => {
+  const web = { ownerUid: "uid-web", serviceName: "web" };
+  const base = {
+    swhs: [rawSwh("prod", "web", "uid-web")].map(ident),
+    nodes: NODES,
+  };
+  const legacyA = rawSlice("prod", "web-node-a", "node-a", { ...web, legacy: true });
+  const oursA = rawSlice("prod", "web-node-a-1a2b3c4d", "node-a", web);
+  const pendingA = rawSlice("prod", "web-node-a-1a2b3c4d", "node-a", { ...web, ready: false });
+
+  function plan(slices: unknown[], leases: unknown[]): string[] {
+    const result = planGcAndFencing(
+      {
+        ...base,
+        slices: slices.map(snap),
+        leases: leases.map(l => filterLease(l)!),
+      },
+      NOW,
+    );
+    return [
+      ...result.delete.map(d => `delete ${d.slice.name}:${d.reason}`),
+      ...result.fencing.fence.map(f => `fence ${f.slice.name}:${f.reason}`),
+    ];
+  }
+
+  it.each([
+    // migration just started on node-a: no agent of ours yet - the Go slice keeps serving
+    ["no agent yet", [legacyA], [], []],
+    // our agent is up but still probing: both stay, nothing is fenced
+    ["agent probing", [legacyA, pendingA], [rawLease("node-a", 1, 20)], []],
+    // our agent publishes the same endpoint ready: the Go slice goes
+    [
+      "agent caught up",
+      [legacyA, oursA],
+      [rawLease("node-a", 1, 20)],
+      ["delete web-node-a:LegacyReplaced"],
+    ],
+    // our agent has run for the grace period: its slices are the truth
+    [
+      "grace period over",
+      [legacyA, pendingA],
+      [rawLease("node-a", 1, 600)],
+      ["delete web-node-a:LegacyReplaced"],
+    ],
+    // our agent ran and died before catching up: both are fenced
+    [
+      "agent died",
+      [legacyA, pendingA],
+      [rawLease("node-a", 60, 120)],
+      ["fence web-node-a:LeaseExpired", "fence web-node-a-1a2b3c4d:LeaseExpired"],
+    ],
+    // the SWH is gone: collected as any orphan, whatever the agent does
+    [
+      "SWH gone",
+      [
+        rawSlice("prod", "old-node-a", "node-a", {
+          ownerUid: "uid-old",
+          serviceName: "old",
+          legacy: true,
+        }),
+      ],
+      [],
+      ["delete old-node-a:OwnerMissing"],
+    ],
+  ])("%s", (_case, slices, leases, expected) => {
+    expect(plan(slices, leases)).toEqual(expected);
+  });
+
+  it("deletes a handed-over slice through the hook and logs the reason once", async () => {
+    const result = await runHookForTest(endpointsliceGcHook, {
+      now: NOW,
+      snapshots: {
+        swhs: [rawSwh("prod", "web", "uid-web")],
+        nodes: [rawNode("node-a"), rawNode("node-b")],
+        leases: [rawLease("node-a", 1, 20)],
+        slices: [legacyA, oursA],
+      },
+    });
+    expect(result.operations).toEqual([
+      {
+        operation: "DeleteInBackground",
+        apiVersion: "discovery.k8s.io/v1",
+        kind: "EndpointSlice",
+        namespace: "prod",
+        name: "web-node-a",
+      },
+    ]);
+    expect(result.logs.filter(l => l.level === "info")).toEqual([
+      expect.objectContaining({ reason: "LegacyReplaced", count: 1 }),
+    ]);
+    expect(result.metrics).toContainEqual(
+      expect.objectContaining({
+        name: GC_METRICS.deleted,
+        value: 1,
+        labels: { reason: "LegacyReplaced" },
+      }),
+    );
   });
 });

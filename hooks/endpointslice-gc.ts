@@ -4,6 +4,11 @@
 // deletes slices whose SWH or node no longer exists and fences (marks not ready) the slices of
 // agents whose heartbeat Lease expired.
 //
+// The same run hands over the Go implementation's legacy slices (hooks/legacy-slices.ts): they
+// are deleted once our agent on their node publishes the same ready endpoints, or has run long
+// enough to be the truth. Node names are compared through `nodeLabelValue` everywhere, as the
+// agents label slices and Leases with it: a 64+ character node name is neither GC'd nor fenced.
+//
 // GC and fencing are one hook on purpose: they need the same four snapshots (slices, SWHs,
 // Nodes, Leases), so one hook keeps one copy of them in the operator's memory instead of two;
 // and planning them together means a slice about to be deleted is never also patched (a patch
@@ -21,11 +26,15 @@ import {
   MODULE_NAMESPACE,
   SWH_API_VERSION,
   SWH_KIND,
+  nodeLabelValue,
 } from "../api/contract.js";
+import { fencingJqProgram, planFencing, type FencingPlan } from "./fencing.js";
+import { planLegacyHandover, type LegacyReason } from "./legacy-slices.js";
 import {
   ENDPOINT_SLICE_JQ_FILTER,
   LEASE_JQ_FILTER,
   OBJECT_IDENTITY_JQ_FILTER,
+  agentHeartbeatsByNode,
   filterEndpointSlice,
   filterLease,
   filterObjectIdentity,
@@ -33,10 +42,11 @@ import {
   type EndpointSliceSnapshot,
   type ObjectIdentity,
 } from "./lib/agent-objects.js";
-import { fencingJqProgram, planFencing, type FencingPlan } from "./fencing.js";
+import { groupBy } from "./lib/collections.js";
+import { objectKey } from "./lib/swh.js";
 
-/** Why a slice is garbage. */
-export type GcReason = "OwnerMissing" | "OwnerReplaced" | "NodeMissing" | "Unowned";
+/** Why a slice is garbage (or, for the Go implementation's slices, handed over). */
+export type GcReason = "OwnerMissing" | "OwnerReplaced" | "NodeMissing" | "Unowned" | LegacyReason;
 
 /** One slice to delete. */
 export interface GcDecision {
@@ -63,7 +73,7 @@ const ENDPOINT_SLICE_KIND = "EndpointSlice";
 
 /** Index of SWH uid by `namespace/name`. */
 function swhUidIndex(swhs: readonly ObjectIdentity[]): ReadonlyMap<string, string | undefined> {
-  return new Map(swhs.map(s => [`${s.namespace}/${s.name}`, s.uid]));
+  return new Map(swhs.map(s => [objectKey(s.namespace, s.name), s.uid]));
 }
 
 /** The SWH owner references of a slice (there is one: the agent sets a controller reference). */
@@ -83,13 +93,26 @@ export function ownerProblem(
 ): GcReason | undefined {
   const ownerUids = swhOwnerUids(slice);
   const key =
-    slice.serviceName === undefined ? undefined : `${slice.namespace}/${slice.serviceName}`;
+    slice.serviceName === undefined ? undefined : objectKey(slice.namespace, slice.serviceName);
   if (ownerUids.length > 0) {
     if (ownerUids.some(uid => swhUids.has(uid))) return undefined;
     return key !== undefined && swhByKey.has(key) ? "OwnerReplaced" : "OwnerMissing";
   }
   if (key === undefined) return "Unowned";
   return swhByKey.has(key) ? undefined : "OwnerMissing";
+}
+
+/**
+ * Whether the slice's node is gone. `nodeKeys` holds `nodeLabelValue` of every Node name; the
+ * slice's node (its node-name label, already in that form, or its endpoints' node name) is put
+ * through the same function, so a node name longer than a label value still matches.
+ */
+function nodeMissing(slice: EndpointSliceSnapshot, nodeKeys: ReadonlySet<string>): boolean {
+  return (
+    nodeKeys.size > 0 &&
+    slice.nodeName !== undefined &&
+    !nodeKeys.has(nodeLabelValue(slice.nodeName))
+  );
 }
 
 /**
@@ -100,27 +123,33 @@ export function ownerProblem(
 export function planGc(snapshots: Omit<GcSnapshots, "leases">): readonly GcDecision[] {
   const swhUids = new Set(snapshots.swhs.map(s => s.uid).filter(u => u !== undefined));
   const swhByKey = swhUidIndex(snapshots.swhs);
-  const nodes = new Set(snapshots.nodes.map(n => n.name));
+  const nodeKeys = new Set(snapshots.nodes.map(n => nodeLabelValue(n.name)));
   const decisions: GcDecision[] = [];
   for (const slice of snapshots.slices) {
     const reason =
       ownerProblem(slice, swhUids, swhByKey) ??
-      (nodes.size > 0 && slice.nodeName !== undefined && !nodes.has(slice.nodeName)
-        ? "NodeMissing"
-        : undefined);
+      (nodeMissing(slice, nodeKeys) ? "NodeMissing" : undefined);
     if (reason !== undefined) decisions.push({ slice, reason });
   }
   return decisions;
 }
 
-/** Plans GC, then fencing of the slices GC keeps. */
+/**
+ * Plans GC, then the hand-over of the legacy slices GC keeps, then fencing of the slices that
+ * are still kept.
+ */
 export function planGcAndFencing(snapshots: GcSnapshots, now: Date): GcAndFencingPlan {
-  const deletions = planGc(snapshots);
+  const nowMs = now.getTime();
+  const gc = planGc(snapshots);
+  const collected = new Set(gc.map(d => d.slice));
+  const kept = snapshots.slices.filter(s => !collected.has(s));
+  const heartbeats = agentHeartbeatsByNode(snapshots.leases);
+  const deletions = [...gc, ...planLegacyHandover(kept, heartbeats, nowMs)];
   const deleted = new Set(deletions.map(d => d.slice));
   const fencing = planFencing(
     snapshots.slices,
     leaseExpiryByNode(snapshots.leases),
-    now.getTime(),
+    nowMs,
     deleted,
   );
   return { delete: deletions, fencing };
@@ -164,18 +193,6 @@ function emitMetrics(plan: GcAndFencingPlan, metrics: MetricsCollector): void {
 
 /** At most this many slice names in one log line; the count is always exact. */
 const LOGGED_NAMES = 10;
-
-/** Groups `items` by `keyOf`, keeping order, for one log line per group. */
-function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    const list = groups.get(key);
-    if (list === undefined) groups.set(key, [item]);
-    else list.push(item);
-  }
-  return groups;
-}
 
 function sliceNames(slices: readonly EndpointSliceSnapshot[]): string[] {
   return slices.slice(0, LOGGED_NAMES).map(s => `${s.namespace}/${s.name}`);

@@ -2,6 +2,7 @@
 // binary on a full EndpointSlice, as the operator runs it on the live object.
 
 import { execFileSync } from "node:child_process";
+import { nodeLabelValue } from "../api/contract.js";
 import { filterEndpointSlice, type EndpointSliceSnapshot } from "./lib/agent-objects.js";
 import { deadAgentReason, fencingJqProgram, isFenced, planFencing } from "./fencing.js";
 
@@ -15,7 +16,10 @@ interface EndpointSpec {
   terminating?: boolean;
 }
 
-/** A full agent slice on `node` with the given endpoints, optionally already fenced. */
+/**
+ * A full agent slice on `node` with the given endpoints, optionally already fenced. The node-name
+ * label is `nodeLabelValue(node)`, as the agent writes it; endpoints carry the full node name.
+ */
 function rawSlice(name: string, node: string, endpoints: EndpointSpec[], fencedAt?: string) {
   return {
     apiVersion: "discovery.k8s.io/v1",
@@ -25,7 +29,7 @@ function rawSlice(name: string, node: string, endpoints: EndpointSpec[], fencedA
       namespace: "prod",
       labels: {
         "kubernetes.io/service-name": "web",
-        "network.deckhouse.io/node-name": node,
+        "network.deckhouse.io/node-name": nodeLabelValue(node),
         "endpointslice.kubernetes.io/managed-by": "servicewithhealthchecks",
       },
       annotations: fencedAt === undefined ? {} : { "network.deckhouse.io/fenced-at": fencedAt },
@@ -115,6 +119,34 @@ describe("planFencing", () => {
     const plan = planFencing(all, new Map(Object.entries(expiry)), NOW_MS);
     expect(plan.fence.map(f => f.slice.name)).toEqual(fenced);
     expect(plan.alreadyFenced).toBe(alreadyFenced);
+    expect([...plan.deadNodes].map(([n, r]) => `${n}:${r}`)).toEqual(dead);
+  });
+
+  it("finds the Lease of a node whose name is longer than a label value", () => {
+    const longNode = `${"worker-".repeat(12)}a.example.com`;
+    const slices = [slice("long-a", longNode, [{ pod: "web-9", ready: true }])];
+    expect(slices[0]?.nodeName).toBe(nodeLabelValue(longNode));
+    // The Lease holder is the full name; leaseExpiryByNode keys it by nodeLabelValue.
+    const alive = new Map([[nodeLabelValue(longNode), NOW_MS + 30_000]]);
+    expect(planFencing(slices, alive, NOW_MS).fence).toEqual([]);
+    const expired = new Map([[nodeLabelValue(longNode), NOW_MS - 1]]);
+    expect(planFencing(slices, expired, NOW_MS).fence.map(f => f.slice.name)).toEqual(["long-a"]);
+  });
+
+  it.each([
+    // our agent never held a Lease there (it is still rolling out): the Go slice keeps serving
+    [{}, [], []],
+    // our agent ran there and stopped heartbeating: fenced like ours
+    [{ "node-b": NOW_MS - 1 }, ["web-node-b"], ["node-b:LeaseExpired"]],
+    // our agent is alive: fencing has nothing to do (the hand-over deletes the slice)
+    [{ "node-b": NOW_MS + 1 }, [], []],
+  ])("a legacy slice with leases %j is fenced: %j", (expiry, fenced, dead) => {
+    const raw = rawSlice("web-node-b", "node-b", [{ pod: "web-1", ready: true }]);
+    delete (raw.metadata.labels as Record<string, string>)["network.deckhouse.io/node-name"];
+    const legacy = filterEndpointSlice(raw)!;
+    expect(legacy.legacy).toBe(true);
+    const plan = planFencing([legacy], new Map(Object.entries(expiry)), NOW_MS);
+    expect(plan.fence.map(f => f.slice.name)).toEqual(fenced);
     expect([...plan.deadNodes].map(([n, r]) => `${n}:${r}`)).toEqual(dead);
   });
 

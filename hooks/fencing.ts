@@ -4,8 +4,9 @@
 // and builds the patch that marks every endpoint not ready and not serving. It is pure: the
 // EndpointSlice GC hook (hooks/endpointslice-gc.ts) runs it on its snapshots every 5 seconds.
 
-import { ANNOTATION_FENCED_AT } from "../api/contract.js";
+import { ANNOTATION_FENCED_AT, nodeLabelValue } from "../api/contract.js";
 import type { EndpointSliceSnapshot } from "./lib/agent-objects.js";
+import { compareText } from "./lib/collections.js";
 
 /** Why a node's agent counts as dead. */
 export type DeadAgentReason = "LeaseExpired" | "LeaseMissing";
@@ -49,9 +50,22 @@ export function isFenced(slice: EndpointSliceSnapshot): boolean {
 }
 
 /**
+ * Whether the slice is left alone although its node's agent is dead for `reason`: a legacy slice
+ * (the Go agent's) on a node where our agent never held a Lease. Our agents start during the
+ * module's rollout, node by node; fencing every legacy slice of a node before its new agent is up
+ * would take the node's endpoints out of every SWH for the whole rollout. Once our agent has run
+ * there (a Lease that then expires) the legacy slice is fenced like ours.
+ */
+function spared(slice: EndpointSliceSnapshot, reason: DeadAgentReason): boolean {
+  return slice.legacy && reason === "LeaseMissing";
+}
+
+/**
  * Plans fencing: every slice whose node's agent is dead and that still has an endpoint marked
- * ready or serving (or lacks the mark) is fenced. Slices without a known node, empty slices and
- * slices listed in `skip` (e.g. about to be deleted by GC) are left alone.
+ * ready or serving (or lacks the mark) is fenced. Slices without a known node, empty slices,
+ * slices listed in `skip` (e.g. about to be deleted by GC) and legacy slices of a node that has
+ * never had an agent Lease are left alone. `leaseExpiry` is keyed by `nodeLabelValue(node)`
+ * (leaseExpiryByNode), so a node name longer than a label value still finds its Lease.
  */
 export function planFencing(
   slices: readonly EndpointSliceSnapshot[],
@@ -65,13 +79,13 @@ export function planFencing(
   for (const slice of slices) {
     const nodeName = slice.nodeName;
     if (nodeName === undefined || slice.endpoints.length === 0 || skip.has(slice)) continue;
-    const reason = deadAgentReason(leaseExpiry.get(nodeName), nowMs);
-    if (reason === undefined) continue;
+    const reason = deadAgentReason(leaseExpiry.get(nodeLabelValue(nodeName)), nowMs);
+    if (reason === undefined || spared(slice, reason)) continue;
     deadNodes.set(nodeName, reason);
     if (isFenced(slice)) alreadyFenced++;
     else fence.push({ slice, nodeName, reason });
   }
-  const sortedDead = new Map([...deadNodes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const sortedDead = new Map([...deadNodes].sort(([a], [b]) => compareText(a, b)));
   return { fence, alreadyFenced, deadNodes: sortedDead };
 }
 

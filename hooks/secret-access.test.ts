@@ -31,7 +31,6 @@ import {
 } from "./secret-access.js";
 
 /** Free-form JSON fixtures. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- fixtures are untyped JSON
 type Obj = Record<string, any>;
 
 function jq(program: string, input: unknown): unknown {
@@ -61,6 +60,16 @@ spec:
       http: { targetPort: 8008, path: /primary }
 `) as Obj;
 
+/** The operation that deletes our Role or RoleBinding in `namespace`. */
+function deleteOf(kind: "Role" | "RoleBinding", namespace: string): Obj {
+  return {
+    operation: "DeleteInBackground",
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind,
+    namespace,
+    name: NAME,
+  };
+}
 /** Builds an SWH in `namespace` referencing `secrets` (one PostgreSQL probe each). */
 function swh(namespace: string, name: string, secrets: string[]): Obj {
   return {
@@ -238,39 +247,10 @@ describe("planSecretAccess", () => {
       [swh("a", "y", ["s1"]), swh("b", "x", [])],
       [roleA, roleB],
       [bindingA, bindingB],
-      [
-        {
-          operation: "DeleteInBackground",
-          apiVersion: "rbac.authorization.k8s.io/v1",
-          kind: "Role",
-          namespace: "b",
-          name: NAME,
-        },
-        {
-          operation: "DeleteInBackground",
-          apiVersion: "rbac.authorization.k8s.io/v1",
-          kind: "RoleBinding",
-          namespace: "b",
-          name: NAME,
-        },
-      ],
+      [deleteOf("Role", "b"), deleteOf("RoleBinding", "b")],
     ],
     // no SWHs at all: everything goes, only what exists is deleted
-    [
-      "no SWHs",
-      [],
-      [roleA],
-      [],
-      [
-        {
-          operation: "DeleteInBackground",
-          apiVersion: "rbac.authorization.k8s.io/v1",
-          kind: "Role",
-          namespace: "a",
-          name: NAME,
-        },
-      ],
-    ],
+    ["no SWHs", [], [roleA], [], [deleteOf("Role", "a")]],
     // the binding is missing: only it is created
     [
       "binding missing",
@@ -298,16 +278,7 @@ describe("planSecretAccess", () => {
           roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "view" },
         },
       ],
-      [
-        {
-          operation: "DeleteInBackground",
-          apiVersion: "rbac.authorization.k8s.io/v1",
-          kind: "RoleBinding",
-          namespace: "a",
-          name: NAME,
-        },
-        { operation: "Create", object: desiredRoleBinding("a") },
-      ],
+      [deleteOf("RoleBinding", "a"), { operation: "Create", object: desiredRoleBinding("a") }],
     ],
     // someone widened the Role's verbs: restored
     [
@@ -350,20 +321,8 @@ describe("secretAccessHook", () => {
     expect(result.operations).toEqual([
       { operation: "CreateOrUpdate", object: desiredRole("my-ns", ["cred-secret"]) },
       { operation: "CreateOrUpdate", object: desiredRoleBinding("my-ns") },
-      {
-        operation: "DeleteInBackground",
-        apiVersion: "rbac.authorization.k8s.io/v1",
-        kind: "Role",
-        namespace: "b",
-        name: NAME,
-      },
-      {
-        operation: "DeleteInBackground",
-        apiVersion: "rbac.authorization.k8s.io/v1",
-        kind: "RoleBinding",
-        namespace: "b",
-        name: NAME,
-      },
+      deleteOf("Role", "b"),
+      deleteOf("RoleBinding", "b"),
     ]);
   });
 

@@ -27,7 +27,8 @@ import {
   SWH_API_VERSION,
   SWH_KIND,
 } from "../api/contract.js";
-import { asRecord, asString, asStringMap, jsonEqual } from "./lib/swh.js";
+import { asRecord, asString, asStringMap, jsonEqual } from "./lib/json.js";
+import { readNamespacedName } from "./lib/swh.js";
 
 /** Binding names of this hook. */
 export const SWH_BINDING = "swh";
@@ -87,13 +88,6 @@ export const ROLE_BINDING_JQ_FILTER = `{
   roleRef: .roleRef,
   subjects: .subjects
 }`;
-
-function readNamespacedName(obj: unknown): { namespace: string; name: string } | undefined {
-  const metadata = asRecord(asRecord(obj)?.metadata);
-  const name = asString(metadata?.name);
-  const namespace = asString(metadata?.namespace);
-  return name === undefined || namespace === undefined ? undefined : { namespace, name };
-}
 
 /**
  * Snapshot filter for SWHs (the jq result or a raw object): the Secret names its PostgreSQL

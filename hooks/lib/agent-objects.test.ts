@@ -3,10 +3,12 @@
 // that the two agree: filtering the jq output gives the same snapshot as filtering the full object.
 
 import { execFileSync } from "node:child_process";
+import { nodeLabelValue } from "../../api/contract.js";
 import {
   ENDPOINT_SLICE_JQ_FILTER,
   LEASE_JQ_FILTER,
   OBJECT_IDENTITY_JQ_FILTER,
+  agentHeartbeatsByNode,
   filterEndpointSlice,
   filterLease,
   filterObjectIdentity,
@@ -126,6 +128,7 @@ describe("filterEndpointSlice", () => {
       serviceName: "db-read",
       nodeName: "node1",
       managedBy: "servicewithhealthchecks",
+      legacy: false,
       owners: [
         { uid: "swh-uid", kind: "ServiceWithHealthchecks", name: "db-read", controller: true },
       ],
@@ -155,6 +158,7 @@ describe("filterEndpointSlice", () => {
   it("takes the node from the endpoints and treats absent conditions as ready", () => {
     const snap = filterEndpointSlice(LEGACY_SLICE);
     expect(snap?.nodeName).toBe("node2");
+    expect(snap?.legacy).toBe(true);
     expect(snap?.endpoints[0]).toEqual({
       addresses: ["10.0.1.5"],
       ready: true,
@@ -193,6 +197,7 @@ describe("filterEndpointSlice", () => {
     expect(filterEndpointSlice(runJq(ENDPOINT_SLICE_JQ_FILTER, bare))).toEqual({
       name: "s",
       namespace: "n",
+      legacy: false,
       owners: [],
       endpoints: [],
       reports: [],
@@ -230,19 +235,22 @@ describe("parseEndpointReports", () => {
 });
 
 describe("filterLease", () => {
-  it("reads holder, renew time (microseconds) and duration", () => {
+  it("reads holder, renew and acquire times (microseconds) and duration", () => {
     expect(filterLease(FULL_LEASE)).toEqual({
       name: "swh-agent-node1",
       namespace: "d8-service-with-healthchecks",
       nodeName: "node1",
       renewTimeMs: Date.UTC(2024, 4, 1, 10, 0, 0, 123),
       leaseDurationSeconds: 30,
+      acquireTimeMs: Date.UTC(2024, 4, 1, 9, 0, 0, 0),
     });
   });
 
   it("agrees with itself on the jq program's output", () => {
     const reduced = runJq(LEASE_JQ_FILTER, FULL_LEASE);
-    expect(reduced).not.toHaveProperty("spec.acquireTime");
+    // The legacy-slice hand-over reads since when the agent holds its Lease; nothing else.
+    expect(reduced).toHaveProperty("spec.acquireTime", FULL_LEASE.spec.acquireTime);
+    expect(reduced).not.toHaveProperty("metadata.managedFields");
     expect(filterLease(reduced)).toEqual(filterLease(FULL_LEASE));
   });
 
@@ -305,5 +313,84 @@ describe("lease expiry", () => {
       ["a", 15_000],
       ["b", Number.NEGATIVE_INFINITY],
     ]);
+  });
+});
+
+/** Node names of every length the API server accepts (a DNS subdomain: up to 253 characters). */
+const NAME_63 = `n${"a".repeat(61)}z`;
+const NAME_64 = `n${"a".repeat(62)}z`;
+const NAME_253 = `${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(61)}`;
+/** Two long names that share their first 100 characters. */
+const LONG_A = `${"x".repeat(100)}-worker-a.example.com`;
+const LONG_B = `${"x".repeat(100)}-worker-b.example.com`;
+
+describe("nodeLabelValue (api/contract.ts), the key hooks match nodes on", () => {
+  it.each([
+    // short names are their own label value
+    ["node-a", "node-a"],
+    // 63 characters still fit a label value
+    [NAME_63, NAME_63],
+  ])("keeps %s", (name, expected) => {
+    expect(nodeLabelValue(name)).toBe(expected);
+  });
+
+  it.each([
+    // one character over the label limit
+    [NAME_64],
+    // the longest node name there is
+    [NAME_253],
+    // long names sharing a long prefix
+    [LONG_A],
+    [LONG_B],
+  ])("bounds %s to a valid label value, idempotently", name => {
+    const value = nodeLabelValue(name);
+    expect(value.length).toBeLessThanOrEqual(63);
+    expect(value).toMatch(/^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/);
+    expect(value).not.toBe(name);
+    expect(nodeLabelValue(value)).toBe(value);
+    expect(nodeLabelValue(name)).toBe(value);
+  });
+
+  it("keeps distinct long names distinct", () => {
+    expect(nodeLabelValue(LONG_A)).not.toBe(nodeLabelValue(LONG_B));
+    expect(nodeLabelValue(NAME_64)).not.toBe(nodeLabelValue(`${NAME_64}x`));
+  });
+});
+
+describe("agentHeartbeatsByNode", () => {
+  const lease = (holder: string, renewTimeMs: number, acquireTimeMs?: number): LeaseSnapshot => ({
+    name: `swh-agent-${holder}`,
+    namespace: "d8-service-with-healthchecks",
+    nodeName: holder,
+    renewTimeMs,
+    leaseDurationSeconds: 10,
+    ...(acquireTimeMs === undefined ? {} : { acquireTimeMs }),
+  });
+
+  it("keys a Lease by nodeLabelValue of its holder, so a 64+ character node finds it", () => {
+    const byNode = agentHeartbeatsByNode([lease(NAME_253, 1000, 500), lease("node-a", 2000)]);
+    expect([...byNode]).toEqual([
+      [nodeLabelValue(NAME_253), { expiresAtMs: 11_000, acquiredAtMs: 500 }],
+      ["node-a", { expiresAtMs: 12_000 }],
+    ]);
+    expect(leaseExpiryByNode([lease(NAME_253, 1000)]).get(nodeLabelValue(NAME_253))).toBe(11_000);
+  });
+
+  it("keeps the acquire time of the Lease that expires last", () => {
+    const byNode = agentHeartbeatsByNode([lease("a", 5000, 4000), lease("a", 1000, 100)]);
+    expect(byNode.get("a")).toEqual({ expiresAtMs: 15_000, acquiredAtMs: 4000 });
+  });
+
+  it("reads a Lease held by a long-named node's label when it has no holder", () => {
+    const raw = {
+      metadata: {
+        name: "l",
+        namespace: "d8-service-with-healthchecks",
+        labels: { "network.deckhouse.io/node-name": nodeLabelValue(NAME_253) },
+      },
+      spec: { renewTime: "2024-05-01T10:00:00Z", leaseDurationSeconds: 40 },
+    };
+    const byNode = agentHeartbeatsByNode([filterLease(raw)!]);
+    expect(byNode.get(nodeLabelValue(NAME_253))?.expiresAtMs).toBe(Date.UTC(2024, 4, 1, 10, 0, 40));
   });
 });

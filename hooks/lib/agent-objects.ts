@@ -1,5 +1,6 @@
 // Snapshot filters for the objects the node agents leave in the cluster: their EndpointSlices
-// (with the parsed per-endpoint reports), their heartbeat Leases, and the Nodes they run on.
+// (with the parsed per-endpoint reports; also the Go implementation's legacy slices, which carry
+// the same managed-by label), their heartbeat Leases, and the Nodes they run on.
 // The status hook and the GC/fencing hook both bind to these objects; filtering at the edge
 // keeps the operator's memory small (10,000 endpoints, 1,000 SWHs) and gives the hooks small,
 // validated, readonly shapes instead of raw `unknown` JSON.
@@ -14,9 +15,12 @@ import {
   LABEL_MANAGED_BY,
   LABEL_NODE_NAME,
   LABEL_SERVICE_NAME,
+  MANAGED_BY_VALUE,
+  nodeLabelValue,
   type EndpointReport,
   type ProbeFailure,
 } from "../../api/contract.js";
+import { asArray, asNumber, asRecord, asString, compact, recordAt } from "./json.js";
 
 /** One endpoint of an agent EndpointSlice, reduced to what the hooks read. */
 export interface SliceEndpoint {
@@ -48,10 +52,20 @@ export interface EndpointSliceSnapshot {
   readonly namespace: string;
   /** `kubernetes.io/service-name`: the SWH (and child Service) the slice belongs to. */
   readonly serviceName?: string;
-  /** The agent's node: label `network.deckhouse.io/node-name`, else the endpoints' one node. */
+  /**
+   * The agent's node: label `network.deckhouse.io/node-name` (the node name, bounded to 63
+   * characters by `nodeLabelValue`), else the endpoints' one node. Compare it with node names
+   * through `nodeLabelValue` only.
+   */
   readonly nodeName?: string;
   /** `endpointslice.kubernetes.io/managed-by`. */
   readonly managedBy?: string;
+  /**
+   * True for a slice of the Go implementation's agent: managed by `servicewithhealthchecks` but
+   * without the node-name label (named `<swh>-<node>`, one per SWH and node). Our agents do not
+   * watch such slices; the GC hook hands them over (see hooks/legacy-slices.ts).
+   */
+  readonly legacy: boolean;
   readonly owners: readonly SliceOwner[];
   readonly endpoints: readonly SliceEndpoint[];
   /** Parsed `network.deckhouse.io/endpoint-reports`; empty when absent or unreadable. */
@@ -72,6 +86,8 @@ export interface LeaseSnapshot {
   readonly renewTimeMs?: number;
   /** `spec.leaseDurationSeconds`; undefined when absent. */
   readonly leaseDurationSeconds?: number;
+  /** `spec.acquireTime` in epoch milliseconds: since when this holder has held the Lease. */
+  readonly acquireTimeMs?: number;
 }
 
 /** Name, namespace and uid of any object: enough for Nodes and for GC's view of SWHs. */
@@ -104,7 +120,7 @@ export const ENDPOINT_SLICE_JQ_FILTER = `{
   endpoints: [(.endpoints // [])[] | {addresses, conditions, nodeName, targetRef: {name: .targetRef.name}}]
 }`;
 
-/** jq program for agent Leases: holder, renew time and duration only. */
+/** jq program for agent Leases: holder, renew and acquire times, and duration only. */
 export const LEASE_JQ_FILTER = `{
   metadata: {
     name: .metadata.name,
@@ -114,6 +130,7 @@ export const LEASE_JQ_FILTER = `{
   spec: {
     holderIdentity: .spec.holderIdentity,
     renewTime: .spec.renewTime,
+    acquireTime: .spec.acquireTime,
     leaseDurationSeconds: .spec.leaseDurationSeconds
   }
 }`;
@@ -123,90 +140,64 @@ export const OBJECT_IDENTITY_JQ_FILTER = `{
   metadata: {name: .metadata.name, namespace: .metadata.namespace, uid: .metadata.uid}
 }`;
 
-type JsonObject = Readonly<Record<string, unknown>>;
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function objectAt(value: unknown, key: string): JsonObject {
-  if (!isObject(value)) return {};
-  const inner = value[key];
-  return isObject(inner) ? inner : {};
-}
-
-function stringAt(value: JsonObject, key: string): string | undefined {
-  const inner = value[key];
-  return typeof inner === "string" && inner !== "" ? inner : undefined;
-}
-
-function arrayAt(value: JsonObject, key: string): readonly unknown[] {
-  const inner = value[key];
-  return Array.isArray(inner) ? inner : [];
-}
-
 /** `true` when `value` is a boolean true; `fallback` when it is not a boolean at all. */
 function boolOr(value: unknown, fallback: boolean): boolean {
   return typeof value === "boolean" ? value : fallback;
 }
 
-function parseEndpoint(raw: unknown): SliceEndpoint | undefined {
-  if (!isObject(raw)) return undefined;
-  const conditions = objectAt(raw, "conditions");
-  const addresses = arrayAt(raw, "addresses").filter(
+function parseEndpoint(value: unknown): SliceEndpoint | undefined {
+  const raw = asRecord(value);
+  if (raw === undefined) return undefined;
+  const conditions = recordAt(raw, "conditions");
+  const addresses = asArray(raw.addresses).filter(
     (a): a is string => typeof a === "string" && a !== "",
   );
-  const nodeName = stringAt(raw, "nodeName");
-  const podName = stringAt(objectAt(raw, "targetRef"), "name");
-  return {
+  return compact<SliceEndpoint>({
     addresses,
     ready: boolOr(conditions.ready, true),
     serving: boolOr(conditions.serving, true),
     terminating: boolOr(conditions.terminating, false),
-    ...(nodeName === undefined ? {} : { nodeName }),
-    ...(podName === undefined ? {} : { podName }),
-  };
+    nodeName: asString(raw.nodeName),
+    podName: asString(recordAt(raw, "targetRef").name),
+  });
 }
 
-function parseOwner(raw: unknown): SliceOwner | undefined {
-  if (!isObject(raw)) return undefined;
-  const uid = stringAt(raw, "uid");
-  if (uid === undefined) return undefined;
+function parseOwner(value: unknown): SliceOwner | undefined {
+  const raw = asRecord(value);
+  const uid = asString(raw?.uid);
+  if (raw === undefined || uid === undefined) return undefined;
   return {
     uid,
-    kind: stringAt(raw, "kind") ?? "",
-    name: stringAt(raw, "name") ?? "",
+    kind: asString(raw.kind) ?? "",
+    name: asString(raw.name) ?? "",
     controller: raw.controller === true,
   };
 }
 
-function parseFailure(raw: unknown): ProbeFailure | undefined {
-  if (!isObject(raw)) return undefined;
-  const probe = stringAt(raw, "probe");
-  if (probe === undefined) return undefined;
+function parseFailure(value: unknown): ProbeFailure | undefined {
+  const raw = asRecord(value);
+  const probe = asString(raw?.probe);
+  if (raw === undefined || probe === undefined) return undefined;
   return { probe, reason: typeof raw.reason === "string" ? raw.reason : "" };
 }
 
-function parseReport(raw: unknown): EndpointReport | undefined {
-  if (!isObject(raw)) return undefined;
-  const pod = stringAt(raw, "pod");
-  const address = stringAt(raw, "address");
-  if (pod === undefined || address === undefined || typeof raw.ready !== "boolean") {
-    return undefined;
-  }
-  const failedProbes = arrayAt(raw, "failedProbes")
+function parseReport(value: unknown): EndpointReport | undefined {
+  const raw = asRecord(value);
+  const pod = asString(raw?.pod);
+  const address = asString(raw?.address);
+  if (raw === undefined || pod === undefined || address === undefined) return undefined;
+  if (typeof raw.ready !== "boolean") return undefined;
+  const failedProbes = asArray(raw.failedProbes)
     .map(parseFailure)
     .filter((f): f is ProbeFailure => f !== undefined);
-  const lastTransitionTime = stringAt(raw, "lastTransitionTime");
-  const lastProbeTime = stringAt(raw, "lastProbeTime");
-  return {
+  return compact<EndpointReport>({
     pod,
     address,
     ready: raw.ready,
     failedProbes,
-    ...(lastTransitionTime === undefined ? {} : { lastTransitionTime }),
-    ...(lastProbeTime === undefined ? {} : { lastProbeTime }),
-  };
+    lastTransitionTime: asString(raw.lastTransitionTime),
+    lastProbeTime: asString(raw.lastProbeTime),
+  });
 }
 
 /** Result of reading the endpoint-reports annotation: the valid reports, or why none could be. */
@@ -245,55 +236,60 @@ function commonNodeName(endpoints: readonly SliceEndpoint[]): string | undefined
  * its snapshot; undefined when it has no name or namespace (not a usable slice).
  */
 export function filterEndpointSlice(obj: unknown): EndpointSliceSnapshot | undefined {
-  const metadata = objectAt(obj, "metadata");
-  const name = stringAt(metadata, "name");
-  const namespace = stringAt(metadata, "namespace");
+  const metadata = recordAt(obj, "metadata");
+  const name = asString(metadata.name);
+  const namespace = asString(metadata.namespace);
   if (name === undefined || namespace === undefined) return undefined;
-  const labels = objectAt(metadata, "labels");
-  const annotations = objectAt(metadata, "annotations");
-  const endpoints = arrayAt(isObject(obj) ? obj : {}, "endpoints")
+  const labels = recordAt(metadata, "labels");
+  const annotations = recordAt(metadata, "annotations");
+  const endpoints = asArray(asRecord(obj)?.endpoints)
     .map(parseEndpoint)
     .filter((e): e is SliceEndpoint => e !== undefined);
-  const owners = arrayAt(metadata, "ownerReferences")
+  const owners = asArray(metadata.ownerReferences)
     .map(parseOwner)
     .filter((o): o is SliceOwner => o !== undefined);
-  const parsed = parseEndpointReports(stringAt(annotations, ANNOTATION_ENDPOINT_REPORTS));
-  const optional = {
-    serviceName: stringAt(labels, LABEL_SERVICE_NAME),
-    nodeName: stringAt(labels, LABEL_NODE_NAME) ?? commonNodeName(endpoints),
-    managedBy: stringAt(labels, LABEL_MANAGED_BY),
-    reportsError: parsed.error,
-    fencedAt: stringAt(annotations, ANNOTATION_FENCED_AT),
-  };
-  return {
+  const parsed = parseEndpointReports(asString(annotations[ANNOTATION_ENDPOINT_REPORTS]));
+  const nodeLabel = asString(labels[LABEL_NODE_NAME]);
+  const managedBy = asString(labels[LABEL_MANAGED_BY]);
+  return compact<EndpointSliceSnapshot>({
     name,
     namespace,
+    serviceName: asString(labels[LABEL_SERVICE_NAME]),
+    nodeName: nodeLabel ?? commonNodeName(endpoints),
+    managedBy,
+    legacy: managedBy === MANAGED_BY_VALUE && nodeLabel === undefined,
     owners,
     endpoints,
     reports: parsed.reports,
-    ...dropUndefined(optional),
-  };
+    reportsError: parsed.error,
+    fencedAt: asString(annotations[ANNOTATION_FENCED_AT]),
+  });
 }
 
 /**
  * Validates an agent Lease (full object or `LEASE_JQ_FILTER` output); undefined without a name.
  */
 export function filterLease(obj: unknown): LeaseSnapshot | undefined {
-  const metadata = objectAt(obj, "metadata");
-  const name = stringAt(metadata, "name");
+  const metadata = recordAt(obj, "metadata");
+  const name = asString(metadata.name);
   if (name === undefined) return undefined;
-  const spec = objectAt(obj, "spec");
-  const renewTime = stringAt(spec, "renewTime");
-  const renewTimeMs = renewTime === undefined ? Number.NaN : Date.parse(renewTime);
-  const duration = spec.leaseDurationSeconds;
-  const optional = {
+  const spec = recordAt(obj, "spec");
+  return compact<LeaseSnapshot>({
+    name,
+    namespace: asString(metadata.namespace) ?? "",
     nodeName:
-      stringAt(spec, "holderIdentity") ?? stringAt(objectAt(metadata, "labels"), LABEL_NODE_NAME),
-    renewTimeMs: Number.isFinite(renewTimeMs) ? renewTimeMs : undefined,
-    leaseDurationSeconds:
-      typeof duration === "number" && Number.isFinite(duration) ? duration : undefined,
-  };
-  return { name, namespace: stringAt(metadata, "namespace") ?? "", ...dropUndefined(optional) };
+      asString(spec.holderIdentity) ?? asString(recordAt(metadata, "labels")[LABEL_NODE_NAME]),
+    renewTimeMs: timeMs(spec.renewTime),
+    leaseDurationSeconds: asNumber(spec.leaseDurationSeconds),
+    acquireTimeMs: timeMs(spec.acquireTime),
+  });
+}
+
+/** An RFC 3339 time (MicroTime too) in epoch milliseconds; undefined when absent or invalid. */
+function timeMs(value: unknown): number | undefined {
+  const text = asString(value);
+  const ms = text === undefined ? Number.NaN : Date.parse(text);
+  return Number.isFinite(ms) ? ms : undefined;
 }
 
 /**
@@ -301,15 +297,14 @@ export function filterLease(obj: unknown): LeaseSnapshot | undefined {
  * undefined without a name.
  */
 export function filterObjectIdentity(obj: unknown): ObjectIdentity | undefined {
-  const metadata = objectAt(obj, "metadata");
-  const name = stringAt(metadata, "name");
+  const metadata = recordAt(obj, "metadata");
+  const name = asString(metadata.name);
   if (name === undefined) return undefined;
-  const uid = stringAt(metadata, "uid");
-  return {
+  return compact<ObjectIdentity>({
     name,
-    namespace: stringAt(metadata, "namespace") ?? "",
-    ...(uid === undefined ? {} : { uid }),
-  };
+    namespace: asString(metadata.namespace) ?? "",
+    uid: asString(metadata.uid),
+  });
 }
 
 /**
@@ -322,27 +317,42 @@ export function leaseExpiresAtMs(lease: LeaseSnapshot): number | undefined {
   return lease.renewTimeMs + duration * 1000;
 }
 
+/** What the hooks know of one node's agent from its heartbeat Lease. */
+export interface AgentHeartbeat {
+  /** When the Lease expires (epoch ms); `-Infinity` when it was never renewed. */
+  readonly expiresAtMs: number;
+  /** Since when the agent has held the Lease (epoch ms), when the Lease says so. */
+  readonly acquiredAtMs?: number;
+}
+
 /**
- * Latest expiry per node over all Leases (a node normally has one; if a rename left two, the
- * fresher one wins). Nodes whose Leases were never renewed map to `-Infinity`.
+ * The freshest Lease per node (a node normally has one; if a rename left two, the one that
+ * expires last wins), keyed by `nodeLabelValue(holder)` so that a 64+ character node name, its
+ * slices' node-name label and its Lease all meet on one key.
  */
-export function leaseExpiryByNode(leases: readonly LeaseSnapshot[]): ReadonlyMap<string, number> {
-  const byNode = new Map<string, number>();
+export function agentHeartbeatsByNode(
+  leases: readonly LeaseSnapshot[],
+): ReadonlyMap<string, AgentHeartbeat> {
+  const byNode = new Map<string, AgentHeartbeat>();
   for (const lease of leases) {
     if (lease.nodeName === undefined) continue;
-    const expiresAt = leaseExpiresAtMs(lease) ?? Number.NEGATIVE_INFINITY;
-    byNode.set(lease.nodeName, Math.max(byNode.get(lease.nodeName) ?? expiresAt, expiresAt));
+    const key = nodeLabelValue(lease.nodeName);
+    const expiresAtMs = leaseExpiresAtMs(lease) ?? Number.NEGATIVE_INFINITY;
+    const seen = byNode.get(key);
+    if (seen !== undefined && seen.expiresAtMs >= expiresAtMs) continue;
+    byNode.set(key, compact<AgentHeartbeat>({ expiresAtMs, acquiredAtMs: lease.acquireTimeMs }));
   }
   return byNode;
 }
 
-/** Copies `values` without the keys whose value is undefined (for exact optional fields). */
-function dropUndefined<T extends Record<string, unknown>>(
-  values: T,
-): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(values)) {
-    if (value !== undefined) out[key] = value;
+/**
+ * Latest expiry per node over all Leases, keyed by `nodeLabelValue(node)` (see
+ * agentHeartbeatsByNode). Nodes whose Leases were never renewed map to `-Infinity`.
+ */
+export function leaseExpiryByNode(leases: readonly LeaseSnapshot[]): ReadonlyMap<string, number> {
+  const expiry = new Map<string, number>();
+  for (const [node, heartbeat] of agentHeartbeatsByNode(leases)) {
+    expiry.set(node, heartbeat.expiresAtMs);
   }
-  return out as { [K in keyof T]?: Exclude<T[K], undefined> };
+  return expiry;
 }

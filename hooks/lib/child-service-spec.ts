@@ -12,7 +12,8 @@
 
 import type { ServicePort } from "../../api/v1alpha1.js";
 import type { ServiceSpecSnapshot } from "./child-service-state.js";
-import { compact, jsonEqual, type DeepReadonly, type SwhSpec } from "./swh.js";
+import { compact, jsonEqual } from "./json.js";
+import type { DeepReadonly, SwhSpec } from "./swh.js";
 
 /** Server default of sessionAffinityConfig.clientIP.timeoutSeconds (3 hours). */
 export const DEFAULT_CLIENT_IP_TIMEOUT_SECONDS = 10800;

@@ -5,19 +5,26 @@
 
 import { ANNOTATION_ALLOW_ADOPTION } from "../../api/contract.js";
 import type { LoadBalancerIngress, ServiceWithHealthchecksSpec } from "../../api/v1alpha1.js";
+import { asBoolean, asRecord, asString, asStringMap, compact } from "./json.js";
 import {
-  ANNOTATION_LAST_APPLIED,
-  asBoolean,
-  asRecord,
-  asString,
-  asStringMap,
-  compact,
+  jqObjectHead,
   readAnnotations,
   readIdentity,
   readServiceSpecFields,
   type DeepReadonly,
   type SwhSnapshot,
 } from "./swh.js";
+
+/**
+ * The SWH fields the classification reads: identity and the spec fields of immutable Service
+ * fields. The shared SwhSnapshot has them, and so does the status hook's smaller snapshot.
+ */
+export type ClassifiedSwh = Pick<SwhSnapshot, "name" | "namespace" | "uid"> & {
+  readonly spec: Pick<
+    SwhSnapshot["spec"],
+    "type" | "clusterIP" | "clusterIPs" | "ipFamilies" | "loadBalancerClass"
+  >;
+};
 
 /** An entry of metadata.ownerReferences. */
 export interface OwnerReferenceSnapshot {
@@ -49,17 +56,7 @@ export interface ServiceSnapshot {
   readonly loadBalancerIngress: readonly DeepReadonly<LoadBalancerIngress>[];
 }
 
-const SERVICE_JQ_BODY = `apiVersion: .apiVersion,
-  kind: .kind,
-  metadata: {
-    name: .metadata.name,
-    namespace: .metadata.namespace,
-    uid: .metadata.uid,
-    deletionTimestamp: .metadata.deletionTimestamp,
-    labels: .metadata.labels,
-    annotations: ((.metadata.annotations // {}) | del(.["${ANNOTATION_LAST_APPLIED}"])),
-    ownerReferences: .metadata.ownerReferences
-  },
+const SERVICE_JQ_BODY = `${jqObjectHead(["ownerReferences"])},
   spec: (.spec // {} | {
     type, selector, ports, clusterIP, clusterIPs, ipFamilies, ipFamilyPolicy,
     sessionAffinity, sessionAffinityConfig, externalTrafficPolicy, internalTrafficPolicy,
@@ -152,7 +149,7 @@ export interface ImmutableFieldChange {
 }
 
 function clusterIPChange(
-  spec: SwhSnapshot["spec"],
+  spec: ClassifiedSwh["spec"],
   current: ServiceSpecSnapshot,
 ): ImmutableFieldChange | undefined {
   const wanted = spec.clusterIP ?? spec.clusterIPs?.[0];
@@ -162,7 +159,7 @@ function clusterIPChange(
 }
 
 function ipFamilyChange(
-  spec: SwhSnapshot["spec"],
+  spec: ClassifiedSwh["spec"],
   current: ServiceSpecSnapshot,
 ): ImmutableFieldChange | undefined {
   const wanted = spec.ipFamilies?.[0];
@@ -172,7 +169,7 @@ function ipFamilyChange(
 }
 
 function loadBalancerClassChange(
-  spec: SwhSnapshot["spec"],
+  spec: ClassifiedSwh["spec"],
   current: ServiceSpecSnapshot,
 ): ImmutableFieldChange | undefined {
   // The API server forbids changing loadBalancerClass while the Service stays a LoadBalancer.
@@ -193,7 +190,7 @@ function loadBalancerClassChange(
  * by the API server (and fail the whole hook run), so such a Service is left alone.
  */
 export function immutableFieldChanges(
-  swh: SwhSnapshot,
+  swh: ClassifiedSwh,
   service: ServiceSnapshot,
 ): ImmutableFieldChange[] {
   return [
@@ -228,7 +225,7 @@ function describeImmutable(key: string, changes: readonly ImmutableFieldChange[]
  * - Ready: controlled by this SWH.
  */
 export function classifyChildService(
-  swh: SwhSnapshot,
+  swh: ClassifiedSwh,
   service: ServiceSnapshot | undefined,
 ): ChildServiceClassification {
   const key = `${swh.namespace}/${swh.name}`;

@@ -26,17 +26,20 @@ const SWH_METADATA: Metadata = {
   },
 };
 
+/** Everything SWH_METADATA propagates, with the bookkeeping annotations. */
+const FULL_CHILD_METADATA = {
+  labels: { app: "web", tier: "front", heritage: "deckhouse" },
+  annotations: {
+    "network.deckhouse.io/load-balancer-ips": "192.0.2.10",
+    "example.com/owner": "alice",
+    [PROPAGATED_ANNOTATIONS]: "example.com/owner,network.deckhouse.io/load-balancer-ips",
+    [PROPAGATED_LABELS]: "app,tier",
+  },
+};
+
 describe("desiredChildMetadata", () => {
   it("copies labels and annotations except the SWH's own, forces heritage, records keys", () => {
-    expect(desiredChildMetadata(SWH_METADATA)).toEqual({
-      labels: { app: "web", tier: "front", heritage: "deckhouse" },
-      annotations: {
-        "network.deckhouse.io/load-balancer-ips": "192.0.2.10",
-        "example.com/owner": "alice",
-        [PROPAGATED_ANNOTATIONS]: "example.com/owner,network.deckhouse.io/load-balancer-ips",
-        [PROPAGATED_LABELS]: "app,tier",
-      },
-    });
+    expect(desiredChildMetadata(SWH_METADATA)).toEqual(FULL_CHILD_METADATA);
   });
 
   it("has no bookkeeping annotations when nothing is propagated", () => {
@@ -144,14 +147,6 @@ describe("childMetadataPatch", () => {
 
   it("adopts a Service: copies everything, leaves its own keys alone", () => {
     const adopted: Metadata = { labels: { legacy: "1" }, annotations: { "x/y": "z" } };
-    expect(childMetadataPatch(SWH_METADATA, adopted)).toEqual({
-      labels: { app: "web", tier: "front", heritage: "deckhouse" },
-      annotations: {
-        "network.deckhouse.io/load-balancer-ips": "192.0.2.10",
-        "example.com/owner": "alice",
-        [PROPAGATED_ANNOTATIONS]: "example.com/owner,network.deckhouse.io/load-balancer-ips",
-        [PROPAGATED_LABELS]: "app,tier",
-      },
-    });
+    expect(childMetadataPatch(SWH_METADATA, adopted)).toEqual(FULL_CHILD_METADATA);
   });
 });

@@ -1,18 +1,10 @@
 // Tests for the shared SWH snapshot: the TS filter on raw objects, the jq programs run by the
 // real `jq` binary (the operator runs the same programs), the promise that filtering the jq
-// output equals filtering the raw object, and the small JSON helpers.
+// output equals filtering the raw object, and the Service port reader.
 
 import { execFileSync } from "node:child_process";
 import { parse } from "yaml";
-import {
-  asIntOrString,
-  asStringMap,
-  filterSwh,
-  jsonEqual,
-  readServicePort,
-  SWH_JQ_FILTER,
-  SWH_SPEC_JQ_FILTER,
-} from "./swh.js";
+import { filterSwh, readServicePort, SWH_JQ_FILTER, SWH_SPEC_JQ_FILTER } from "./swh.js";
 
 /** Runs a jq program with the system jq, as the operator would, and parses its output. */
 function jq(program: string, input: unknown): unknown {
@@ -226,53 +218,12 @@ describe("filterSwh", () => {
   });
 });
 
-describe("readers", () => {
-  it.each([
-    // numbers stay numbers
-    [8080, 8080],
-    // names stay names
-    ["http", "http"],
-    // empty string is no value
-    ["", undefined],
-    // anything else is no value
-    [null, undefined],
-  ])("asIntOrString(%j) = %j", (value, expected) => {
-    expect(asIntOrString(value)).toBe(expected);
-  });
-
-  it("asStringMap keeps string values only", () => {
-    expect(asStringMap({ a: "1", b: 2, c: null })).toEqual({ a: "1" });
-    expect(asStringMap(["a"])).toEqual({});
-  });
-
-  it("readServicePort needs a port", () => {
+describe("readServicePort", () => {
+  it("needs a port", () => {
     expect(readServicePort({ targetPort: 80 })).toBeUndefined();
     expect(readServicePort({ port: 80, appProtocol: "http" })).toEqual({
       port: 80,
       appProtocol: "http",
     });
-  });
-});
-
-describe("jsonEqual", () => {
-  it.each([
-    // same primitives
-    [1, 1, true],
-    // different primitives
-    ["a", "b", false],
-    // key order does not matter
-    [{ a: 1, b: 2 }, { b: 2, a: 1 }, true],
-    // undefined-valued key equals a missing key
-    [{ a: 1, b: undefined }, { a: 1 }, true],
-    // null is a value, not a missing key
-    [{ a: null }, {}, false],
-    // array order matters
-    [[1, 2], [2, 1], false],
-    // array vs object
-    [[], {}, false],
-    // nested structures
-    [{ p: [{ port: 80 }] }, { p: [{ port: 80 }] }, true],
-  ])("jsonEqual(%j, %j) = %s", (a, b, expected) => {
-    expect(jsonEqual(a, b)).toBe(expected);
   });
 });

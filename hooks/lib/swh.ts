@@ -13,6 +13,16 @@ import type {
   ServicePort,
   ServiceWithHealthchecksSpec,
 } from "../../api/v1alpha1.js";
+import {
+  asBoolean,
+  asIntOrString,
+  asNumber,
+  asRecord,
+  asString,
+  asStringArray,
+  asStringMap,
+  compact,
+} from "./json.js";
 
 /** Recursively readonly view of a plain-data type. */
 export type DeepReadonly<T> = T extends (infer U)[]
@@ -50,17 +60,31 @@ export interface SwhSnapshot {
   };
 }
 
-const SWH_JQ_METADATA = `apiVersion: .apiVersion,
+/**
+ * jq object fields for the head of an object the hooks keep whole-ish (SWHs, Services):
+ * apiVersion, kind, and the metadata they read - identity, deletion mark, labels, annotations
+ * without kubectl's last-applied-configuration - plus the `extra` metadata fields as they are.
+ * No resourceVersion or managedFields: with them, every write would change the filter result
+ * and wake the hooks for nothing.
+ */
+export function jqObjectHead(extra: readonly string[] = []): string {
+  const fields = [
+    "name: .metadata.name",
+    "namespace: .metadata.namespace",
+    "uid: .metadata.uid",
+    "deletionTimestamp: .metadata.deletionTimestamp",
+    "labels: .metadata.labels",
+    `annotations: ((.metadata.annotations // {}) | del(.["${ANNOTATION_LAST_APPLIED}"]))`,
+    ...extra.map(field => `${field}: .metadata.${field}`),
+  ];
+  return `apiVersion: .apiVersion,
   kind: .kind,
   metadata: {
-    name: .metadata.name,
-    namespace: .metadata.namespace,
-    uid: .metadata.uid,
-    generation: .metadata.generation,
-    deletionTimestamp: .metadata.deletionTimestamp,
-    labels: .metadata.labels,
-    annotations: ((.metadata.annotations // {}) | del(.["${ANNOTATION_LAST_APPLIED}"]))
-  },
+    ${fields.join(",\n    ")}
+  }`;
+}
+
+const SWH_JQ_METADATA = `${jqObjectHead(["generation"])},
   spec: .spec`;
 
 /**
@@ -82,93 +106,6 @@ export const SWH_JQ_FILTER = `{
 export const SWH_SPEC_JQ_FILTER = `{
   ${SWH_JQ_METADATA}
 }`;
-
-// ---------------------------------------------------------------------------------------------
-// Readers for unknown JSON: each returns the value when it has the expected type, else undefined.
-
-/** Plain object (not array, not null) or undefined. */
-export function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === "object" && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-}
-
-/** Non-empty string or undefined. */
-export function asString(value: unknown): string | undefined {
-  return typeof value === "string" && value !== "" ? value : undefined;
-}
-
-/** Finite number or undefined. */
-export function asNumber(value: unknown): number | undefined {
-  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
-}
-
-/** Boolean or undefined. */
-export function asBoolean(value: unknown): boolean | undefined {
-  return typeof value === "boolean" ? value : undefined;
-}
-
-/** The string elements of an array (others dropped), or undefined when not an array. */
-export function asStringArray(value: unknown): string[] | undefined {
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : undefined;
-}
-
-/**
- * A map of string values (non-string values and the `skip` key dropped); `{}` for anything that
- * is not a map.
- */
-export function asStringMap(value: unknown, skip?: string): Record<string, string> {
-  const record = asRecord(value);
-  const out: Record<string, string> = {};
-  if (record === undefined) return out;
-  for (const key in record) {
-    const v = record[key];
-    if (typeof v === "string" && key !== skip) out[key] = v;
-  }
-  return out;
-}
-
-/** Int-or-string (a port number or a port name), or undefined. */
-export function asIntOrString(value: unknown): number | string | undefined {
-  return asNumber(value) ?? asString(value);
-}
-
-/**
- * Copies the entries whose value is not undefined, so snapshots carry no `key: undefined`.
- * A plain `for...in` loop: this runs for every field of every snapshot item (10,000s per run),
- * and `Object.entries` would allocate an array per key.
- */
-export function compact<T extends object>(value: T): T {
-  const source = value as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (const key in source) {
-    const v = source[key];
-    if (v !== undefined) out[key] = v;
-  }
-  return out as T;
-}
-
-/**
- * Structural equality of JSON-like values: same primitives, same array elements in order, same
- * object keys (a key whose value is undefined counts as absent).
- */
-export function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  if (Array.isArray(a) || Array.isArray(b)) return arraysEqual(a, b);
-  const ra = a as Record<string, unknown>;
-  const rb = b as Record<string, unknown>;
-  const keys = new Set([...Object.keys(ra), ...Object.keys(rb)]);
-  for (const key of keys) {
-    if (!jsonEqual(ra[key], rb[key])) return false;
-  }
-  return true;
-}
-
-function arraysEqual(a: object, b: object): boolean {
-  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
-  return a.every((item, i) => jsonEqual(item, b[i]));
-}
 
 // ---------------------------------------------------------------------------------------------
 // Spec readers.
@@ -359,14 +296,21 @@ export interface ObjectIdentity {
   readonly metadata: Record<string, unknown>;
 }
 
-/** Reads metadata.name/namespace/uid; undefined when any of them is missing or empty. */
-export function readIdentity(obj: unknown): ObjectIdentity | undefined {
+/** Reads metadata.name/namespace; undefined when either is missing or empty. */
+export function readNamespacedName(obj: unknown): { namespace: string; name: string } | undefined {
   const metadata = asRecord(asRecord(obj)?.metadata);
   const name = asString(metadata?.name);
   const namespace = asString(metadata?.namespace);
+  return name === undefined || namespace === undefined ? undefined : { namespace, name };
+}
+
+/** Reads metadata.name/namespace/uid; undefined when any of them is missing or empty. */
+export function readIdentity(obj: unknown): ObjectIdentity | undefined {
+  const id = readNamespacedName(obj);
+  const metadata = asRecord(asRecord(obj)?.metadata);
   const uid = asString(metadata?.uid);
-  if (metadata === undefined || name === undefined || namespace === undefined) return undefined;
-  return uid === undefined ? undefined : { name, namespace, uid, metadata };
+  if (id === undefined || metadata === undefined || uid === undefined) return undefined;
+  return { ...id, uid, metadata };
 }
 
 /** metadata.annotations without kubectl's last-applied-configuration. */

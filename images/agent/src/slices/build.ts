@@ -16,8 +16,8 @@ import {
   MAX_NAME_LENGTH,
   SWH_API_VERSION,
   SWH_KIND,
-  boundedName,
   fnv1a32,
+  nodeLabelValue,
   type EndpointReport,
 } from "../../../../api/contract.js";
 import type { DesiredEndpoint, ResolvedPort } from "../desired/endpoints.js";
@@ -28,9 +28,6 @@ import { encodeReports } from "./reports.js";
 
 /** The EndpointSlice API's limit of endpoints per slice. */
 export const MAX_ENDPOINTS_PER_SLICE = 1000;
-
-/** Longest label value Kubernetes accepts. */
-const MAX_LABEL_VALUE = 63;
 
 /** An endpoint with its verdict and when its readiness last changed. */
 export interface EvaluatedEndpoint {
@@ -60,10 +57,7 @@ export interface DesiredSlice {
   readonly slice: RawEndpointSlice;
 }
 
-/** Value of the node-name label: the node name, hashed down to 63 characters if longer. */
-export function nodeLabelValue(nodeName: string): string {
-  return boundedName(nodeName, MAX_LABEL_VALUE);
-}
+export { nodeLabelValue } from "../../../../api/contract.js";
 
 /** The labels every slice of `swhName` on `nodeName` carries. */
 export function sliceLabels(swhName: string, nodeName: string): Record<string, string> {

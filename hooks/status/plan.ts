@@ -1,0 +1,75 @@
+// One run of the status hook as a pure function: every SWH's desired status from all snapshots
+// (batch hooks always get them all), and the status writes needed - none for an SWH whose stored
+// status already means the same.
+
+import type { EndpointSliceSnapshot } from "../lib/agent-objects.js";
+import type { ServiceSnapshot } from "../lib/child-service-state.js";
+import { groupBy } from "../lib/collections.js";
+import { objectKey } from "../lib/swh.js";
+import { desiredStatus } from "./desired.js";
+import { statusMergePatch } from "./diff.js";
+import type { SwhWithStatus } from "./snapshots.js";
+
+/** One status write. */
+export interface StatusWrite {
+  readonly namespace: string;
+  readonly name: string;
+  readonly mergePatch: Record<string, unknown>;
+}
+
+/** Per-SWH numbers for metrics. */
+export interface SwhStatusSummary {
+  readonly namespace: string;
+  readonly name: string;
+  readonly total: number;
+  readonly ready: number;
+  readonly childReady: boolean;
+}
+
+/** What one run writes and reports. */
+export interface StatusPlan {
+  readonly writes: readonly StatusWrite[];
+  readonly summaries: readonly SwhStatusSummary[];
+}
+
+/** Snapshots the planner reads. */
+export interface StatusSnapshots {
+  readonly swhs: readonly SwhWithStatus[];
+  readonly services: readonly ServiceSnapshot[];
+  readonly slices: readonly EndpointSliceSnapshot[];
+}
+
+/** Slices by the `namespace/name` of the SWH they name (service-name label); unnamed dropped. */
+function groupSlicesBySwh(
+  slices: readonly EndpointSliceSnapshot[],
+): ReadonlyMap<string, EndpointSliceSnapshot[]> {
+  const named = slices.filter(s => s.serviceName !== undefined);
+  return groupBy(named, s => objectKey(s.namespace, s.serviceName!));
+}
+
+/**
+ * Computes every SWH's status and the writes needed: linear in SWHs + Services + slices (indexes
+ * by namespace/name, no nested scans). SWHs being deleted are skipped.
+ */
+export function planStatus(snapshots: StatusSnapshots, now: Date): StatusPlan {
+  const slicesBySwh = groupSlicesBySwh(snapshots.slices);
+  const services = new Map(snapshots.services.map(s => [objectKey(s.namespace, s.name), s]));
+  const writes: StatusWrite[] = [];
+  const summaries: SwhStatusSummary[] = [];
+  for (const { swh, currentStatus } of snapshots.swhs) {
+    if (swh.deletionTimestamp !== undefined) continue;
+    const key = objectKey(swh.namespace, swh.name);
+    const desired = desiredStatus(swh, slicesBySwh.get(key) ?? [], services.get(key), now);
+    const { namespace, name } = swh;
+    summaries.push({
+      namespace,
+      name,
+      total: desired.summary.total,
+      ready: desired.summary.ready,
+      childReady: desired.childState === "Ready",
+    });
+    const mergePatch = statusMergePatch(desired.status, currentStatus);
+    if (mergePatch !== undefined) writes.push({ namespace, name, mergePatch });
+  }
+  return { writes, summaries };
+}
