@@ -46,6 +46,13 @@ export interface ServerTls {
   clientCa: string;
 }
 
+/**
+ * pg_hba.conf method for TCP connections: `password` asks the client for the password in clear
+ * text, `md5` for a salted MD5 hash (passwords are then stored as MD5, so md5 is really used),
+ * `scram-sha-256` for a SCRAM exchange.
+ */
+export type PasswordAuthMethod = "scram-sha-256" | "md5" | "password";
+
 /** Options for a cluster's primary. */
 export interface PostgresClusterOptions {
   /** Loopback address the primary listens on (default 127.0.0.1). */
@@ -56,6 +63,8 @@ export interface PostgresClusterOptions {
   replicationPassword?: string;
   /** Extra postgresql.conf lines for every node. */
   settings?: readonly string[];
+  /** How TCP clients (replication included) authenticate with a password (default scram-sha-256). */
+  authMethod?: PasswordAuthMethod;
 }
 
 /** One PostgreSQL server of the cluster. */
@@ -307,7 +316,7 @@ export class PostgresCluster implements EmergencyCleanup {
       "wal_level = replica",
       "max_wal_senders = 8",
       "hot_standby = on",
-      "password_encryption = 'scram-sha-256'",
+      `password_encryption = '${this.authMethod === "md5" ? "md5" : "scram-sha-256"}'`,
       ...tlsLines,
       ...(this.options.settings ?? []),
       "",
@@ -337,9 +346,14 @@ export class PostgresCluster implements EmergencyCleanup {
     ];
   }
 
+  private get authMethod(): PasswordAuthMethod {
+    return this.options.authMethod ?? "scram-sha-256";
+  }
+
   /**
    * Client authentication: trust over the unix socket (test administration), `cert` for the
-   * role `certuser` over TLS, scram for replication and everyone else, with or without TLS.
+   * role `certuser` over TLS, the password method (scram by default) for replication and
+   * everyone else, with or without TLS.
    */
   private hba(): string {
     const lines = ["local all all trust", "local replication all trust"];
@@ -347,7 +361,8 @@ export class PostgresCluster implements EmergencyCleanup {
       lines.push("hostssl all certuser all cert", "hostnossl all certuser all reject");
       lines.push("hostnossl all tlsonly all reject");
     }
-    lines.push("host replication replicator all scram-sha-256", "host all all all scram-sha-256");
+    const method = this.authMethod;
+    lines.push(`host replication replicator all ${method}`, `host all all all ${method}`);
     return `${lines.join("\n")}\n`;
   }
 

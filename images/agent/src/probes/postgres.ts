@@ -5,11 +5,14 @@
 // statement can run. Both are transaction-scoped, so this also works through PgBouncer in
 // transaction pooling mode (startup options would be rejected there). The two are pipelined:
 // after authentication, one round trip. The probe passes when the first column of the first
-// row is true. The connection is always closed; on timeout it is torn down at once.
+// row is true. The connection is always closed; on timeout it is torn down at once. The
+// password is answered to MD5 and SCRAM in every TLS mode, but to a cleartext request only over
+// verified TLS (postgres-auth.ts): a pod chosen by whoever writes the resource gets no password.
 
 import pg from "pg";
 import type { ConnectionOptions } from "node:tls";
 import { failed, monotonicMs, passed, timeoutReason } from "./outcome.js";
+import { CLEARTEXT_REFUSED, PasswordGuard } from "./postgres-auth.js";
 import { postgresErrorReason } from "./postgres-errors.js";
 import { judgeRows } from "./postgres-result.js";
 import { PlainTextMemory, tlsPlan } from "./postgres-tls.js";
@@ -72,11 +75,12 @@ async function attempt(params: Attempt, timeoutMs: number): Promise<string> {
   const remaining = params.deadline - monotonicMs();
   if (remaining <= 0) return timeoutReason(timeoutMs);
   const { credentials, spec } = params;
+  const guard = new PasswordGuard(credentials);
   const client = new pg.Client({
     host: params.address,
     port: spec.port,
     user: credentials.user,
-    password: credentials.password,
+    password: guard.password,
     database: spec.dbName === undefined || spec.dbName === "" ? undefined : spec.dbName,
     ssl: params.ssl,
     connectionTimeoutMillis: Math.ceil(remaining),
@@ -86,6 +90,8 @@ async function attempt(params: Attempt, timeoutMs: number): Promise<string> {
   });
   // After connect, errors are also emitted as events; the awaited calls below report them.
   client.on("error", () => undefined);
+  // Before connect(): the guard's listener must run before node-postgres's own.
+  guard.attach(client.connection);
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -96,6 +102,7 @@ async function attempt(params: Attempt, timeoutMs: number): Promise<string> {
     const rows = await runReadOnly(client, spec.query, params.deadline);
     return judgeRows(rows);
   } catch (error) {
+    if (guard.refused) return CLEARTEXT_REFUSED;
     return timedOut ? timeoutReason(timeoutMs) : postgresErrorReason(error, credentials.password);
   } finally {
     clearTimeout(timer);
