@@ -67,6 +67,9 @@ export function startWatchdog(
 export async function stopWatchdog(watchdog: ChildProcess | undefined): Promise<void> {
   if (watchdog === undefined || watchdog.exitCode !== null || watchdog.signalCode !== null) return;
   const exited = once(watchdog, "exit");
+  // The watchdog is unref'd so it never keeps a test process alive; while we wait for its exit
+  // it must, or a process with nothing else to do would end before the 'exit' event.
+  watchdog.ref();
   watchdog.kill("SIGKILL");
   await exited;
 }
