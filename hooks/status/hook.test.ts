@@ -35,6 +35,10 @@ describe("status hook", () => {
       subresource: "status",
       ignoreMissingObject: true,
     });
+    // The patch is of the whole object: everything it changes sits under `status`.
+    for (const op of result.operations) {
+      expect(Object.keys((op as { mergePatch: object }).mergePatch)).toEqual(["status"]);
+    }
     expect(result.metrics).toContainEqual(
       expect.objectContaining({
         name: STATUS_METRICS.readyEndpoints,

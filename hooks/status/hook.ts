@@ -60,10 +60,16 @@ export const statusHook = defineHook(
         namespace: write.namespace,
         name: write.name,
       };
-      input.patches.mergePatch(ref, write.mergePatch, {
-        subresource: "status",
-        ignoreMissingObject: true,
-      });
+      // A patch on the status subresource is still a patch of the whole object: the API server
+      // takes only `.status` from it and silently drops anything else.
+      input.patches.mergePatch(
+        ref,
+        { status: write.mergePatch },
+        {
+          subresource: "status",
+          ignoreMissingObject: true,
+        },
+      );
     }
     if (plan.writes.length > 0) {
       input.logger.info("status updated", { count: plan.writes.length });

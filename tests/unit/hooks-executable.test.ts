@@ -275,12 +275,14 @@ function expectStatusPatch(ops: unknown[]): void {
     name: "web",
     subresource: "status",
     mergePatch: {
-      observedGeneration: 2,
-      readySummary: "1/1",
-      healthcheckCondition: { observedGeneration: 2, endpoints: 1, readyEndpoints: 1 },
-      endpointStatuses: [
-        { podName: "web-0", nodeName: "node-a", address: "10.0.0.1", ready: true },
-      ],
+      status: {
+        observedGeneration: 2,
+        readySummary: "1/1",
+        healthcheckCondition: { observedGeneration: 2, endpoints: 1, readyEndpoints: 1 },
+        endpointStatuses: [
+          { podName: "web-0", nodeName: "node-a", address: "10.0.0.1", ready: true },
+        ],
+      },
     },
   });
 }
