@@ -16,6 +16,17 @@ export default async function globalTeardown(): Promise<void> {
   const stateDir = process.env[OWNED_DIR_ENV];
   if (!stateDir) return;
   const cli = join(import.meta.dirname, "..", "..", "scripts", "testenv");
+  // The scenarios' own box (tests/cluster/scenario/context.ts): its world (operator, agents,
+  // backends, pod network) and the box itself.
+  const demo = join(import.meta.dirname, "..", "..", "scripts", "demo");
+  const worldDown = run(demo, ["world-down", `--state-dir=${stateDir}-world`, "--purge-box"]).then(
+    () => undefined,
+    (err: unknown) =>
+      new Error(
+        `scripts/demo world-down failed for ${stateDir}-world:\n${(err as { stderr?: string }).stderr ?? ""}`,
+        { cause: err },
+      ),
+  );
   try {
     await run(cli, ["down", "--purge"], { env: { ...process.env, SWH_TESTENV_DIR: stateDir } });
   } catch (err) {
@@ -25,4 +36,6 @@ export default async function globalTeardown(): Promise<void> {
     });
   }
   delete process.env[OWNED_DIR_ENV];
+  const worldError = await worldDown;
+  if (worldError) throw worldError;
 }

@@ -1,0 +1,129 @@
+// Client of a backend daemon's control socket (see backends/main.ts), for tests and the demo:
+// start pod servers and PostgreSQL, flip health, stop and start servers, run failover steps.
+import { request } from "node:http";
+import type { PgNodeStatus, PgPod } from "./postgres.js";
+import type { ServerInfo } from "./servers.js";
+
+/** What GET /status answers. */
+export interface BackendStatus {
+  readonly servers: readonly ServerInfo[];
+  readonly postgres: readonly PgNodeStatus[] | null;
+}
+
+/** Talks to one backend daemon over its unix socket. */
+export class BackendClient {
+  readonly #socket: string;
+
+  constructor(socket: string) {
+    this.#socket = socket;
+  }
+
+  /** The socket path. */
+  get socket(): string {
+    return this.#socket;
+  }
+
+  #call<T>(method: string, path: string, body?: unknown, timeoutMs = 180_000): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const payload = body === undefined ? "" : JSON.stringify(body);
+      const req = request(
+        {
+          socketPath: this.#socket,
+          path,
+          method,
+          headers: {
+            "content-type": "application/json",
+            "content-length": Buffer.byteLength(payload),
+          },
+          timeout: timeoutMs,
+        },
+        res => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => {
+            const text = Buffer.concat(chunks).toString("utf8");
+            const parsed = (text === "" ? {} : JSON.parse(text)) as { error?: string };
+            if (res.statusCode === 200) resolve(parsed as T);
+            else
+              reject(
+                new Error(`backend ${method} ${path}: ${parsed.error ?? `HTTP ${res.statusCode}`}`),
+              );
+          });
+        },
+      );
+      req.on("timeout", () => req.destroy(new Error(`backend ${method} ${path}: timed out`)));
+      req.on("error", err => reject(new Error(`backend ${method} ${path} failed`, { cause: err })));
+      req.end(payload);
+    });
+  }
+
+  /** Resolves when the daemon answers. */
+  health(): Promise<unknown> {
+    return this.#call("GET", "/healthz", undefined, 2_000);
+  }
+
+  /** Servers and PostgreSQL nodes. */
+  status(): Promise<BackendStatus> {
+    return this.#call("GET", "/status");
+  }
+
+  /** Starts an HTTP server whose `healthPath` (default /healthz) answers a settable status. */
+  httpServer(
+    name: string,
+    host: string,
+    port: number,
+    healthPath = "/healthz",
+  ): Promise<ServerInfo> {
+    return this.#call("POST", "/servers", { kind: "http", name, host, port, healthPath });
+  }
+
+  /** Starts an SMTP-like TCP server. */
+  tcpServer(name: string, host: string, port: number): Promise<ServerInfo> {
+    return this.#call("POST", "/servers", { kind: "tcp", name, host, port });
+  }
+
+  /** Stops a server (its port refuses connections). */
+  stopServer(name: string): Promise<ServerInfo> {
+    return this.#call("POST", `/servers/${encodeURIComponent(name)}/stop`);
+  }
+
+  /** Starts a stopped server again. */
+  startServer(name: string): Promise<ServerInfo> {
+    return this.#call("POST", `/servers/${encodeURIComponent(name)}/start`);
+  }
+
+  /** Sets the status an HTTP server's health path answers. */
+  setHealth(name: string, status: number): Promise<ServerInfo> {
+    return this.#call("POST", `/servers/${encodeURIComponent(name)}/health`, { status });
+  }
+
+  /** Starts PostgreSQL: `pods[0]` primary, the rest streaming replicas. */
+  startPostgres(opts: {
+    pods: readonly PgPod[];
+    port: number;
+    user: string;
+    password: string;
+  }): Promise<PgNodeStatus[]> {
+    return this.#call("POST", "/postgres", opts, 300_000);
+  }
+
+  /** Promotes a replica. */
+  promote(pod: string): Promise<PgNodeStatus[]> {
+    return this.#call("POST", `/postgres/${encodeURIComponent(pod)}/promote`);
+  }
+
+  /** Stops a node (fences it). */
+  stopPostgres(pod: string, mode: "fast" | "immediate" = "fast"): Promise<PgNodeStatus[]> {
+    return this.#call("POST", `/postgres/${encodeURIComponent(pod)}/stop`, { mode });
+  }
+
+  /** Starts a stopped node. */
+  startPostgresNode(pod: string): Promise<PgNodeStatus[]> {
+    return this.#call("POST", `/postgres/${encodeURIComponent(pod)}/start`);
+  }
+
+  /** Re-clones `pod` as a replica of `from`. */
+  reinit(pod: string, from: string): Promise<PgNodeStatus[]> {
+    return this.#call("POST", `/postgres/${encodeURIComponent(pod)}/reinit`, { from }, 300_000);
+  }
+}

@@ -1,0 +1,180 @@
+// The backend daemon (bundled to build/cluster/backend.mjs): the processes behind fake pods. It
+// is started inside the pod network namespace (`ip netns exec <netns> node backend.mjs`), so
+// every server it runs — HTTP, SMTP-like TCP, PostgreSQL (its postmasters are children) — binds
+// pod addresses there. Tests and the demo drive it through a small JSON API on a unix socket
+// (a filesystem socket is reachable from the root namespace):
+//   GET  /healthz                          GET /status
+//   POST /servers {kind,name,host,port,healthPath?}   POST /servers/<name>/{start,stop,health}
+//   POST /postgres {pods,port,user,password}          POST /postgres/<pod>/{promote,stop,start,reinit}
+// SIGTERM stops every server and PostgreSQL node and removes their data.
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { rmSync } from "node:fs";
+import { describeError } from "../../../images/agent/src/kube/errors.js";
+import { PodPostgres, type PgPod } from "./postgres.js";
+import { httpServer, smtpLikeServer, type PodServer } from "./servers.js";
+
+/** Request bodies of the control API. */
+export interface ServerRequest {
+  readonly kind: "http" | "tcp";
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly healthPath?: string;
+}
+
+/** Request body of POST /postgres. */
+export interface PostgresRequest {
+  readonly pods: readonly PgPod[];
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+}
+
+const servers = new Map<string, PodServer>();
+let postgres: PodPostgres | undefined;
+
+function log(msg: string, fields: Record<string, unknown> = {}): void {
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), msg, ...fields })}\n`);
+}
+
+function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const text = Buffer.concat(chunks).toString("utf8");
+      try {
+        resolve(text === "" ? {} : (JSON.parse(text) as Record<string, unknown>));
+      } catch (err) {
+        reject(new Error("request body is not JSON", { cause: err }));
+      }
+    });
+    req.on("error", reject);
+  });
+}
+
+function server(name: string): PodServer {
+  const found = servers.get(name);
+  if (!found) throw new Error(`no server named ${name}`);
+  return found;
+}
+
+function pg(): PodPostgres {
+  if (!postgres) throw new Error("PostgreSQL is not started");
+  return postgres;
+}
+
+async function addServer(body: ServerRequest): Promise<unknown> {
+  if (servers.has(body.name)) throw new Error(`server ${body.name} exists already`);
+  const s =
+    body.kind === "http"
+      ? httpServer({
+          name: body.name,
+          host: body.host,
+          port: body.port,
+          healthPath: body.healthPath ?? "/healthz",
+        })
+      : smtpLikeServer({ name: body.name, host: body.host, port: body.port });
+  await s.start();
+  servers.set(body.name, s);
+  return s.info();
+}
+
+async function serverAction(
+  name: string,
+  action: string,
+  body: Record<string, unknown>,
+): Promise<unknown> {
+  const s = server(name);
+  if (action === "start") await s.start();
+  else if (action === "stop") await s.stop();
+  else if (action === "health") s.setHealth(Number(body.status));
+  else throw new Error(`unknown server action ${action}`);
+  return s.info();
+}
+
+async function postgresAction(
+  pod: string,
+  action: string,
+  body: Record<string, unknown>,
+): Promise<unknown> {
+  const p = pg();
+  if (action === "promote") await p.promote(pod);
+  else if (action === "stop") await p.stop(pod, body.mode === "immediate" ? "immediate" : "fast");
+  else if (action === "start") await p.startNode(pod);
+  else if (action === "reinit") await p.reinit(pod, String(body.from));
+  else throw new Error(`unknown postgres action ${action}`);
+  return p.status();
+}
+
+async function route(
+  method: string,
+  path: string,
+  body: Record<string, unknown>,
+): Promise<unknown> {
+  const parts = path.split("/").filter(Boolean);
+  if (method === "GET" && path === "/healthz") return { ok: true };
+  if (method === "GET" && path === "/status") {
+    return {
+      servers: [...servers.values()].map(s => s.info()),
+      postgres: postgres ? await postgres.status() : null,
+    };
+  }
+  if (method === "POST" && path === "/servers") return addServer(body as unknown as ServerRequest);
+  if (method === "POST" && parts[0] === "servers" && parts.length === 3) {
+    return serverAction(parts[1]!, parts[2]!, body);
+  }
+  if (method === "POST" && path === "/postgres") {
+    if (postgres) throw new Error("PostgreSQL is started already");
+    postgres = await PodPostgres.start(body as unknown as PostgresRequest);
+    return postgres.status();
+  }
+  if (method === "POST" && parts[0] === "postgres" && parts.length === 3) {
+    return postgresAction(parts[1]!, parts[2]!, body);
+  }
+  throw Object.assign(new Error(`no route ${method} ${path}`), { status: 404 });
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = (req.url ?? "/").split("?")[0] ?? "/";
+  try {
+    const body = await readBody(req);
+    const result = await route(req.method ?? "GET", path, body);
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(result));
+  } catch (err) {
+    const status = (err as { status?: number }).status ?? 500;
+    log("request failed", { method: req.method, path, error: describeError(err) });
+    res
+      .writeHead(status, { "content-type": "application/json" })
+      .end(JSON.stringify({ error: describeError(err) }));
+  }
+}
+
+async function shutdown(socket: string): Promise<void> {
+  for (const s of servers.values()) await s.stop().catch(() => undefined);
+  await postgres?.destroy().catch(() => undefined);
+  rmSync(socket, { force: true });
+}
+
+function main(): void {
+  const arg = (name: string): string | undefined =>
+    process.argv.find(a => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const socket = arg("socket");
+  if (!socket)
+    throw new Error("usage: backend.mjs --socket=<path> [--name=<name>] [--state-dir=<dir>/]");
+  rmSync(socket, { force: true });
+  const control = createServer((req, res) => void handle(req, res));
+  control.listen(socket, () => log("backend listening", { socket, name: arg("name") }));
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    log("stopping", { signal });
+    control.close();
+    void shutdown(socket).finally(() => process.exit(0));
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+main();

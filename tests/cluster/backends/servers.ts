@@ -1,0 +1,139 @@
+// The workloads behind fake pods that are not databases: an HTTP server whose health endpoint
+// answers a status the test sets (the seed's web server on 8080 with /healthz), and an SMTP-like
+// TCP server that greets every connection with a 220 banner (the seed's SMTP on 2525). Both bind
+// a pod address inside the pod network namespace and can be stopped and started again, so a test
+// makes one Service fail and recover while the other stays healthy.
+import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
+import { createServer as createTcpServer, type Server as TcpServer, type Socket } from "node:net";
+
+/** What a server is, for status answers. */
+export interface ServerInfo {
+  readonly name: string;
+  readonly kind: "http" | "tcp";
+  readonly host: string;
+  readonly port: number;
+  readonly listening: boolean;
+  /** HTTP only: the status the health path answers. */
+  readonly healthStatus?: number;
+  /** Requests (HTTP) or connections (TCP) served. */
+  readonly hits: number;
+}
+
+/** A stoppable, restartable server bound to one address. */
+export interface PodServer {
+  readonly info: () => ServerInfo;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** HTTP only: the status of the health path from now on. */
+  setHealth(status: number): void;
+}
+
+function listen(server: HttpServer | TcpServer, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ host, port, exclusive: true }, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+function close(server: HttpServer | TcpServer, sockets: Set<Socket>): Promise<void> {
+  for (const socket of sockets) socket.destroy();
+  return new Promise(resolve => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+  });
+}
+
+/** An HTTP server: `healthPath` answers the settable status, every other path 200. */
+export function httpServer(opts: {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly healthPath: string;
+}): PodServer {
+  let health = 200;
+  let hits = 0;
+  let server: HttpServer | undefined;
+  const sockets = new Set<Socket>();
+  return {
+    info: () => ({
+      name: opts.name,
+      kind: "http",
+      host: opts.host,
+      port: opts.port,
+      listening: server?.listening ?? false,
+      healthStatus: health,
+      hits,
+    }),
+    async start() {
+      if (server?.listening) return;
+      server = createHttpServer((req, res) => {
+        hits += 1;
+        const status = req.url?.split("?")[0] === opts.healthPath ? health : 200;
+        const body = `${opts.name}: ${status === 200 ? "ok" : "unhealthy"}\n`;
+        res.writeHead(status, {
+          "content-type": "text/plain",
+          "content-length": Buffer.byteLength(body),
+        });
+        res.end(body);
+      });
+      server.keepAliveTimeout = 5_000;
+      server.on("connection", (s: Socket) => {
+        sockets.add(s);
+        s.on("close", () => sockets.delete(s));
+      });
+      await listen(server, opts.host, opts.port);
+    },
+    async stop() {
+      if (server) await close(server, sockets);
+    },
+    setHealth(status: number) {
+      health = status;
+    },
+  };
+}
+
+/** An SMTP-like TCP server: greets with `220 <name> ready`, answers QUIT with 221 and closes. */
+export function smtpLikeServer(opts: {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+}): PodServer {
+  let hits = 0;
+  let server: TcpServer | undefined;
+  const sockets = new Set<Socket>();
+  return {
+    info: () => ({
+      name: opts.name,
+      kind: "tcp",
+      host: opts.host,
+      port: opts.port,
+      listening: server?.listening ?? false,
+      hits,
+    }),
+    async start() {
+      if (server?.listening) return;
+      server = createTcpServer(socket => {
+        hits += 1;
+        sockets.add(socket);
+        socket.on("close", () => sockets.delete(socket));
+        socket.on("error", () => undefined);
+        socket.setTimeout(10_000, () => socket.destroy());
+        socket.write(`220 ${opts.name} ESMTP ready\r\n`);
+        socket.on("data", (chunk: Buffer) => {
+          if (/^QUIT/i.test(chunk.toString("utf8").trim())) socket.end("221 bye\r\n");
+          else socket.write("250 ok\r\n");
+        });
+      });
+      await listen(server, opts.host, opts.port);
+    },
+    async stop() {
+      if (server) await close(server, sockets);
+    },
+    setHealth() {
+      throw new Error(`${opts.name} is a TCP server: stop it to make it unhealthy`);
+    },
+  };
+}

@@ -1,0 +1,135 @@
+// The module's settings and values, the way Deckhouse handles them: `openapi/config-values.yaml`
+// validates a ModuleConfig's `spec.settings` (objects closed unless the schema says otherwise,
+// defaults filled), and `openapi/values.yaml` (extending it with `x-extend`) validates the
+// values the hooks and templates see. Shared by the ModuleConfig bridge (the stand-in for the
+// deckhouse-controller) and the operator stand-in. Pure apart from reading the schema files.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Ajv, type ValidateFunction } from "ajv";
+import { parse } from "yaml";
+
+/** `service-with-healthchecks` → `serviceWithHealthchecks` (addon-operator's values key). */
+export function camelCaseName(moduleName: string): string {
+  return moduleName.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+}
+
+type Schema = Record<string, unknown>;
+
+/**
+ * Deckhouse treats an object schema without `additionalProperties` as closed; returns a copy of
+ * `schema` saying so explicitly, with documentation-only keys dropped.
+ */
+export function closeObjects(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(closeObjects);
+  if (schema === null || typeof schema !== "object") return schema;
+  const out: Schema = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === "x-examples" || key === "x-extend") continue;
+    out[key] =
+      key === "properties"
+        ? Object.fromEntries(Object.entries(value as Schema).map(([k, v]) => [k, closeObjects(v)]))
+        : closeObjects(value);
+  }
+  const preserves = out["x-kubernetes-preserve-unknown-fields"] === true;
+  if (out.type === "object" && out.additionalProperties === undefined && !preserves) {
+    out.additionalProperties = out.properties === undefined ? true : false;
+  }
+  return out;
+}
+
+/** Merges `x-extend`ed properties: the values schema gets every config-values property too. */
+export function extendSchema(values: Schema, config: Schema): Schema {
+  const props = {
+    ...((config.properties as Schema | undefined) ?? {}),
+    ...((values.properties as Schema | undefined) ?? {}),
+  };
+  return { ...config, ...values, type: "object", properties: props };
+}
+
+/** Validators for one module's settings and values. */
+export interface ModuleSchemas {
+  /** Validates (and fills defaults into) user settings; returns the errors, empty when valid. */
+  validateSettings(settings: unknown): string[];
+  /** Validates (and fills defaults into) the module values; returns the errors. */
+  validateValues(values: unknown): string[];
+}
+
+function errorsOf(validate: ValidateFunction): string[] {
+  return (validate.errors ?? []).map(e => {
+    const where =
+      e.instancePath === "" ? "settings" : `settings${e.instancePath.replace(/\//g, ".")}`;
+    const extra =
+      e.keyword === "additionalProperties"
+        ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})`
+        : e.keyword === "enum"
+          ? ` (${((e.params as { allowedValues?: unknown[] }).allowedValues ?? []).join(", ")})`
+          : "";
+    return `${where} ${e.message ?? "is invalid"}${extra}`;
+  });
+}
+
+/** Loads `openapi/config-values.yaml` and `openapi/values.yaml` of a module directory. */
+export function loadModuleSchemas(moduleDir: string): ModuleSchemas {
+  const read = (file: string): Schema =>
+    parse(readFileSync(join(moduleDir, "openapi", file), "utf8")) as Schema;
+  const config = read("config-values.yaml");
+  let values: Schema;
+  try {
+    values = extendSchema(read("values.yaml"), config);
+  } catch {
+    values = config;
+  }
+  const ajv = new Ajv({
+    strict: false,
+    useDefaults: true,
+    allErrors: true,
+    formats: { int64: true },
+  });
+  const settings = ajv.compile(closeObjects(config) as Schema);
+  const full = ajv.compile(closeObjects(values) as Schema);
+  return {
+    validateSettings: value => (settings(value) ? [] : errorsOf(settings)),
+    validateValues: value => (full(value) ? [] : errorsOf(full)),
+  };
+}
+
+/** One RFC 6902 operation of a values patch (only `add` and `remove`, as addon-operator). */
+export interface ValuesPatchOp {
+  readonly op: string;
+  readonly path: string;
+  readonly value?: unknown;
+}
+
+function unescapePointer(token: string): string {
+  return token.replace(/~1/g, "/").replace(/~0/g, "~");
+}
+
+/** Applies `add`/`remove` operations to a copy of `doc`; throws on anything else. */
+export function applyValuesPatch(
+  doc: Record<string, unknown>,
+  ops: readonly ValuesPatchOp[],
+): Record<string, unknown> {
+  const out = structuredClone(doc);
+  for (const op of ops) {
+    const tokens = op.path.split("/").slice(1).map(unescapePointer);
+    const last = tokens.pop();
+    if (last === undefined)
+      throw new Error(`values patch path ${JSON.stringify(op.path)} is empty`);
+    let node: Record<string, unknown> = out;
+    for (const token of tokens) {
+      const next = node[token];
+      if (next === undefined || next === null || typeof next !== "object") {
+        if (op.op === "remove") break;
+        node[token] = {};
+      }
+      node = node[token] as Record<string, unknown>;
+    }
+    if (op.op === "add") node[last] = structuredClone(op.value);
+    else if (op.op === "remove") delete node[last];
+    else
+      throw new Error(
+        `values patch operation ${JSON.stringify(op.op)} is not allowed (add, remove)`,
+      );
+  }
+  return out;
+}

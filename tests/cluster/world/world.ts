@@ -1,0 +1,339 @@
+// The world of a cluster in a box: on top of a running box (etcd, kube-apiserver,
+// kube-controller-manager), the module running as Deckhouse runs it — staged into a modules
+// directory, the operator stand-in running its hooks and Helm release with its own
+// ServiceAccount, enabled and configured through a ModuleConfig — plus a pod network namespace,
+// three fake nodes and one agent process per node with the module's own RBAC. `worldUp` is
+// idempotent (a running world is reused, changed settings re-applied and agents restarted when
+// the chart's arguments change); `worldDown` stops every process and removes the pod network,
+// failing when anything is left behind.
+import { existsSync } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+import { MODULE_NAME } from "../../../api/contract.js";
+import { parseManifests, waitForCrdEstablished } from "../../testenv/client.js";
+import { status as boxStatus } from "../../testenv/lifecycle.js";
+import { withLock } from "../../testenv/lock.js";
+import { ensureArtefacts, type Artefacts } from "../builds.js";
+import { isOurProcess, stopDaemon } from "../daemons.js";
+import { adminRest, apply, getOrUndefined } from "../kube.js";
+import { worldLayout, type WorldLayout } from "../layout.js";
+import { moduleConfigCrdYaml, stageModule, writeGlobalValues } from "../module/stage.js";
+import {
+  createPodNetwork,
+  ip,
+  netnsNames,
+  podNetworkLeftovers,
+  removePodNetwork,
+} from "../netns/netns.js";
+import { boxId } from "../netns/plan.js";
+import { readWorldState, writeWorldState, type AgentRecord, type WorldState } from "../state.js";
+import {
+  agentKubeconfig,
+  chartAgentArgs,
+  startAgent,
+  stopAgent,
+  waitAgentReady,
+} from "./agents.js";
+import type { World } from "./handle.js";
+import { NODES, ensureNodes } from "./nodes.js";
+import { ensureOperatorIdentity, operatorStatus, startOperator } from "./operator.js";
+import { updateWorldState } from "./update.js";
+
+export type { World } from "./handle.js";
+
+/** Module settings the e2e scenarios use: a short Lease so fencing is quick to observe. */
+export const E2E_SETTINGS: Readonly<Record<string, unknown>> = {
+  logLevel: "Debug",
+  heartbeat: { leaseDurationSeconds: 8, renewIntervalSeconds: 2 },
+};
+
+/** Options of worldUp. */
+export interface WorldUpOptions {
+  /** The testenv state dir of a running box. */
+  readonly stateDir: string;
+  /** ModuleConfig `spec.settings` (default {}). */
+  readonly settings?: Readonly<Record<string, unknown>>;
+  /** Progress lines. */
+  readonly log?: (line: string) => void;
+  /** Log level of the operator stand-in (default info; debug logs every hook's output). */
+  readonly operatorLogLevel?: "debug" | "info" | "warn" | "error";
+}
+
+const SWH_CRD = "servicewithhealthchecks.network.deckhouse.io";
+
+/** Applies the module's ModuleConfig (what an administrator writes to enable the module). */
+export async function applyModuleConfig(
+  world: Pick<World, "rest">,
+  settings: Readonly<Record<string, unknown>>,
+  enabled = true,
+): Promise<void> {
+  await apply(world.rest, `/apis/deckhouse.io/v1alpha1/moduleconfigs/${MODULE_NAME}`, {
+    apiVersion: "deckhouse.io/v1alpha1",
+    kind: "ModuleConfig",
+    metadata: { name: MODULE_NAME },
+    spec: { enabled, version: 1, settings },
+  });
+}
+
+/** The lease flag the chart renders for `settings` (how the harness sees settings arrive). */
+export function expectedLeaseFlag(settings: Readonly<Record<string, unknown>>): string {
+  const heartbeat = (settings.heartbeat ?? {}) as { leaseDurationSeconds?: number };
+  return `--lease-duration=${heartbeat.leaseDurationSeconds ?? 40}s`;
+}
+
+/**
+ * Waits until the operator enabled the module with `settings`: the CRD its hook installs is
+ * Established and the DaemonSet its release renders carries the settings; returns the chart's
+ * agent arguments.
+ */
+export async function waitModuleApplied(
+  world: Pick<World, "rest" | "layout"> & { readonly operatorPort?: number },
+  settings: Readonly<Record<string, unknown>>,
+  timeoutMs = 240_000,
+): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  for (;;) {
+    const args = await chartAgentArgs(world.rest).catch(() => undefined);
+    const crd = await getOrUndefined(
+      world.rest,
+      `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${SWH_CRD}`,
+    );
+    if (args?.includes(expectedLeaseFlag(settings)) && crd) {
+      await waitForCrdEstablished(SWH_CRD, { stateDir: world.layout.stateDir, timeoutMs: 30_000 });
+      return args;
+    }
+    last = `crd ${crd ? "present" : "absent"}, agent args ${JSON.stringify(args ?? null)}`;
+    if (Date.now() >= deadline)
+      throw new Error(`the module was not applied in ${timeoutMs} ms: ${last}`);
+    await sleep(250);
+  }
+}
+
+async function ensureNetwork(
+  layout: WorldLayout,
+  previous: WorldState | undefined,
+): Promise<WorldState["network"]> {
+  if (previous && (await netnsNames()).includes(previous.network.netns)) return previous.network;
+  if (previous) await removePodNetwork(previous.network).catch(() => undefined);
+  return createPodNetwork(boxId(layout.stateDir));
+}
+
+async function ensureOperator(
+  world: World,
+  artefacts: Artefacts,
+  opts: { readonly log: (line: string) => void; readonly logLevel: string },
+): Promise<WorldState> {
+  const { log } = opts;
+  const { layout, rest } = world;
+  let state = world.state;
+  if (state.operator && isOurProcess(state.operator.pid, layout.marker)) return state;
+  log("staging the module (scripts/stage-module.sh) and starting the operator");
+  await stageModule(layout);
+  const version = (await boxStatus(layout.stateDir)).versions.kubernetes;
+  await writeGlobalValues(layout, version);
+  await ensureOperatorIdentity(rest);
+  for (const crd of parseManifests(await moduleConfigCrdYaml())) {
+    await apply(
+      rest,
+      `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata?.name ?? ""}`,
+      crd,
+    );
+  }
+  await waitForCrdEstablished("moduleconfigs.deckhouse.io", { stateDir: layout.stateDir });
+  const operator = await startOperator(layout, {
+    bundle: artefacts.operatorBundle,
+    helm: artefacts.helm,
+    logLevel: opts.logLevel,
+  });
+  state = { ...state, operator };
+  await writeWorldState(layout.stateFile, state);
+  return state;
+}
+
+async function ensureAgents(
+  world: World,
+  artefacts: Artefacts,
+  chartArgs: readonly string[],
+  log: (line: string) => void,
+): Promise<WorldState> {
+  const { layout } = world;
+  const agents: Record<string, AgentRecord> = { ...world.state.agents };
+  const kubeconfig = await agentKubeconfig(world);
+  const started: AgentRecord[] = [];
+  for (const node of world.state.nodes) {
+    const current = agents[node.name];
+    const alive = current !== undefined && isOurProcess(current.pid, layout.marker);
+    if (alive && current.chartArgs.join(" ") === chartArgs.join(" ")) continue;
+    if (alive) await stopAgent(current, layout.marker, "SIGTERM");
+    log(`starting the agent of ${node.name}`);
+    const record = await startAgent(world, node.name, {
+      agentBundle: artefacts.agentBundle,
+      kubeconfig,
+      chartArgs,
+    });
+    agents[node.name] = record;
+    started.push(record);
+  }
+  const state = { ...world.state, agents };
+  await writeWorldState(layout.stateFile, state);
+  for (const record of started) await waitAgentReady(record, layout.marker, 90_000);
+  return state;
+}
+
+/**
+ * Brings the world up on the running box in `opts.stateDir` (see file header) and returns a
+ * handle. Builds what is missing first (hooks executable, agent, harness bundles, helm).
+ */
+export async function worldUp(opts: WorldUpOptions): Promise<World> {
+  const log = opts.log ?? (() => undefined);
+  const settings = opts.settings ?? {};
+  const layout = worldLayout(opts.stateDir);
+  const box = await boxStatus(layout.stateDir);
+  if (!box.ready)
+    throw new Error(
+      `the box in ${layout.stateDir} is not running (${box.readyz}); run scripts/testenv up`,
+    );
+  for (const dir of [layout.root, layout.logDir, layout.tmpDir, layout.backendDir])
+    await mkdir(dir, { recursive: true });
+  const artefacts = await ensureArtefacts(log);
+  return withLock(layout.lockFile, 15 * 60_000, async () => {
+    const previous = await readWorldState(layout.stateFile);
+    const network = await ensureNetwork(layout, previous);
+    let state: WorldState = previous
+      ? { ...previous, network }
+      : {
+          schema: 1,
+          network,
+          nodes: NODES,
+          agents: {},
+          backends: {},
+          settings,
+          startedAt: new Date().toISOString(),
+        };
+    await writeWorldState(layout.stateFile, state);
+    const rest = adminRest(layout.stateDir);
+    state = await ensureOperator({ layout, state, rest }, artefacts, {
+      log,
+      logLevel: opts.operatorLogLevel ?? "info",
+    });
+    await applyModuleConfig({ rest }, settings);
+    log("waiting for the operator to install the CRD and the module's release");
+    const chartArgs = await waitModuleApplied({ rest, layout }, settings);
+    await ensureNodes(rest, state.network, state.nodes);
+    state = await ensureAgents(
+      { layout, state: { ...state, settings }, rest },
+      artefacts,
+      chartArgs,
+      log,
+    );
+    return { layout, state, rest };
+  });
+}
+
+/** A handle on the running world of the box in `stateDir` (no changes made). */
+export async function openWorld(stateDir: string): Promise<World> {
+  const layout = worldLayout(stateDir);
+  const state = await readWorldState(layout.stateFile);
+  if (!state) throw new Error(`no world in ${layout.root}; bring it up first`);
+  return { layout, state, rest: adminRest(stateDir) };
+}
+
+/** Re-reads world.json (after agents were restarted by another process, say). */
+export async function refreshWorld(world: World): Promise<World> {
+  return openWorld(world.layout.stateDir);
+}
+
+/** Kills (SIGKILL, a crash) or stops (SIGTERM) the agent of `node`; returns its old record. */
+export async function stopNodeAgent(
+  world: World,
+  node: string,
+  how: "SIGTERM" | "SIGKILL",
+): Promise<AgentRecord> {
+  const current = (await refreshWorld(world)).state.agents[node];
+  if (!current) throw new Error(`no agent recorded for ${node}`);
+  await stopAgent(current, world.layout.marker, how);
+  return current;
+}
+
+/** Starts the agent of `node` again (with the chart's current arguments) and waits until ready. */
+export async function startNodeAgent(world: World, node: string): Promise<AgentRecord> {
+  const artefacts = await ensureArtefacts();
+  const chartArgs = (await chartAgentArgs(world.rest)) ?? [];
+  const kubeconfig = await agentKubeconfig(world);
+  const record = await startAgent(world, node, {
+    agentBundle: artefacts.agentBundle,
+    kubeconfig,
+    chartArgs,
+  });
+  await updateWorldState(world.layout, s => ({ ...s, agents: { ...s.agents, [node]: record } }));
+  await waitAgentReady(record, world.layout.marker, 90_000);
+  return record;
+}
+
+/** Starts the agent of `node` unless it runs; returns its record. */
+export async function ensureNodeAgent(world: World, node: string): Promise<AgentRecord> {
+  const current = (await refreshWorld(world)).state.agents[node];
+  if (current && isOurProcess(current.pid, world.layout.marker)) return current;
+  return startNodeAgent(world, node);
+}
+
+/** The operator's /status, when it runs. */
+export async function worldOperatorStatus(
+  world: World,
+): Promise<Record<string, unknown> | undefined> {
+  const state = (await refreshWorld(world)).state;
+  return state.operator ? operatorStatus(state.operator) : undefined;
+}
+
+/** What worldDown did. */
+export interface WorldDownResult {
+  readonly stopped: readonly string[];
+  readonly removedNetwork: string | undefined;
+}
+
+async function killNamespaceProcesses(netns: string): Promise<number> {
+  const text = await ip(["netns", "pids", netns]).catch(() => "");
+  const pids = text.split(/\s+/).filter(Boolean).map(Number);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids.length;
+}
+
+/**
+ * Stops backends, agents and the operator, kills anything left in the pod network namespace,
+ * removes the network and world.json. Throws when a namespace, link or route survives.
+ */
+export async function worldDown(
+  stateDir: string,
+  log: (line: string) => void = () => undefined,
+): Promise<WorldDownResult> {
+  const layout = worldLayout(stateDir);
+  if (!existsSync(layout.root)) return { stopped: [], removedNetwork: undefined };
+  return withLock(layout.lockFile, 15 * 60_000, async () => {
+    const state = await readWorldState(layout.stateFile);
+    if (!state) return { stopped: [], removedNetwork: undefined };
+    const stopped: string[] = [];
+    const stop = async (what: string, pid: number, graceMs: number): Promise<void> => {
+      const how = await stopDaemon(pid, layout.marker, graceMs).catch(() => "SIGKILL");
+      if (how !== "absent") stopped.push(`${what} (${how})`);
+    };
+    for (const b of Object.values(state.backends)) await stop(`backend ${b.name}`, b.pid, 60_000);
+    for (const a of Object.values(state.agents)) await stop(`agent ${a.node}`, a.pid, 15_000);
+    if (state.operator) await stop("operator", state.operator.pid, 15_000);
+    const stray = await killNamespaceProcesses(state.network.netns);
+    if (stray > 0) log(`killed ${stray} process(es) left in ${state.network.netns}`);
+    await removePodNetwork(state.network);
+    const left = await podNetworkLeftovers(state.network);
+    if (left.length > 0) throw new Error(`pod network leftovers: ${left.join(", ")}`);
+    await rm(layout.stateFile, { force: true });
+    await rm(layout.backendDir, { recursive: true, force: true });
+    await rm(layout.tmpDir, { recursive: true, force: true });
+    return { stopped, removedNetwork: state.network.netns };
+  });
+}
