@@ -1,0 +1,165 @@
+// The measured side of the capacity benchmark (bundled to build/bench/driver.mjs): the agent's
+// real ProbeScheduler driving its real TCP, HTTP and PostgreSQL probers against targets that run
+// in other processes. Nothing else runs in this process, so the CPU time and memory the
+// orchestrator reads from /proc/<pid> are the probing path's own. It records, per probe, how late
+// the probe started against its planned slot (the scheduler's lateMs) and how long it took.
+//
+// argv[2]: JSON DriverConfig. stdin commands and replies (JSON lines):
+//   {cmd:"mark"}   -> {event:"marked", at}          (counting starts afresh)
+//   {cmd:"report"} -> {event:"report", probes, failures, late, duration, ...} (since the mark)
+// On start: {event:"ready", workers}.
+
+import { createProbers } from "../../images/agent/src/probes/index.js";
+import type { ProbeSpec } from "../../images/agent/src/probes/types.js";
+import { ProbeScheduler } from "../../images/agent/src/scheduler/scheduler.js";
+import type { WorkerSpec } from "../../images/agent/src/scheduler/types.js";
+import { emit, onCommands, type Message } from "../lib/child.js";
+import { summarize } from "../lib/stats.js";
+import { targetAddress } from "./addresses.js";
+
+/** What the driver probes. */
+export interface DriverConfig {
+  readonly mode: "TCP" | "HTTP" | "PostgreSQL";
+  /** Number of workers (targets). */
+  readonly count: number;
+  readonly port: number;
+  readonly periodMs: number;
+  readonly timeoutMs: number;
+  readonly maxConcurrent: number;
+  /** HTTP connection reuse (the agent's default is on). */
+  readonly keepAlive: boolean;
+  /** PostgreSQL target: every worker probes this server (it is the limit, not the addresses). */
+  readonly postgres?: {
+    readonly address: string;
+    readonly user: string;
+    readonly password: string;
+    readonly dbName: string;
+  };
+}
+
+/** A growable buffer of numbers (probe-rate sample sets reach hundreds of thousands). */
+class Samples {
+  #data = new Float64Array(1 << 16);
+  #size = 0;
+
+  push(value: number): void {
+    if (this.#size === this.#data.length) {
+      const bigger = new Float64Array(this.#data.length * 2);
+      bigger.set(this.#data);
+      this.#data = bigger;
+    }
+    this.#data[this.#size++] = value;
+  }
+
+  values(): Float64Array {
+    return this.#data.subarray(0, this.#size);
+  }
+
+  clear(): void {
+    this.#size = 0;
+  }
+}
+
+function probeSpec(config: DriverConfig): ProbeSpec {
+  if (config.mode === "TCP") return { mode: "TCP", port: config.port };
+  if (config.mode === "HTTP") {
+    return {
+      mode: "HTTP",
+      port: config.port,
+      path: "/healthz",
+      headers: [],
+      method: "GET",
+      scheme: "HTTP",
+      insecureSkipTLSVerify: false,
+      expectedStatusCodes: [],
+    };
+  }
+  const pg = config.postgres;
+  if (pg === undefined) throw new Error("a PostgreSQL run needs the `postgres` settings");
+  return {
+    mode: "PostgreSQL",
+    port: config.port,
+    dbName: pg.dbName,
+    query: "select 1",
+    credentials: { user: pg.user, password: pg.password, tlsMode: "Prefer" },
+  };
+}
+
+function workers(config: DriverConfig): WorkerSpec[] {
+  const probe = probeSpec(config);
+  return Array.from({ length: config.count }, (_, i) => ({
+    key: `target-${i}`,
+    address: config.postgres?.address ?? targetAddress(i),
+    probe,
+    periodMs: config.periodMs,
+    timeoutMs: config.timeoutMs,
+    initialDelayMs: 0,
+    successThreshold: 1,
+    failureThreshold: 3,
+  }));
+}
+
+const config = JSON.parse(process.argv[2] ?? "{}") as DriverConfig;
+const late = new Samples();
+const durations = new Samples();
+let failures = 0;
+let firstFailure: string | undefined;
+let maxQueue = 0;
+let markedAt = Date.now();
+
+const probers = createProbers({ http: { keepAlive: config.keepAlive } });
+const scheduler = new ProbeScheduler({
+  probers: probers.probers,
+  maxConcurrent: config.maxConcurrent,
+  onChange: () => undefined,
+  observer: {
+    onProbe: (_spec, outcome, lateMs) => {
+      late.push(lateMs);
+      durations.push(outcome.durationMs);
+      if (!outcome.ok) {
+        failures += 1;
+        firstFailure ??= outcome.reason;
+      }
+    },
+    onQueueDepth: depth => {
+      if (depth > maxQueue) maxQueue = depth;
+    },
+  },
+});
+
+function report(): Message {
+  const lateSummary = summarize(late.values());
+  return {
+    event: "report",
+    probes: lateSummary.n,
+    failures,
+    ...(firstFailure === undefined ? {} : { firstFailure }),
+    late: lateSummary,
+    duration: summarize(durations.values()),
+    maxQueue,
+    elapsedMs: Date.now() - markedAt,
+    heapUsedMiB: process.memoryUsage().heapUsed / 1048576,
+  };
+}
+
+onCommands(command => {
+  if (command.cmd === "mark") {
+    late.clear();
+    durations.clear();
+    failures = 0;
+    firstFailure = undefined;
+    maxQueue = scheduler.queueDepth();
+    markedAt = Date.now();
+    emit({ event: "marked", at: markedAt });
+  } else if (command.cmd === "report") {
+    emit(report());
+  }
+});
+process.on("SIGTERM", () => {
+  scheduler.stop().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+});
+scheduler.sync(workers(config));
+emit({ event: "ready", workers: scheduler.size() });

@@ -1,0 +1,122 @@
+// Probe targets for the benchmarks (bundled to build/bench/targets.mjs): a separate process that
+// listens on many addresses at once, plain TCP (accepts, reads, never answers) or HTTP (200 "ok",
+// keep-alive), and counts what arrives, so probe rates can be checked on the server side for the
+// agent and for HAProxy alike. It runs apart from the measured process so the agent's CPU time is
+// the agent's own. The cluster benchmark starts it inside the pod network namespace and closes
+// and reopens listeners to make backends fail and recover.
+//
+// argv[2]: JSON {mode: "TCP"|"HTTP", port, addresses?: string[], first?: number, count?: number}
+// (explicit addresses, or capacity targets first..first+count-1 of addresses.ts)
+// stdin commands (JSON lines) and replies:
+//   {cmd:"count"}                    -> {event:"count", connections, requests, at}
+//   {cmd:"close", addresses:[...]}   -> {event:"closed", n, at}   (connections are then refused)
+//   {cmd:"open", addresses:[...]}    -> {event:"opened", n, at}
+// On start: {event:"ready", listening, failed, firstError?}.
+
+import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
+import { createServer as createTcpServer, type Server } from "node:net";
+import { emit, onCommands, type Message } from "../lib/child.js";
+import { targetAddresses } from "./addresses.js";
+
+interface TargetsConfig {
+  readonly mode: "TCP" | "HTTP";
+  readonly port: number;
+  readonly addresses?: readonly string[];
+  readonly first?: number;
+  readonly count?: number;
+}
+
+const config = JSON.parse(process.argv[2] ?? "{}") as TargetsConfig;
+const addresses = config.addresses ?? targetAddresses(config.count ?? 0, config.first ?? 0);
+const servers = new Map<string, Server | HttpServer>();
+let connections = 0;
+let requests = 0;
+
+function newServer(): Server | HttpServer {
+  if (config.mode === "HTTP") {
+    const server = createHttpServer((_request, response) => {
+      requests += 1;
+      response.writeHead(200, { "content-type": "text/plain", "content-length": "2" });
+      response.end("ok");
+    });
+    // Longer than the prober's 4 s idle timeout: the client, not the server, ends idle connections.
+    server.keepAliveTimeout = 5_000;
+    server.on("connection", () => {
+      connections += 1;
+    });
+    server.on("clientError", (_error, socket) => socket.destroy());
+    return server;
+  }
+  return createTcpServer(socket => {
+    connections += 1;
+    socket.on("error", () => undefined);
+    socket.on("end", () => socket.destroy());
+    socket.resume();
+  });
+}
+
+function listen(address: string): Promise<string | undefined> {
+  const server = newServer();
+  return new Promise(resolve => {
+    server.once("error", (error: Error) => resolve(`${address}: ${error.message}`));
+    server.listen({ host: address, port: config.port, backlog: 1024 }, () => {
+      servers.set(address, server);
+      resolve(undefined);
+    });
+  });
+}
+
+async function openAll(list: readonly string[]): Promise<string[]> {
+  const failures: string[] = [];
+  const batch = 500;
+  for (let i = 0; i < list.length; i += batch) {
+    const results = await Promise.all(list.slice(i, i + batch).map(listen));
+    for (const failure of results) if (failure !== undefined) failures.push(failure);
+  }
+  return failures;
+}
+
+function closeAll(list: readonly string[]): number {
+  let closed = 0;
+  for (const address of list) {
+    const server = servers.get(address);
+    if (server === undefined) continue;
+    servers.delete(address);
+    // Stops listening at once (new connections are refused); open ones end on their own.
+    server.close();
+    if ("closeAllConnections" in server) server.closeAllConnections();
+    closed += 1;
+  }
+  return closed;
+}
+
+async function handle(command: Message): Promise<void> {
+  const list = Array.isArray(command.addresses) ? (command.addresses as string[]) : [];
+  switch (command.cmd) {
+    case "count":
+      emit({ event: "count", connections, requests, at: Date.now() });
+      return;
+    case "close": {
+      const n = closeAll(list);
+      emit({ event: "closed", n, at: Date.now() });
+      return;
+    }
+    case "open": {
+      const failures = await openAll(list.filter(a => !servers.has(a)));
+      emit({ event: "opened", n: list.length - failures.length, failures, at: Date.now() });
+      return;
+    }
+    default:
+      emit({ event: "error", message: `unknown command ${JSON.stringify(command.cmd)}` });
+  }
+}
+
+const failures = await openAll(addresses);
+emit({
+  event: "ready",
+  listening: servers.size,
+  failed: failures.length,
+  ...(failures[0] === undefined ? {} : { firstError: failures[0] }),
+});
+onCommands(handle);
+process.on("SIGTERM", () => process.exit(0));
