@@ -2,7 +2,7 @@
 // generation, deletion mark, the few spec fields the child-service classification compares, and
 // the whole stored status (to write only when it differs). Not the shared SWH snapshot: the
 // status hook never reads probes, ports, selector, labels or annotations, and parsing them for
-// 1,000 SWHs on every run is wasted work (hooks/bench/status-run.ts measures it). Services: only
+// 1,000 SWHs on every run is wasted work (bench/hooks/compare-builds.ts measures it). Services: only
 // what the classification and the copied status fields read.
 
 import { ANNOTATION_ALLOW_ADOPTION } from "../../api/contract.js";

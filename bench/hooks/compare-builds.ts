@@ -9,7 +9,7 @@
 // (type stripping); not part of the hooks executable:
 //
 //   node scripts/build-hooks.mjs --out-dir /tmp/after
-//   ./node_modules/.bin/node hooks/bench/status-run.ts [--swhs 1000] [--endpoints 10000] \
+//   ./node_modules/.bin/node bench/hooks/compare-builds.ts [--swhs 1000] [--endpoints 10000] \
 //     [--runs 15] /tmp/before/swh-hooks /tmp/after/swh-hooks
 
 import { execFileSync, spawnSync } from "node:child_process";
@@ -325,7 +325,9 @@ function prepare(executable: string, scale: Scale, root: string): Subject {
   for (const item of objects.swhs) {
     const meta = item.metadata as Json;
     const patch = byName.get(`${String(meta.namespace)}/${String(meta.name)}`);
-    if (patch !== undefined) item.status = patch.mergePatch;
+    // Builds before the status-wrapper fix emitted the bare status; later ones `{ status }`.
+    const body = patch?.mergePatch as Json | undefined;
+    if (body !== undefined) item.status = "status" in body ? body.status : body;
   }
   writeContext(full.steady, bindings, objects);
   return { executable, index, dirs: full, runs: { empty: [], first: [], steady: [] } };
@@ -342,7 +344,7 @@ function main(argv: string[]): void {
   }
   if (executables.length === 0) {
     throw new Error(
-      "usage: status-run.ts [--swhs 1000] [--endpoints 10000] [--runs 15] <swh-hooks>...",
+      "usage: compare-builds.ts [--swhs 1000] [--endpoints 10000] [--runs 15] <swh-hooks>...",
     );
   }
   const scale = {
