@@ -56,6 +56,11 @@ async function cmdStatus(): Promise<number> {
     `network:  ${state.network.netns}, pods in ${state.network.ipv4.cidr}${state.network.ipv6 ? ` and ${state.network.ipv6.cidr}` : ""}`,
   );
   line("operator", state.operator?.pid, state.operator?.logFile ?? "");
+  line(
+    "rollout stand-in",
+    state.daemonSetController?.pid,
+    state.daemonSetController?.logFile ?? "",
+  );
   for (const a of Object.values(state.agents)) line(`agent ${a.node}`, a.pid, a.logFile);
   for (const b of Object.values(state.backends)) line(`backend ${b.name}`, b.pid, b.logFile);
   return 0;

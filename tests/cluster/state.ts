@@ -1,6 +1,7 @@
 // The record of a running world (`<state dir>/cluster/world.json`): the pod network it built,
-// its fake nodes, and the processes it started (operator, one agent per node, backends), so any
-// process — a jest worker, the demo, `scripts/demo down` — can find, restart or stop them.
+// its fake nodes, and the processes it started (operator, DaemonSet rollout stand-in, one agent
+// per node, backends), so any process — a jest worker, the demo, `scripts/demo down`, the
+// rollout stand-in — can find, restart or stop them.
 import { readFile, rename, writeFile } from "node:fs/promises";
 import type { PodNetworkPlan } from "./netns/plan.js";
 
@@ -21,8 +22,18 @@ export interface AgentRecord extends DaemonRecord {
   readonly node: string;
   readonly healthPort: number;
   readonly metricsPort: number;
-  /** The chart's agent arguments it was started with (a change restarts it). */
+  /** The chart's agent arguments it was started with. */
   readonly chartArgs: readonly string[];
+  /**
+   * Hash of the DaemonSet pod template it was started from (world/daemonset-plan.ts); the
+   * rollout stand-in replaces agents whose hash is not the DaemonSet's. Absent in records
+   * written before the stand-in existed (such agents count as out of date).
+   */
+  readonly templateHash?: string;
+  /** When it was started (RFC 3339, ms). */
+  readonly startedAt?: string;
+  /** When its /readyz first answered 200, as the rollout stand-in saw it (RFC 3339, ms). */
+  readonly readyAt?: string;
 }
 
 /** One backend daemon. */
@@ -44,6 +55,8 @@ export interface WorldState {
   readonly network: PodNetworkPlan;
   readonly nodes: readonly NodeRecord[];
   readonly operator?: OperatorRecord;
+  /** The agent DaemonSet's rollout stand-in (world/daemonset-controller.ts). */
+  readonly daemonSetController?: DaemonRecord;
   readonly agents: Readonly<Record<string, AgentRecord>>;
   readonly backends: Readonly<Record<string, BackendRecord>>;
   /** Module settings last applied through the ModuleConfig. */

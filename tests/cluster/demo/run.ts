@@ -4,6 +4,7 @@
 // and leave everything running with instructions.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { MODULE_NAMESPACE } from "../../../api/contract.js";
 import { ensureUp, kubeconfigPath } from "../../testenv/index.js";
 import { cacheDir } from "../../testenv/layout.js";
 import { ensureArtefacts } from "../builds.js";
@@ -98,6 +99,8 @@ function instructions(world: World): string[] {
           "  kubectl get swh -A",
           `  kubectl -n ${DEMO_NAMESPACE} describe swh postgres-write`,
           `  kubectl -n ${DEMO_NAMESPACE} get endpointslices -l endpointslice.kubernetes.io/managed-by=servicewithhealthchecks`,
+          "  kubectl edit moduleconfig service-with-healthchecks   change settings: the agents roll",
+          `  kubectl -n ${MODULE_NAMESPACE} rollout status daemonset/agent`,
         ]
       : [
           "  kubectl is not installed here (https://kubernetes.io/docs/tasks/tools/); meanwhile:",
@@ -108,7 +111,7 @@ function instructions(world: World): string[] {
     "  scripts/demo get            SWHs and their endpoints, once",
     "Logs:",
     `  ${join(world.layout.stateDir, "logs")}   etcd, kube-apiserver, kube-controller-manager`,
-    `  ${world.layout.logDir}   operator, agents, backends`,
+    `  ${world.layout.logDir}   operator, rollout stand-in, agents, backends`,
     "Stop it: scripts/demo down   (scripts/demo down --purge also deletes its data)",
   ];
 }

@@ -14,6 +14,7 @@ import type { AgentRecord } from "../state.js";
 import type { World } from "./handle.js";
 import type { KubeRest } from "../../../images/agent/src/kube/rest.js";
 import { join } from "node:path";
+import { AGENT_CONTAINER, type DaemonSetJson } from "./daemonset-plan.js";
 
 /** Flags the harness sets itself; the chart's values for them are replaced. */
 const OWN_FLAGS = ["node-name", "namespace", "kubeconfig", "health-bind", "metrics-bind"];
@@ -48,26 +49,26 @@ export function agentArguments(
   ];
 }
 
-interface DaemonSetJson {
-  readonly spec?: {
-    readonly template?: {
-      readonly spec?: { readonly containers?: { name: string; args?: string[] }[] };
-    };
-  };
+/** Name of the agent DaemonSet the chart renders. */
+export const AGENT_DAEMONSET = "agent";
+
+/** API path of the agent DaemonSet. */
+export const AGENT_DAEMONSET_PATH = `/apis/apps/v1/namespaces/${MODULE_NAMESPACE}/daemonsets/${AGENT_DAEMONSET}`;
+
+/** The agent DaemonSet the chart rendered; undefined when absent. */
+export function agentDaemonSet(rest: KubeRest): Promise<DaemonSetJson | undefined> {
+  return getOrUndefined<DaemonSetJson>(rest, AGENT_DAEMONSET_PATH);
 }
 
 /** The agent container's arguments in the DaemonSet the chart rendered; undefined if absent. */
 export async function chartAgentArgs(rest: KubeRest): Promise<string[] | undefined> {
-  const ds = await getOrUndefined<DaemonSetJson>(
-    rest,
-    `/apis/apps/v1/namespaces/${MODULE_NAMESPACE}/daemonsets/agent`,
-  );
-  const container = ds?.spec?.template?.spec?.containers?.find(c => c.name === "agent");
+  const ds = await agentDaemonSet(rest);
+  const container = ds?.spec?.template?.spec?.containers?.find(c => c.name === AGENT_CONTAINER);
   return container?.args;
 }
 
 /** A kubeconfig with a fresh token of the module's agent ServiceAccount (created by the chart). */
-export async function agentKubeconfig(world: World): Promise<string> {
+export async function agentKubeconfig(world: Pick<World, "layout">): Promise<string> {
   const issued = await issueToken(MODULE_NAMESPACE, AGENT_SERVICE_ACCOUNT, {
     stateDir: world.layout.stateDir,
     create: false,
@@ -106,12 +107,14 @@ export async function waitAgentReady(
 
 /** Starts the agent of `node` and returns its record (not yet ready: see waitAgentReady). */
 export async function startAgent(
-  world: World,
+  world: Pick<World, "layout">,
   node: string,
   opts: {
     readonly agentBundle: string;
     readonly kubeconfig: string;
     readonly chartArgs: readonly string[];
+    /** Hash of the DaemonSet pod template the arguments come from (daemonset-plan.ts). */
+    readonly templateHash: string;
   },
 ): Promise<AgentRecord> {
   const [healthPort, metricsPort] = await pickFreePorts(2);
@@ -129,15 +132,41 @@ export async function startAgent(
     env: { KUBECONFIG: opts.kubeconfig, NODE_NAME: node, POD_NAMESPACE: MODULE_NAMESPACE },
     logFile,
   });
-  return { node, pid, logFile, healthPort, metricsPort, chartArgs: [...opts.chartArgs] };
+  return {
+    node,
+    pid,
+    logFile,
+    healthPort,
+    metricsPort,
+    chartArgs: [...opts.chartArgs],
+    templateHash: opts.templateHash,
+    startedAt: new Date().toISOString(),
+  };
 }
 
-/** Stops an agent: gracefully (SIGTERM, as a rollout does) or SIGKILL (a crash). */
+/**
+ * Stops an agent: gracefully (SIGTERM, as a rollout does; SIGKILL after `graceMs`, the pod's
+ * terminationGracePeriodSeconds) or SIGKILL (a crash).
+ */
 export async function stopAgent(
   record: AgentRecord,
   marker: string,
   how: "SIGTERM" | "SIGKILL",
+  graceMs = 15_000,
 ): Promise<void> {
   if (how === "SIGKILL") await killDaemon(record.pid, marker);
-  else await stopDaemon(record.pid, marker, 15_000);
+  else await stopDaemon(record.pid, marker, graceMs);
+}
+
+/** One look at the agent's /readyz: true on 200 (what the kubelet's readiness probe checks). */
+export async function agentReady(record: AgentRecord): Promise<boolean> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${record.healthPort}/readyz`, {
+      signal: AbortSignal.timeout(2_000),
+    });
+    await res.arrayBuffer();
+    return res.ok;
+  } catch {
+    return false;
+  }
 }

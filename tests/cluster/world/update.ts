@@ -1,5 +1,5 @@
 // Read-modify-write of world.json under the world lock, for changes made after `up` (backends
-// started by tests, agents restarted).
+// started by tests, agents restarted, the rollout stand-in noting when an agent became ready).
 import { withLock } from "../../testenv/lock.js";
 import type { WorldLayout } from "../layout.js";
 import { readWorldState, writeWorldState, type WorldState } from "../state.js";
@@ -7,12 +7,12 @@ import { readWorldState, writeWorldState, type WorldState } from "../state.js";
 /** Applies `change` to world.json atomically with respect to other harness processes. */
 export async function updateWorldState(
   layout: WorldLayout,
-  change: (state: WorldState) => WorldState,
+  change: (state: WorldState) => WorldState | Promise<WorldState>,
 ): Promise<WorldState> {
   return withLock(layout.lockFile, 10 * 60_000, async () => {
     const state = await readWorldState(layout.stateFile);
     if (!state) throw new Error(`no world in ${layout.root}; bring it up first`);
-    const next = change(state);
+    const next = await change(state);
     await writeWorldState(layout.stateFile, next);
     return next;
   });

@@ -2,10 +2,11 @@
 // kube-controller-manager), the module running as Deckhouse runs it — staged into a modules
 // directory, the operator stand-in running its hooks and Helm release with its own
 // ServiceAccount, enabled and configured through a ModuleConfig — plus a pod network namespace,
-// three fake nodes and one agent process per node with the module's own RBAC. `worldUp` is
-// idempotent (a running world is reused, changed settings re-applied and agents restarted when
-// the chart's arguments change); `worldDown` stops every process and removes the pod network,
-// failing when anything is left behind.
+// three fake nodes and one agent process per node with the module's own RBAC, run by the agent
+// DaemonSet's rollout stand-in (daemonset-controller.ts). `worldUp` is idempotent (a running
+// world is reused; changed settings are re-applied and, like any settings change, rolled out to
+// the agents by the stand-in, which worldUp waits for); `worldDown` stops every process and
+// removes the pod network, failing when anything is left behind.
 import { existsSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -28,15 +29,19 @@ import {
 import { boxId } from "../netns/plan.js";
 import { readWorldState, writeWorldState, type AgentRecord, type WorldState } from "../state.js";
 import {
+  agentDaemonSet,
   agentKubeconfig,
-  chartAgentArgs,
   startAgent,
   stopAgent,
   waitAgentReady,
 } from "./agents.js";
+import { daemonSetView, type DaemonSetView } from "./daemonset-plan.js";
+import { ensureDaemonSetControllerBundle, startDaemonSetController } from "./daemonset-process.js";
 import type { World } from "./handle.js";
 import { NODES, ensureNodes } from "./nodes.js";
 import { ensureOperatorIdentity, operatorStatus, startOperator } from "./operator.js";
+import { waitRolledOut } from "./rollout-wait.js";
+import { argsMatchSettings } from "./settings-flags.js";
 import { updateWorldState } from "./update.js";
 
 export type { World } from "./handle.js";
@@ -75,35 +80,30 @@ export async function applyModuleConfig(
   });
 }
 
-/** The lease flag the chart renders for `settings` (how the harness sees settings arrive). */
-export function expectedLeaseFlag(settings: Readonly<Record<string, unknown>>): string {
-  const heartbeat = (settings.heartbeat ?? {}) as { leaseDurationSeconds?: number };
-  return `--lease-duration=${heartbeat.leaseDurationSeconds ?? 40}s`;
-}
-
 /**
  * Waits until the operator enabled the module with `settings`: the CRD its hook installs is
- * Established and the DaemonSet its release renders carries the settings; returns the chart's
- * agent arguments.
+ * Established and the DaemonSet its release renders carries every flag the settings map to
+ * (settings-flags.ts); returns the DaemonSet as the rollout stand-in sees it.
  */
 export async function waitModuleApplied(
-  world: Pick<World, "rest" | "layout"> & { readonly operatorPort?: number },
+  world: Pick<World, "rest" | "layout">,
   settings: Readonly<Record<string, unknown>>,
   timeoutMs = 240_000,
-): Promise<string[]> {
+): Promise<DaemonSetView> {
   const deadline = Date.now() + timeoutMs;
   let last = "";
   for (;;) {
-    const args = await chartAgentArgs(world.rest).catch(() => undefined);
+    const ds = await agentDaemonSet(world.rest).catch(() => undefined);
+    const view = ds ? daemonSetView(ds) : undefined;
     const crd = await getOrUndefined(
       world.rest,
       `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${SWH_CRD}`,
     );
-    if (args?.includes(expectedLeaseFlag(settings)) && crd) {
+    if (view && argsMatchSettings(view.args, settings) && crd) {
       await waitForCrdEstablished(SWH_CRD, { stateDir: world.layout.stateDir, timeoutMs: 30_000 });
-      return args;
+      return view;
     }
-    last = `crd ${crd ? "present" : "absent"}, agent args ${JSON.stringify(args ?? null)}`;
+    last = `crd ${crd ? "present" : "absent"}, agent args ${JSON.stringify(view?.args ?? null)}`;
     if (Date.now() >= deadline)
       throw new Error(`the module was not applied in ${timeoutMs} ms: ${last}`);
     await sleep(250);
@@ -151,34 +151,58 @@ async function ensureOperator(
   return state;
 }
 
-async function ensureAgents(
+/**
+ * Restarts recorded agents whose process is gone (the machine rebooted, or a scenario left one
+ * dead), from the DaemonSet's current template. The rollout stand-in does the rest: it starts
+ * agents on nodes that have none and rolls out-of-date ones, but it never resurrects a dead one.
+ */
+async function restartDeadAgents(
   world: World,
   artefacts: Artefacts,
-  chartArgs: readonly string[],
+  view: DaemonSetView,
   log: (line: string) => void,
 ): Promise<WorldState> {
   const { layout } = world;
   const agents: Record<string, AgentRecord> = { ...world.state.agents };
+  const dead = Object.values(agents).filter(a => !isOurProcess(a.pid, layout.marker));
+  if (dead.length === 0) return world.state;
   const kubeconfig = await agentKubeconfig(world);
   const started: AgentRecord[] = [];
-  for (const node of world.state.nodes) {
-    const current = agents[node.name];
-    const alive = current !== undefined && isOurProcess(current.pid, layout.marker);
-    if (alive && current.chartArgs.join(" ") === chartArgs.join(" ")) continue;
-    if (alive) await stopAgent(current, layout.marker, "SIGTERM");
-    log(`starting the agent of ${node.name}`);
-    const record = await startAgent(world, node.name, {
+  for (const current of dead) {
+    log(`restarting the agent of ${current.node} (its process is gone)`);
+    const record = await startAgent(world, current.node, {
       agentBundle: artefacts.agentBundle,
       kubeconfig,
-      chartArgs,
+      chartArgs: view.args,
+      templateHash: view.templateHash,
     });
-    agents[node.name] = record;
+    agents[current.node] = record;
     started.push(record);
   }
   const state = { ...world.state, agents };
   await writeWorldState(layout.stateFile, state);
   for (const record of started) await waitAgentReady(record, layout.marker, 90_000);
   return state;
+}
+
+/** Starts the agent DaemonSet's rollout stand-in unless it runs; returns the updated state. */
+async function ensureDaemonSetController(
+  world: World,
+  artefacts: Artefacts,
+  log: (line: string) => void,
+): Promise<WorldState> {
+  const { layout, state } = world;
+  const current = state.daemonSetController;
+  if (current && isOurProcess(current.pid, layout.marker)) return state;
+  log("starting the agent DaemonSet's rollout stand-in");
+  const bundle = await ensureDaemonSetControllerBundle();
+  const record = await startDaemonSetController(layout, {
+    bundle,
+    agentBundle: artefacts.agentBundle,
+  });
+  const next = { ...state, daemonSetController: record };
+  await writeWorldState(layout.stateFile, next);
+  return next;
 }
 
 /**
@@ -197,7 +221,8 @@ export async function worldUp(opts: WorldUpOptions): Promise<World> {
   for (const dir of [layout.root, layout.logDir, layout.tmpDir, layout.backendDir])
     await mkdir(dir, { recursive: true });
   const artefacts = await ensureArtefacts(log);
-  return withLock(layout.lockFile, 15 * 60_000, async () => {
+  const rest = adminRest(layout.stateDir);
+  const view = await withLock(layout.lockFile, 15 * 60_000, async () => {
     const previous = await readWorldState(layout.stateFile);
     const network = await ensureNetwork(layout, previous);
     let state: WorldState = previous
@@ -212,23 +237,24 @@ export async function worldUp(opts: WorldUpOptions): Promise<World> {
           startedAt: new Date().toISOString(),
         };
     await writeWorldState(layout.stateFile, state);
-    const rest = adminRest(layout.stateDir);
     state = await ensureOperator({ layout, state, rest }, artefacts, {
       log,
       logLevel: opts.operatorLogLevel ?? "info",
     });
     await applyModuleConfig({ rest }, settings);
     log("waiting for the operator to install the CRD and the module's release");
-    const chartArgs = await waitModuleApplied({ rest, layout }, settings);
+    const applied = await waitModuleApplied({ rest, layout }, settings);
     await ensureNodes(rest, state.network, state.nodes);
-    state = await ensureAgents(
-      { layout, state: { ...state, settings }, rest },
-      artefacts,
-      chartArgs,
-      log,
-    );
-    return { layout, state, rest };
+    state = { ...state, settings };
+    await writeWorldState(layout.stateFile, state);
+    state = await restartDeadAgents({ layout, state, rest }, artefacts, applied, log);
+    await ensureDaemonSetController({ layout, state, rest }, artefacts, log);
+    return applied;
   });
+  // Outside the lock: the stand-in takes it for every step of the rollout.
+  log("waiting for the agent DaemonSet to be rolled out");
+  const rolled = await waitRolledOut({ rest, layout }, { minGeneration: view.generation });
+  return { layout, state: rolled.state, rest };
 }
 
 /** A handle on the running world of the box in `stateDir` (no changes made). */
@@ -256,17 +282,28 @@ export async function stopNodeAgent(
   return current;
 }
 
-/** Starts the agent of `node` again (with the chart's current arguments) and waits until ready. */
+/**
+ * Starts the agent of `node` again (from the DaemonSet's current template, as a kubelet
+ * restarting the pod would) and waits until ready. Started under the world lock, so it never
+ * races a step of the rollout stand-in.
+ */
 export async function startNodeAgent(world: World, node: string): Promise<AgentRecord> {
   const artefacts = await ensureArtefacts();
-  const chartArgs = (await chartAgentArgs(world.rest)) ?? [];
+  const ds = await agentDaemonSet(world.rest);
+  if (!ds) throw new Error(`no agent DaemonSet: cannot start the agent of ${node}`);
+  const view = daemonSetView(ds);
   const kubeconfig = await agentKubeconfig(world);
-  const record = await startAgent(world, node, {
-    agentBundle: artefacts.agentBundle,
-    kubeconfig,
-    chartArgs,
+  let record: AgentRecord | undefined;
+  await updateWorldState(world.layout, async s => {
+    record = await startAgent(world, node, {
+      agentBundle: artefacts.agentBundle,
+      kubeconfig,
+      chartArgs: view.args,
+      templateHash: view.templateHash,
+    });
+    return { ...s, agents: { ...s.agents, [node]: record } };
   });
-  await updateWorldState(world.layout, s => ({ ...s, agents: { ...s.agents, [node]: record } }));
+  if (!record) throw new Error(`the agent of ${node} was not started`);
   await waitAgentReady(record, world.layout.marker, 90_000);
   return record;
 }
@@ -323,6 +360,10 @@ export async function worldDown(
       const how = await stopDaemon(pid, layout.marker, graceMs).catch(() => "SIGKILL");
       if (how !== "absent") stopped.push(`${what} (${how})`);
     };
+    // The rollout stand-in first, so it does not start agents while they are being stopped.
+    if (state.daemonSetController) {
+      await stop("rollout stand-in", state.daemonSetController.pid, 15_000);
+    }
     for (const b of Object.values(state.backends)) await stop(`backend ${b.name}`, b.pid, 60_000);
     for (const a of Object.values(state.agents)) await stop(`agent ${a.node}`, a.pid, 15_000);
     if (state.operator) await stop("operator", state.operator.pid, 15_000);
