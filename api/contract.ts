@@ -35,6 +35,15 @@ export const ANNOTATION_ENDPOINT_REPORTS = "network.deckhouse.io/endpoint-report
 /** Annotation the fencing hook sets (RFC 3339 time) when it marks a dead agent's slice. */
 export const ANNOTATION_FENCED_AT = "network.deckhouse.io/fenced-at";
 
+/**
+ * Marks the child-service hook puts on what kube-controller-manager left for a child Service
+ * that had a selector (an adopted Service's EndpointSlices and Endpoints): the label holds the
+ * owning SWH's uid, the annotation when the mark was set (RFC 3339). The GC hook deletes marked
+ * objects once the agents serve the same ready endpoints, or after a grace period.
+ */
+export const LABEL_REPLACED_BY = "network.deckhouse.io/replaced-by";
+export const ANNOTATION_REPLACED_AT = "network.deckhouse.io/replaced-at";
+
 /** Child Service metadata bookkeeping: keys copied from the SWH, comma-separated, sorted. */
 export const ANNOTATION_PROPAGATED_ANNOTATIONS = "network.deckhouse.io/propagated-annotations";
 export const ANNOTATION_PROPAGATED_LABELS = "network.deckhouse.io/propagated-labels";

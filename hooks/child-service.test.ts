@@ -19,6 +19,19 @@ import {
   type ChildServiceOperation,
 } from "./child-service.js";
 import {
+  CONTROLLER_SLICE_JQ_FILTER,
+  CONTROLLER_SLICES_BINDING,
+  filterControllerSlice,
+  MIRRORED_SLICES_BINDING,
+  type ControllerSliceSnapshot,
+} from "./lib/controller-leftovers.js";
+import {
+  filterTerminatingNamespace,
+  NAMESPACE_JQ_FILTER,
+  NAMESPACES_BINDING,
+  type TerminatingNamespace,
+} from "./lib/namespaces.js";
+import {
   filterService,
   SERVICE_SPEC_JQ_FILTER,
   type ServiceSnapshot,
@@ -166,6 +179,9 @@ spec:
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
+/** The run's time (the time of the marks the hook puts on controller leftovers). */
+const NOW = new Date("2026-01-01T10:00:00Z");
+
 /** Returns a copy of `obj` with `change` applied to it. */
 function edit<T>(obj: T, change: (copy: Obj) => void): T {
   const copy = structuredClone(obj);
@@ -243,7 +259,8 @@ function serviceSnapshots(objs: readonly Obj[]): ServiceSnapshot[] {
 
 /** Plans from raw objects (through the same filters the hook uses). */
 function plan(swhs: readonly Obj[], services: readonly Obj[]): readonly ChildServiceOperation[] {
-  return planChildServices(swhSnapshots(swhs), serviceSnapshots(services)).operations;
+  return planChildServices({ swhs: swhSnapshots(swhs), services: serviceSnapshots(services) }, NOW)
+    .operations;
 }
 
 /** The child the hook would create for `swh`, as stored by the API server. */
@@ -633,7 +650,7 @@ describe("planChildServices: left alone", () => {
 
   it("skips an SWH the API server would reject, and says why", () => {
     const noPorts = edit(SWH_POSTGRES_READ, s => (s.spec.ports = []));
-    const result = planChildServices(swhSnapshots([noPorts]), []);
+    const result = planChildServices({ swhs: swhSnapshots([noPorts]), services: [] }, NOW);
     expect(result.operations).toEqual([]);
     expect(result.invalid).toEqual([
       { key: "my-ns/postgres-read", reason: expect.stringContaining("spec.ports is empty") },
@@ -676,6 +693,358 @@ describe("planChildServices: adoption", () => {
   it("does not adopt when the SWH asks for another cluster IP", () => {
     const pinned = edit(SWH_POSTGRES_READ, s => (s.spec.clusterIP = "10.96.4.4"));
     expect(plan([pinned], [adoptable])).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Namespaces being deleted, and kube-controller-manager's leftovers
+
+const DELETED_AT = "2026-01-01T00:00:00Z";
+
+/** A Namespace; `state` says whether and how its deletion shows. */
+function namespaceObj(name: string, state: "Active" | "Terminating" | "DeletionOnly"): Obj {
+  return {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: {
+      name,
+      uid: `ns-${name}`,
+      ...(state === "Active" ? {} : { deletionTimestamp: DELETED_AT }),
+    },
+    status: { phase: state === "Terminating" ? "Terminating" : "Active" },
+  };
+}
+
+function namespaceSnapshots(objs: readonly Obj[]): TerminatingNamespace[] {
+  return objs.map(filterTerminatingNamespace).filter(n => n !== undefined);
+}
+
+/** An EndpointSlice of kube-controller-manager (managed-by `manager`) for Service `service`. */
+function controllerSliceObj(
+  name: string,
+  service: string,
+  manager: "endpointslice" | "mirror" | "mirror-of-user-endpoints" | "agent",
+  namespace = "my-ns",
+): Obj {
+  const managedBy = {
+    endpointslice: "endpointslice-controller.k8s.io",
+    mirror: "endpointslicemirroring-controller.k8s.io",
+    "mirror-of-user-endpoints": "endpointslicemirroring-controller.k8s.io",
+    agent: "servicewithhealthchecks",
+  }[manager];
+  return {
+    apiVersion: "discovery.k8s.io/v1",
+    kind: "EndpointSlice",
+    metadata: {
+      name,
+      namespace,
+      labels: {
+        "endpointslice.kubernetes.io/managed-by": managedBy,
+        "kubernetes.io/service-name": service,
+        ...(manager === "mirror"
+          ? { "endpoints.kubernetes.io/managed-by": "endpoint-controller" }
+          : {}),
+      },
+    },
+    addressType: "IPv4",
+    endpoints: [{ addresses: ["10.244.1.5"], conditions: { ready: true } }],
+  };
+}
+
+function controllerSliceSnapshots(objs: readonly Obj[]): ControllerSliceSnapshot[] {
+  return objs.map(filterControllerSlice).filter(s => s !== undefined);
+}
+
+interface World {
+  swhs?: Obj[];
+  services?: Obj[];
+  namespaces?: Obj[];
+  slices?: Obj[];
+}
+
+/** Plans from raw objects of every binding. */
+function planWorld(world: World): ReturnType<typeof planChildServices> {
+  return planChildServices(
+    {
+      swhs: swhSnapshots(world.swhs ?? []),
+      services: serviceSnapshots(world.services ?? []),
+      terminatingNamespaces: namespaceSnapshots(world.namespaces ?? []),
+      controllerSlices: controllerSliceSnapshots(world.slices ?? []),
+    },
+    NOW,
+  );
+}
+
+/** The mark the hook puts on a leftover of postgres-read (for the GC hook to delete). */
+function markOf(kind: "Endpoints" | "EndpointSlice", name: string, namespace = "my-ns"): Obj {
+  return {
+    operation: "MergePatch",
+    apiVersion: kind === "Endpoints" ? "v1" : "discovery.k8s.io/v1",
+    kind,
+    namespace,
+    name,
+    mergePatch: {
+      metadata: {
+        labels: { "network.deckhouse.io/replaced-by": READ_UID },
+        annotations: { "network.deckhouse.io/replaced-at": "2026-01-01T10:00:00Z" },
+      },
+    },
+    ignoreMissingObject: true,
+  };
+}
+
+/** `slice` as it is once marked for postgres-read. */
+function markedSlice(slice: Obj): Obj {
+  return edit(slice, s => (s.metadata.labels["network.deckhouse.io/replaced-by"] = READ_UID));
+}
+
+/** PLAIN_SERVICE after the hook adopted it: our controller reference, no selector. */
+function adoptedService(): Obj {
+  const adoptable = edit(PLAIN_SERVICE, s => {
+    s.metadata.annotations = { "network.deckhouse.io/allow-adoption": "true" };
+  });
+  const [op] = plan([SWH_POSTGRES_READ], [adoptable]);
+  return patched(adoptable, op!);
+}
+
+describe("planChildServices: namespaces being deleted", () => {
+  const changed = edit(SWH_POSTGRES_READ, s => (s.spec.type = "NodePort"));
+
+  it.each<[string, World, unknown[], string[]]>([
+    // the reported bug: the namespace controller deleted the child, the SWH is still listed
+    [
+      "no child, namespace Terminating: not recreated",
+      { swhs: [SWH_POSTGRES_READ], namespaces: [namespaceObj("my-ns", "Terminating")] },
+      [],
+      ["my-ns/postgres-read"],
+    ],
+    [
+      "no child, deletion timestamp seen before the phase: not recreated",
+      { swhs: [SWH_POSTGRES_READ], namespaces: [namespaceObj("my-ns", "DeletionOnly")] },
+      [],
+      ["my-ns/postgres-read"],
+    ],
+    [
+      "a child that differs: not patched either",
+      {
+        swhs: [changed],
+        services: [storedChild(SWH_POSTGRES_READ)],
+        namespaces: [namespaceObj("my-ns", "Terminating")],
+      },
+      [],
+      ["my-ns/postgres-read"],
+    ],
+    [
+      "leftovers of an adopted child: not deleted (the namespace takes them)",
+      {
+        swhs: [SWH_POSTGRES_READ],
+        services: [adoptedService()],
+        namespaces: [namespaceObj("my-ns", "Terminating")],
+        slices: [controllerSliceObj("postgres-read-abc", "postgres-read", "endpointslice")],
+      },
+      [],
+      ["my-ns/postgres-read"],
+    ],
+    [
+      "an active namespace: created",
+      { swhs: [SWH_POSTGRES_READ], namespaces: [namespaceObj("my-ns", "Active")] },
+      [{ operation: "CreateIfNotExists", object: POSTGRES_READ_CHILD }],
+      [],
+    ],
+    [
+      "another namespace being deleted: created",
+      { swhs: [SWH_POSTGRES_READ], namespaces: [namespaceObj("other", "Terminating")] },
+      [{ operation: "CreateIfNotExists", object: POSTGRES_READ_CHILD }],
+      [],
+    ],
+    [
+      "the SWH itself being deleted, namespace active: nothing, and not reported as terminating",
+      {
+        swhs: [edit(SWH_POSTGRES_READ, s => (s.metadata.deletionTimestamp = DELETED_AT))],
+        namespaces: [namespaceObj("my-ns", "Active")],
+      },
+      [],
+      [],
+    ],
+    [
+      "one SWH in a namespace being deleted, one elsewhere: only the other is written",
+      {
+        swhs: [SWH_POSTGRES_READ, SWH_VM_WEB],
+        namespaces: [namespaceObj("my-ns", "Terminating"), namespaceObj("vm", "Active")],
+      },
+      [expect.objectContaining({ operation: "CreateIfNotExists" })],
+      ["my-ns/postgres-read"],
+    ],
+  ])("%s", (_case, world, operations, terminating) => {
+    const result = planWorld(world);
+    expect(result.operations).toEqual(operations);
+    expect(result.terminating).toEqual(terminating);
+  });
+});
+
+describe("planChildServices: kube-controller-manager leftovers", () => {
+  const adoptable = edit(PLAIN_SERVICE, s => {
+    s.metadata.annotations = { "network.deckhouse.io/allow-adoption": "true" };
+  });
+  const controllerSlice = controllerSliceObj(
+    "postgres-read-bd7vg",
+    "postgres-read",
+    "endpointslice",
+  );
+  const mirror = controllerSliceObj("postgres-read-447fr", "postgres-read", "mirror");
+
+  it.each<[string, World, unknown[]]>([
+    [
+      "adopted child: the controller's slice is marked",
+      { swhs: [SWH_POSTGRES_READ], services: [adoptedService()], slices: [controllerSlice] },
+      [markOf("EndpointSlice", "postgres-read-bd7vg")],
+    ],
+    // the mirroring controller rewrites its mirror from the Endpoints: the Endpoints is marked
+    [
+      "adopted child with a mirrored leftover Endpoints: the Endpoints and the controller's slice",
+      {
+        swhs: [SWH_POSTGRES_READ],
+        services: [adoptedService()],
+        slices: [controllerSlice, mirror],
+      },
+      [markOf("Endpoints", "postgres-read"), markOf("EndpointSlice", "postgres-read-bd7vg")],
+    ],
+    [
+      "everything marked already: nothing to write",
+      {
+        swhs: [SWH_POSTGRES_READ],
+        services: [adoptedService()],
+        slices: [markedSlice(controllerSlice), markedSlice(mirror)],
+      },
+      [],
+    ],
+    [
+      "a child we created (never had a selector): a controller slice of its name is stale too",
+      {
+        swhs: [SWH_POSTGRES_READ],
+        services: [storedChild(SWH_POSTGRES_READ)],
+        slices: [controllerSlice],
+      },
+      [markOf("EndpointSlice", "postgres-read-bd7vg")],
+    ],
+    [
+      "adopted child, the mirror of a user's own Endpoints: left alone",
+      {
+        swhs: [SWH_POSTGRES_READ],
+        services: [adoptedService()],
+        slices: [
+          controllerSliceObj("postgres-read-u", "postgres-read", "mirror-of-user-endpoints"),
+        ],
+      },
+      [],
+    ],
+    [
+      "adopted child, the agent's slice: left alone",
+      {
+        swhs: [SWH_POSTGRES_READ],
+        services: [adoptedService()],
+        slices: [controllerSliceObj("postgres-read-node-1", "postgres-read", "agent")],
+      },
+      [],
+    ],
+    [
+      "not adopted yet (selector still there): only the adoption patch, the slices stay",
+      { swhs: [SWH_POSTGRES_READ], services: [adoptable], slices: [controllerSlice, mirror] },
+      [expect.objectContaining({ operation: "MergePatch", name: "postgres-read" })],
+    ],
+    [
+      "our child with a selector someone put back: the selector goes, the slices wait",
+      {
+        swhs: [SWH_POSTGRES_READ],
+        services: [edit(adoptedService(), s => (s.spec.selector = { app: "postgres" }))],
+        slices: [controllerSlice],
+      },
+      [
+        expect.objectContaining({
+          operation: "MergePatch",
+          mergePatch: { spec: { selector: null } },
+        }),
+      ],
+    ],
+    [
+      "a foreign Service of the SWH's name (conflict): its slices are its controller's",
+      { swhs: [SWH_POSTGRES_READ], services: [PLAIN_SERVICE], slices: [controllerSlice, mirror] },
+      [],
+    ],
+    [
+      "our child being deleted: left to the garbage collector",
+      {
+        swhs: [SWH_POSTGRES_READ],
+        services: [edit(adoptedService(), s => (s.metadata.deletionTimestamp = DELETED_AT))],
+        slices: [controllerSlice],
+      },
+      [],
+    ],
+    [
+      "the SWH being deleted: nothing",
+      {
+        swhs: [edit(SWH_POSTGRES_READ, s => (s.metadata.deletionTimestamp = DELETED_AT))],
+        services: [adoptedService()],
+        slices: [controllerSlice],
+      },
+      [],
+    ],
+    [
+      "slices of other Services, or of the same name in another namespace: left alone",
+      {
+        swhs: [SWH_POSTGRES_READ],
+        services: [adoptedService()],
+        slices: [
+          controllerSliceObj("postgres-abc", "postgres", "endpointslice"),
+          controllerSliceObj("postgres-read-abc", "postgres-read", "endpointslice", "other"),
+          controllerSliceObj("postgres-read-m", "postgres-read", "mirror", "other"),
+        ],
+      },
+      [],
+    ],
+    [
+      "an adopted child without leftovers: nothing to write",
+      { swhs: [SWH_POSTGRES_READ], services: [adoptedService()], slices: [] },
+      [],
+    ],
+  ])("%s", (_case, world, operations) => {
+    expect(planWorld(world).operations).toEqual(operations);
+  });
+
+  it("adopts, then marks the leftovers, then writes nothing", () => {
+    const slices = [controllerSlice, mirror];
+    // run 1: the adoption patch only (the controller still manages the slices)
+    const first = planWorld({ swhs: [SWH_POSTGRES_READ], services: [adoptable], slices });
+    expect(first.operations).toEqual([
+      expect.objectContaining({ operation: "MergePatch", kind: "Service" }),
+    ]);
+    // run 2 (woken by the Service event): the marks
+    const adopted = patched(adoptable, first.operations[0]!);
+    const second = planWorld({ swhs: [SWH_POSTGRES_READ], services: [adopted], slices });
+    expect(second.operations).toEqual([
+      markOf("Endpoints", "postgres-read"),
+      markOf("EndpointSlice", "postgres-read-bd7vg"),
+    ]);
+    // run 3: marked (the mirror took the Endpoints' mark): nothing until the GC hook deletes them
+    const third = planWorld({
+      swhs: [SWH_POSTGRES_READ],
+      services: [adopted],
+      slices: slices.map(markedSlice),
+    });
+    expect(third.operations).toEqual([]);
+  });
+
+  it("writes child patches before marks", () => {
+    const changed = edit(SWH_POSTGRES_READ, s => (s.spec.publishNotReadyAddresses = true));
+    const ops = planWorld({
+      swhs: [changed],
+      services: [adoptedService()],
+      slices: [controllerSlice],
+    }).operations;
+    expect(ops.map(op => op.operation === "MergePatch" && op.kind)).toEqual([
+      "Service",
+      "EndpointSlice",
+    ]);
   });
 });
 
@@ -793,7 +1162,44 @@ describe("childServiceHook", () => {
     );
   });
 
-  it("has a valid operator config with jq filters on both bindings", () => {
+  it("marks controller leftovers and skips namespaces being deleted, from jq output", async () => {
+    const adopted = adoptedService();
+    const changedVm = edit(SWH_VM_WEB, s => (s.spec.type = "ClusterIP"));
+    const result = await runHookForTest(childServiceHook, {
+      now: NOW,
+      snapshots: {
+        [SWH_BINDING]: [SWH_POSTGRES_READ, changedVm].map(o => jq(SWH_SPEC_JQ_FILTER, o)),
+        [SERVICES_BINDING]: [adopted, storedChild(SWH_VM_WEB)].map(o =>
+          jq(SERVICE_SPEC_JQ_FILTER, o),
+        ),
+        [NAMESPACES_BINDING]: [
+          namespaceObj("my-ns", "Active"),
+          namespaceObj("vm", "Terminating"),
+        ].map(o => jq(NAMESPACE_JQ_FILTER, o)),
+        [CONTROLLER_SLICES_BINDING]: [
+          controllerSliceObj("postgres-read-bd7vg", "postgres-read", "endpointslice"),
+          controllerSliceObj("web-abc", "web", "endpointslice", "vm"),
+        ].map(o => jq(CONTROLLER_SLICE_JQ_FILTER, o)),
+        [MIRRORED_SLICES_BINDING]: [
+          controllerSliceObj("postgres-read-447fr", "postgres-read", "mirror"),
+        ].map(o => jq(CONTROLLER_SLICE_JQ_FILTER, o)),
+      },
+    });
+    // vm is being deleted: web is neither patched nor marked
+    expect(result.operations).toEqual([
+      markOf("Endpoints", "postgres-read"),
+      markOf("EndpointSlice", "postgres-read-bd7vg"),
+    ]);
+    expect(result.logs).toContainEqual(
+      expect.objectContaining({
+        level: "info",
+        msg: "marking what kube-controller-manager left for selector-less children",
+        count: 2,
+      }),
+    );
+  });
+
+  it("has a valid operator config: jq filters everywhere, only SWH, Service and mirror events run it", () => {
     const config = toShellOperatorConfig(childServiceHook);
     expect(validateShellOperatorConfig(config, "addon-operator-module")).toEqual([]);
     expect(batchConfigWarnings([childServiceHook])).toEqual([]);
@@ -808,7 +1214,39 @@ describe("childServiceHook", () => {
         kind: "Service",
         jqFilter: SERVICE_SPEC_JQ_FILTER,
       }),
+      expect.objectContaining({
+        name: "namespaces",
+        kind: "Namespace",
+        executeHookOnEvent: [],
+        jqFilter: NAMESPACE_JQ_FILTER,
+      }),
+      expect.objectContaining({
+        name: "controllerSlices",
+        kind: "EndpointSlice",
+        labelSelector: {
+          matchLabels: {
+            "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
+          },
+        },
+        executeHookOnEvent: [],
+        jqFilter: CONTROLLER_SLICE_JQ_FILTER,
+      }),
+      expect.objectContaining({
+        name: "mirroredSlices",
+        kind: "EndpointSlice",
+        labelSelector: {
+          matchLabels: {
+            "endpointslice.kubernetes.io/managed-by": "endpointslicemirroring-controller.k8s.io",
+            "endpoints.kubernetes.io/managed-by": "endpoint-controller",
+          },
+        },
+        jqFilter: CONTROLLER_SLICE_JQ_FILTER,
+      }),
     ]);
+    const events = (config.kubernetes as Array<{ name: string; executeHookOnEvent?: unknown }>)
+      .filter(b => b.executeHookOnEvent === undefined)
+      .map(b => b.name);
+    expect(events).toEqual(["swh", "services", "mirroredSlices"]);
   });
 });
 

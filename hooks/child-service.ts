@@ -12,6 +12,15 @@
 // fields other controllers own on the Service (cloud LB annotations, allocated values). The
 // patch sets `ignoreMissingObject` so a child deleted between snapshot and write does not fail
 // the run; the next run recreates it.
+//
+// Nothing is written in a namespace being deleted (hooks/lib/namespaces.ts): the namespace
+// controller deletes the child there, and recreating it would be refused (403) and fail the run.
+// An SWH being deleted gets nothing either: the garbage collector removes its child.
+//
+// For a child that is ours and has no selector, what kube-controller-manager published while it
+// had one (an adopted Service; a child someone gave a selector) is marked for the GC hook, which
+// deletes it once the agents serve instead: hooks/lib/controller-leftovers.ts says which objects
+// and why, hooks/lib/leftover-marks.ts how they are marked.
 
 import {
   defineHook,
@@ -24,6 +33,7 @@ import {
 import { SWH_API_VERSION, SWH_KIND } from "../api/contract.js";
 import {
   classifyChildService,
+  controllerUid,
   filterService,
   isAdoptable,
   SERVICE_SPEC_JQ_FILTER,
@@ -35,7 +45,21 @@ import {
   childServiceSpecPatch,
   childServiceSpecProblem,
 } from "./lib/child-service-spec.js";
+import {
+  controllerSlicesBinding,
+  CONTROLLER_SLICES_BINDING,
+  mirroredSlicesBinding,
+  MIRRORED_SLICES_BINDING,
+  type ControllerSliceSnapshot,
+} from "./lib/controller-leftovers.js";
+import { planLeftoverMarks, type SelectorlessChild } from "./lib/leftover-marks.js";
 import { childMetadataPatch, desiredChildMetadata } from "./lib/metadata.js";
+import {
+  namespacesBinding,
+  NAMESPACES_BINDING,
+  terminatingNamespaceNames,
+  type TerminatingNamespace,
+} from "./lib/namespaces.js";
 import { filterSwh, objectKey, SWH_SPEC_JQ_FILTER, type SwhSnapshot } from "./lib/swh.js";
 
 /** Binding names of this hook. */
@@ -53,8 +77,22 @@ export interface SkippedSwh {
 
 /** The outcome of planning: operations to emit and SWHs whose spec the API would reject. */
 export interface ChildServicePlan {
+  /** Child creates and patches first, then the marks on controller leftovers. */
   readonly operations: readonly ChildServiceOperation[];
   readonly invalid: readonly SkippedSwh[];
+  /** SWHs left alone because their namespace is being deleted. */
+  readonly terminating: readonly string[];
+}
+
+/** What the planner reads: the hook's snapshots. */
+export interface ChildServiceSnapshots {
+  readonly swhs: readonly SwhSnapshot[];
+  /** Every Service in the cluster (the planner looks up each SWH's by namespace and name). */
+  readonly services: readonly ServiceSnapshot[];
+  /** Namespaces being deleted; none when absent. */
+  readonly terminatingNamespaces?: readonly TerminatingNamespace[];
+  /** kube-controller-manager's EndpointSlices (both bindings); none when absent. */
+  readonly controllerSlices?: readonly ControllerSliceSnapshot[];
 }
 
 /** Controller owner reference to the SWH; blockOwnerDeletion false needs no finalizers RBAC. */
@@ -139,32 +177,51 @@ function planOne(
   return patch === undefined ? undefined : patchOperation(swh, patch);
 }
 
+/** True when `child` is this SWH's (controller reference), stays, and has no selector. */
+export function isSelectorlessChild(swh: SwhSnapshot, child: ServiceSnapshot): boolean {
+  return (
+    controllerUid(child) === swh.uid &&
+    child.deletionTimestamp === undefined &&
+    Object.keys(child.spec.selector ?? {}).length === 0
+  );
+}
+
 /**
  * Plans the writes for all SWHs given every Service in the cluster: create missing children,
- * patch children (or adoptable Services) that differ, leave everything else alone. SWHs being
- * deleted are skipped (the garbage collector removes their children). Linear in the number
- * of SWHs and Services.
+ * patch children (or adoptable Services) that differ, leave everything else alone, then mark
+ * what kube-controller-manager left for children that are ours and selector-less (`now` is the
+ * mark's time). SWHs being deleted and SWHs in namespaces being deleted are skipped. Linear in
+ * the number of SWHs, Services and controller slices.
  */
-export function planChildServices(
-  swhs: readonly SwhSnapshot[],
-  services: readonly ServiceSnapshot[],
-): ChildServicePlan {
+export function planChildServices(snapshots: ChildServiceSnapshots, now: Date): ChildServicePlan {
   const byKey = new Map<string, ServiceSnapshot>();
-  for (const service of services) byKey.set(objectKey(service.namespace, service.name), service);
+  for (const service of snapshots.services) {
+    byKey.set(objectKey(service.namespace, service.name), service);
+  }
+  const terminatingNs = terminatingNamespaceNames(snapshots.terminatingNamespaces ?? []);
   const operations: ChildServiceOperation[] = [];
   const invalid: SkippedSwh[] = [];
-  for (const swh of swhs) {
+  const terminating: string[] = [];
+  const selectorless: SelectorlessChild[] = [];
+  for (const swh of snapshots.swhs) {
     if (swh.deletionTimestamp !== undefined) continue;
     const key = objectKey(swh.namespace, swh.name);
+    if (terminatingNs.has(swh.namespace)) {
+      terminating.push(key);
+      continue;
+    }
     const problem = childServiceSpecProblem(swh.spec);
     if (problem !== undefined) {
       invalid.push({ key, reason: problem });
       continue;
     }
-    const operation = planOne(swh, byKey.get(key));
+    const child = byKey.get(key);
+    const operation = planOne(swh, child);
     if (operation !== undefined) operations.push(operation);
+    if (child !== undefined && isSelectorlessChild(swh, child)) selectorless.push(swh);
   }
-  return { operations, invalid };
+  operations.push(...planLeftoverMarks(selectorless, snapshots.controllerSlices ?? [], now));
+  return { operations, invalid, terminating };
 }
 
 /** Hands the planned operations to the patch collector. */
@@ -174,7 +231,8 @@ export function emitChildServiceOperations(
 ): void {
   for (const op of operations) {
     if (op.operation === "MergePatch") {
-      const ref = { apiVersion: "v1", kind: op.kind, namespace: op.namespace, name: op.name };
+      const { kind, namespace, name } = op;
+      const ref = { apiVersion: op.apiVersion ?? "v1", kind, namespace, name };
       patches.mergePatch(ref, op.mergePatch, { ignoreMissingObject: op.ignoreMissingObject });
     } else {
       patches.createIfNotExists(op.object);
@@ -197,22 +255,61 @@ const bindings = {
     jqFilter: SERVICE_SPEC_JQ_FILTER,
     filter: filterService,
   },
+  [NAMESPACES_BINDING]: namespacesBinding(),
+  [CONTROLLER_SLICES_BINDING]: controllerSlicesBinding(),
+  [MIRRORED_SLICES_BINDING]: mirroredSlicesBinding(),
 };
 
-/** Runs the plan on the input's snapshots and logs what it did. */
-function handle(input: HookInput<typeof bindings>): void {
-  const plan = planChildServices(input.snapshots[SWH_BINDING], input.snapshots[SERVICES_BINDING]);
-  emitChildServiceOperations(input.patches, plan.operations);
+/** At most this many object names in one log line; counts are always exact. */
+const LOGGED_NAMES = 10;
+
+function logPlan(plan: ChildServicePlan, logger: HookInput["logger"]): void {
   for (const skipped of plan.invalid) {
-    input.logger.warn("child Service not written: the API server would reject it", {
+    logger.warn("child Service not written: the API server would reject it", {
       swh: skipped.key,
       reason: skipped.reason,
     });
   }
-  if (plan.operations.length > 0) {
-    input.logger.info("child Services to write", { operations: plan.operations.length });
+  if (plan.terminating.length > 0) {
+    logger.debug("child Services not written: their namespace is being deleted", {
+      count: plan.terminating.length,
+      swhs: plan.terminating.slice(0, LOGGED_NAMES),
+    });
   }
+  const marks = plan.operations.filter(
+    (op): op is MergePatchOperation => op.operation === "MergePatch" && op.kind !== "Service",
+  );
+  if (marks.length > 0) {
+    logger.info("marking what kube-controller-manager left for selector-less children", {
+      count: marks.length,
+      objects: marks.slice(0, LOGGED_NAMES).map(m => `${m.kind} ${m.namespace}/${m.name}`),
+    });
+  }
+  const writes = plan.operations.length - marks.length;
+  if (writes > 0) logger.info("child Services to write", { operations: writes });
 }
 
-/** The child-service hook: SWHs and Services in, child Service creates and patches out. */
+/** Runs the plan on the input's snapshots and logs what it did. */
+function handle(input: HookInput<typeof bindings>): void {
+  const { snapshots } = input;
+  const plan = planChildServices(
+    {
+      swhs: snapshots[SWH_BINDING],
+      services: snapshots[SERVICES_BINDING],
+      terminatingNamespaces: snapshots[NAMESPACES_BINDING],
+      controllerSlices: [
+        ...snapshots[CONTROLLER_SLICES_BINDING],
+        ...snapshots[MIRRORED_SLICES_BINDING],
+      ],
+    },
+    input.now,
+  );
+  emitChildServiceOperations(input.patches, plan.operations);
+  logPlan(plan, input.logger);
+}
+
+/**
+ * The child-service hook: SWHs, Services, terminating namespaces and kube-controller-manager's
+ * slices in; child Service creates and patches, and marks on controller leftovers, out.
+ */
 export const childServiceHook = defineHook({ name: "child-service", kubernetes: bindings }, handle);

@@ -1,10 +1,15 @@
 // Tests for the EndpointSlice GC + fencing hook: the GC planner table-driven over snapshot
 // fixtures, and whole hook runs (snapshots in, operations and metrics out) through the hook
 // library's test runner, checking that slices that are fine are never touched, that nodes with
-// names longer than a label value are matched, and that the Go implementation's slices are
-// handed over without a gap.
+// names longer than a label value are matched, and that the Go implementation's slices and
+// kube-controller-manager's leftovers of adopted Services are handed over without a gap.
 
-import { runHookForTest, type PatchOperation } from "shell-operator-ts-hooks";
+import {
+  runHookForTest,
+  toShellOperatorConfig,
+  validateShellOperatorConfig,
+  type PatchOperation,
+} from "shell-operator-ts-hooks";
 import { leaseNameForNode, nodeLabelValue } from "../api/contract.js";
 import {
   filterEndpointSlice,
@@ -436,6 +441,100 @@ describe("legacy slices of the Go implementation", () => {
         name: GC_METRICS.deleted,
         value: 1,
         labels: { reason: "LegacyReplaced" },
+      }),
+    );
+  });
+});
+
+describe("kube-controller-manager leftovers of adopted Services", () => {
+  /** A slice the endpointslice controller left, marked by the child-service hook `agoSeconds` ago. */
+  function rawLeftover(name: string, agoSeconds: number, mirror = false) {
+    return {
+      apiVersion: "discovery.k8s.io/v1",
+      kind: "EndpointSlice",
+      metadata: {
+        name,
+        namespace: "prod",
+        labels: {
+          "kubernetes.io/service-name": "web",
+          "endpointslice.kubernetes.io/managed-by": mirror
+            ? "endpointslicemirroring-controller.k8s.io"
+            : "endpointslice-controller.k8s.io",
+          ...(mirror ? { "endpoints.kubernetes.io/managed-by": "endpoint-controller" } : {}),
+          "network.deckhouse.io/replaced-by": "uid-web",
+        },
+        annotations: { "network.deckhouse.io/replaced-at": ago(agoSeconds) },
+      },
+      addressType: "IPv4",
+      endpoints: [{ addresses: ["10.0.0.1"], conditions: { ready: true } }],
+    };
+  }
+  const web = { ownerUid: "uid-web", serviceName: "web" };
+  const snapshots = (agentReady: boolean, markedAgo = 5) => ({
+    swhs: [rawSwh("prod", "web", "uid-web")],
+    nodes: [rawNode("node-a")],
+    leases: [rawLease("node-a", 1)],
+    slices: [rawSlice("prod", "web-node-a-1a2b3c4d", "node-a", { ...web, ready: agentReady })],
+    leftovers: [rawLeftover("web-abcde", markedAgo), rawLeftover("web-mirror", markedAgo, true)],
+  });
+
+  it("keeps them while the agents do not serve the same endpoints yet", async () => {
+    const result = await runHookForTest(endpointsliceGcHook, {
+      now: NOW,
+      snapshots: snapshots(false),
+    });
+    expect(result.operations).toEqual([]);
+  });
+
+  it("deletes the Endpoints and the slices once the agents serve them, and counts the slices", async () => {
+    const result = await runHookForTest(endpointsliceGcHook, {
+      now: NOW,
+      snapshots: snapshots(true),
+    });
+    const del = (apiVersion: string, kind: string, name: string) => ({
+      operation: "DeleteInBackground",
+      apiVersion,
+      kind,
+      namespace: "prod",
+      name,
+    });
+    expect(result.operations).toEqual([
+      del("v1", "Endpoints", "web"),
+      del("discovery.k8s.io/v1", "EndpointSlice", "web-abcde"),
+      del("discovery.k8s.io/v1", "EndpointSlice", "web-mirror"),
+    ]);
+    expect(result.logs).toContainEqual(
+      expect.objectContaining({ reason: "LeftoverReplaced", count: 3 }),
+    );
+    expect(result.metrics).toContainEqual(
+      expect.objectContaining({
+        name: GC_METRICS.deleted,
+        value: 2,
+        labels: { reason: "LeftoverReplaced" },
+      }),
+    );
+  });
+
+  it("deletes them after the grace period even when the agents do not serve them", async () => {
+    const result = await runHookForTest(endpointsliceGcHook, {
+      now: NOW,
+      snapshots: snapshots(false, 600),
+    });
+    expect(result.operations).toHaveLength(3);
+    expect(result.logs).toContainEqual(expect.objectContaining({ reason: "LeftoverExpired" }));
+  });
+
+  it("watches only marked slices, snapshot-only, with a valid config", () => {
+    const config = toShellOperatorConfig(endpointsliceGcHook);
+    expect(validateShellOperatorConfig(config, "addon-operator-module")).toEqual([]);
+    expect(config.kubernetes).toContainEqual(
+      expect.objectContaining({
+        name: "leftovers",
+        kind: "EndpointSlice",
+        labelSelector: {
+          matchExpressions: [{ key: "network.deckhouse.io/replaced-by", operator: "Exists" }],
+        },
+        executeHookOnEvent: [],
       }),
     );
   });

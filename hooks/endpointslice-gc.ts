@@ -16,6 +16,10 @@
 // event; slice and Lease changes do not run the hook at all (snapshot-only bindings), so agents
 // renewing Leases and rewriting slices cost nothing here. SWHs and Nodes do run it (a deletion
 // is collected at once); their identity-only jqFilter makes the operator drop Modified events.
+//
+// The same run deletes kube-controller-manager's leftovers of adopted Services once the agents
+// serve instead (hooks/leftover-handover.ts): the child-service hook marks them, and only marked
+// slices are watched here (snapshot-only), so a cluster's own EndpointSlices cost nothing.
 
 import { defineHook, type HookInput, type MetricsCollector } from "shell-operator-ts-hooks";
 import {
@@ -29,6 +33,11 @@ import {
   nodeLabelValue,
 } from "../api/contract.js";
 import { fencingJqProgram, planFencing, type FencingPlan } from "./fencing.js";
+import {
+  planLeftoverHandover,
+  type LeftoverDecision,
+  type LeftoverReason,
+} from "./leftover-handover.js";
 import { planLegacyHandover, type LegacyReason } from "./legacy-slices.js";
 import {
   ENDPOINT_SLICE_JQ_FILTER,
@@ -43,6 +52,11 @@ import {
   type ObjectIdentity,
 } from "./lib/agent-objects.js";
 import { groupBy } from "./lib/collections.js";
+import {
+  leftoversBinding,
+  LEFTOVERS_BINDING,
+  type MarkedLeftoverSnapshot,
+} from "./lib/controller-leftovers.js";
 import { objectKey } from "./lib/swh.js";
 
 /** Why a slice is garbage (or, for the Go implementation's slices, handed over). */
@@ -58,6 +72,8 @@ export interface GcDecision {
 export interface GcAndFencingPlan {
   readonly delete: readonly GcDecision[];
   readonly fencing: FencingPlan;
+  /** kube-controller-manager's leftovers of adopted Services to delete. */
+  readonly leftovers: readonly LeftoverDecision[];
 }
 
 /** Snapshots the planner reads. */
@@ -66,6 +82,8 @@ export interface GcSnapshots {
   readonly swhs: readonly ObjectIdentity[];
   readonly nodes: readonly ObjectIdentity[];
   readonly leases: Parameters<typeof leaseExpiryByNode>[0];
+  /** Marked kube-controller-manager leftovers; none when absent. */
+  readonly leftovers?: readonly MarkedLeftoverSnapshot[];
 }
 
 const ENDPOINT_SLICE_API_VERSION = "discovery.k8s.io/v1";
@@ -136,7 +154,7 @@ export function planGc(snapshots: Omit<GcSnapshots, "leases">): readonly GcDecis
 
 /**
  * Plans GC, then the hand-over of the legacy slices GC keeps, then fencing of the slices that
- * are still kept.
+ * are still kept, and the hand-over of marked controller leftovers to the slices still kept.
  */
 export function planGcAndFencing(snapshots: GcSnapshots, now: Date): GcAndFencingPlan {
   const nowMs = now.getTime();
@@ -152,7 +170,13 @@ export function planGcAndFencing(snapshots: GcSnapshots, now: Date): GcAndFencin
     nowMs,
     deleted,
   );
-  return { delete: deletions, fencing };
+  const leftovers = planLeftoverHandover(
+    snapshots.leftovers ?? [],
+    snapshots.swhs,
+    snapshots.slices.filter(s => !deleted.has(s)),
+    nowMs,
+  );
+  return { delete: deletions, fencing, leftovers };
 }
 
 function sliceRef(slice: EndpointSliceSnapshot): {
@@ -180,8 +204,9 @@ export const GC_METRICS = {
 export const DEAD_AGENT_METRIC_GROUP = "swh_dead_agents";
 
 function emitMetrics(plan: GcAndFencingPlan, metrics: MetricsCollector): void {
-  const deletedByReason = new Map<GcReason, number>();
-  for (const d of plan.delete)
+  const deletedByReason = new Map<GcReason | LeftoverReason, number>();
+  const leftoverSlices = plan.leftovers.filter(d => d.ref.kind === "EndpointSlice");
+  for (const d of [...plan.delete, ...leftoverSlices])
     deletedByReason.set(d.reason, (deletedByReason.get(d.reason) ?? 0) + 1);
   for (const [reason, count] of deletedByReason) metrics.add(GC_METRICS.deleted, count, { reason });
   if (plan.fencing.fence.length > 0) metrics.add(GC_METRICS.fenced, plan.fencing.fence.length);
@@ -196,6 +221,23 @@ const LOGGED_NAMES = 10;
 
 function sliceNames(slices: readonly EndpointSliceSnapshot[]): string[] {
   return slices.slice(0, LOGGED_NAMES).map(s => `${s.namespace}/${s.name}`);
+}
+
+/** Deletes controller leftovers in the background; one log line per reason. */
+function applyLeftovers(
+  leftovers: readonly LeftoverDecision[],
+  input: Pick<HookInput, "patches" | "logger">,
+): void {
+  for (const { ref } of leftovers) input.patches.deleteInBackground(ref);
+  for (const [reason, decisions] of groupBy(leftovers, d => d.reason)) {
+    input.logger.info("deleting what kube-controller-manager left for adopted Services", {
+      reason,
+      count: decisions.length,
+      objects: decisions
+        .slice(0, LOGGED_NAMES)
+        .map(d => `${d.ref.kind} ${d.ref.namespace ?? ""}/${d.ref.name}`),
+    });
+  }
 }
 
 /**
@@ -215,6 +257,7 @@ export function applyGcAndFencingPlan(
       slices: sliceNames(slices),
     });
   }
+  applyLeftovers(plan.leftovers, input);
   const program = fencingJqProgram(input.now);
   for (const { slice } of plan.fencing.fence) {
     input.patches.jqPatch(sliceRef(slice), program, { ignoreMissingObject: true });
@@ -270,6 +313,7 @@ export const endpointsliceGcHook = defineHook(
         jqFilter: LEASE_JQ_FILTER,
         filter: filterLease,
       },
+      [LEFTOVERS_BINDING]: leftoversBinding(),
     },
   },
   input => {

@@ -29,6 +29,7 @@ import {
   type RoleSnapshot,
   type SecretReferences,
 } from "./secret-access.js";
+import { NAMESPACE_JQ_FILTER, NAMESPACES_BINDING } from "./lib/namespaces.js";
 
 /** Free-form JSON fixtures. */
 type Obj = Record<string, any>;
@@ -308,6 +309,44 @@ describe("planSecretAccess", () => {
   });
 });
 
+describe("planSecretAccess: namespaces being deleted", () => {
+  const roleA = stored(desiredRole("a", ["s1"]));
+  const bindingA = stored(desiredRoleBinding("a"));
+
+  it.each<[string, Obj[], Obj[], Obj[], string[], unknown[]]>([
+    // the reported bug: the namespace controller deleted the pair, the SWH is still listed
+    ["pair deleted by the namespace: not recreated", [swh("a", "y", ["s1"])], [], [], ["a"], []],
+    [
+      "a reference changed meanwhile: not updated",
+      [swh("a", "y", ["s1", "s2"])],
+      [roleA],
+      [bindingA],
+      ["a"],
+      [],
+    ],
+    ["no longer referenced: left to the namespace controller", [], [roleA], [bindingA], ["a"], []],
+    [
+      "another namespace being deleted: this one is written",
+      [swh("a", "y", ["s1"]), swh("b", "x", ["s2"])],
+      [],
+      [],
+      ["b"],
+      [
+        { operation: "CreateOrUpdate", object: desiredRole("a", ["s1"]) },
+        { operation: "CreateOrUpdate", object: desiredRoleBinding("a") },
+      ],
+    ],
+  ])("%s", (_case, swhs, roleObjs, bindingObjs, terminating, expected) => {
+    const ops = planSecretAccess(
+      refs(swhs),
+      roles(roleObjs),
+      bindings(bindingObjs),
+      new Set(terminating),
+    );
+    expect(ops).toEqual(expected);
+  });
+});
+
 describe("secretAccessHook", () => {
   it("runs end to end on jq-filtered snapshots", async () => {
     const roleB = stored(desiredRole("b", ["old"]));
@@ -324,6 +363,24 @@ describe("secretAccessHook", () => {
       deleteOf("Role", "b"),
       deleteOf("RoleBinding", "b"),
     ]);
+  });
+
+  it("skips a namespace whose Namespace is Terminating, from jq output", async () => {
+    const terminating = {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: "my-ns", deletionTimestamp: "2026-01-01T00:00:00Z" },
+      status: { phase: "Terminating" },
+    };
+    const result = await runHookForTest(secretAccessHook, {
+      snapshots: {
+        [SWH_BINDING]: [jq(SWH_SECRET_REFS_JQ_FILTER, SWH_DB)],
+        [ROLES_BINDING]: [],
+        [ROLE_BINDINGS_BINDING]: [],
+        [NAMESPACES_BINDING]: [jq(NAMESPACE_JQ_FILTER, terminating)],
+      },
+    });
+    expect(result.operations).toEqual([]);
   });
 
   it("writes nothing when up to date", async () => {
@@ -351,6 +408,12 @@ describe("secretAccessHook", () => {
       expect.objectContaining({ name: "swh", jqFilter: SWH_SECRET_REFS_JQ_FILTER }),
       expect.objectContaining({ name: "roles", kind: "Role", ...selector }),
       expect.objectContaining({ name: "roleBindings", kind: "RoleBinding", ...selector }),
+      expect.objectContaining({
+        name: "namespaces",
+        kind: "Namespace",
+        executeHookOnEvent: [],
+        jqFilter: NAMESPACE_JQ_FILTER,
+      }),
     ]);
   });
 });

@@ -2,7 +2,9 @@
 // least one SWH's PostgreSQL probe names a credentials Secret, this hook keeps a Role granting
 // get/list/watch on exactly those Secret names (resourceNames) and a RoleBinding of it to the
 // agent's ServiceAccount; where no SWH references a Secret any more, both are deleted. Writes
-// happen only when the Role or RoleBinding differs from what it should be.
+// happen only when the Role or RoleBinding differs from what it should be. Namespaces being deleted
+// are left alone (hooks/lib/namespaces.ts): the namespace controller deletes the pair there, and
+// recreating it would be refused (403), fail the run and hold the operator's queue.
 //
 // Note on RBAC escalation prevention: the ServiceAccount that applies these objects (the
 // operator's) must itself hold get/list/watch on Secrets in those namespaces, or `bind` and
@@ -28,6 +30,11 @@ import {
   SWH_KIND,
 } from "../api/contract.js";
 import { asRecord, asString, asStringMap, jsonEqual } from "./lib/json.js";
+import {
+  namespacesBinding,
+  NAMESPACES_BINDING,
+  terminatingNamespaceNames,
+} from "./lib/namespaces.js";
 import { readNamespacedName } from "./lib/swh.js";
 
 /** Binding names of this hook. */
@@ -229,25 +236,28 @@ function byNamespace<T extends { namespace: string; name: string }>(
 
 /**
  * Plans Role/RoleBinding writes: one pair per namespace with referenced Secrets, created or
- * updated only when different; pairs in namespaces without references deleted. Deterministic
- * (namespaces sorted) and linear in the number of SWHs, Roles and RoleBindings.
+ * updated only when different; pairs in namespaces without references deleted; nothing in
+ * `terminating` namespaces (being deleted). Deterministic (namespaces sorted) and linear in the
+ * number of SWHs, Roles and RoleBindings.
  */
 export function planSecretAccess(
   refs: readonly SecretReferences[],
   roles: readonly RoleSnapshot[],
   roleBindings: readonly RoleBindingSnapshot[],
+  terminating: ReadonlySet<string> = new Set(),
 ): SecretAccessOperation[] {
   const wanted = secretsByNamespace(refs);
   const roleMap = byNamespace(roles);
   const bindingMap = byNamespace(roleBindings);
   const operations: SecretAccessOperation[] = [];
   for (const [namespace, secrets] of wanted) {
+    if (terminating.has(namespace)) continue;
     operations.push(...planRole(namespace, secrets, roleMap.get(namespace)));
     operations.push(...planRoleBinding(namespace, bindingMap.get(namespace)));
   }
   const stale = new Set([...roleMap.keys(), ...bindingMap.keys()]);
   for (const namespace of [...stale].sort()) {
-    if (wanted.has(namespace)) continue;
+    if (wanted.has(namespace) || terminating.has(namespace)) continue;
     if (roleMap.has(namespace)) operations.push(deleteOperation("Role", namespace));
     if (bindingMap.has(namespace)) operations.push(deleteOperation("RoleBinding", namespace));
   }
@@ -310,6 +320,7 @@ const bindings = {
     jqFilter: ROLE_BINDING_JQ_FILTER,
     filter: filterRoleBinding,
   },
+  [NAMESPACES_BINDING]: namespacesBinding(),
 };
 
 function handle(input: HookInput<typeof bindings>): void {
@@ -317,6 +328,7 @@ function handle(input: HookInput<typeof bindings>): void {
     input.snapshots[SWH_BINDING],
     input.snapshots[ROLES_BINDING],
     input.snapshots[ROLE_BINDINGS_BINDING],
+    terminatingNamespaceNames(input.snapshots[NAMESPACES_BINDING]),
   );
   emitSecretAccessOperations(input.patches, operations);
   if (operations.length > 0) {
@@ -324,5 +336,8 @@ function handle(input: HookInput<typeof bindings>): void {
   }
 }
 
-/** The secret-access hook: SWHs and our Roles/RoleBindings in, Role/RoleBinding writes out. */
+/**
+ * The secret-access hook: SWHs, our Roles/RoleBindings and terminating namespaces in,
+ * Role/RoleBinding writes out.
+ */
 export const secretAccessHook = defineHook({ name: "secret-access", kubernetes: bindings }, handle);

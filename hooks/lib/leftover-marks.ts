@@ -1,0 +1,93 @@
+// Step one of removing kube-controller-manager's leftovers (hooks/lib/controller-leftovers.ts
+// says what they are): the child-service hook marks them for the SWH whose selector-less child
+// they still feed. A mark is a merge patch of two metadata keys; nothing else of the object
+// changes, and the controllers that made the objects no longer reconcile them (the Service has
+// no selector), except the mirroring controller, whose mirror is reached through its Endpoints.
+// The GC hook deletes what is marked once the agents have taken over (hooks/leftover-handover.ts).
+
+import type { MergePatchOperation } from "shell-operator-ts-hooks";
+import { ANNOTATION_REPLACED_AT, LABEL_REPLACED_BY } from "../../api/contract.js";
+import { compareText, groupBy } from "./collections.js";
+import {
+  ENDPOINT_SLICE_API_VERSION,
+  type ControllerSliceSnapshot,
+} from "./controller-leftovers.js";
+import { objectKey } from "./swh.js";
+
+/** A child Service that is ours and has no selector, with the uid of its SWH. */
+export interface SelectorlessChild {
+  readonly namespace: string;
+  readonly name: string;
+  /** The SWH's uid: the mark's value. */
+  readonly uid: string;
+}
+
+/** The mark: the SWH's uid and the time (RFC 3339, whole seconds). */
+export function leftoverMark(uid: string, now: Date): object {
+  return {
+    metadata: {
+      labels: { [LABEL_REPLACED_BY]: uid },
+      annotations: { [ANNOTATION_REPLACED_AT]: now.toISOString().replace(/\.\d{3}Z$/, "Z") },
+    },
+  };
+}
+
+function markOperation(
+  target: { apiVersion: string; kind: string; namespace: string; name: string },
+  mark: object,
+): MergePatchOperation {
+  return { operation: "MergePatch", ...target, mergePatch: mark, ignoreMissingObject: true };
+}
+
+/** The marks one child needs: its Endpoints (seen through a mirror), then its slices by name. */
+function childMarks(
+  child: SelectorlessChild,
+  slices: readonly ControllerSliceSnapshot[],
+  now: Date,
+): MergePatchOperation[] {
+  const unmarked = slices.filter(s => s.replacedBy !== child.uid);
+  if (unmarked.length === 0) return [];
+  const mark = leftoverMark(child.uid, now);
+  const out: MergePatchOperation[] = [];
+  const { namespace } = child;
+  if (unmarked.some(s => s.mirror)) {
+    out.push(
+      markOperation({ apiVersion: "v1", kind: "Endpoints", namespace, name: child.name }, mark),
+    );
+  }
+  const names = unmarked
+    .filter(s => !s.mirror)
+    .map(s => s.name)
+    .sort(compareText);
+  for (const name of names) {
+    const target = {
+      apiVersion: ENDPOINT_SLICE_API_VERSION,
+      kind: "EndpointSlice",
+      namespace,
+      name,
+    };
+    out.push(markOperation(target, mark));
+  }
+  return out;
+}
+
+/**
+ * The marks that hand kube-controller-manager's leftovers of `children` to the GC hook: per
+ * child, in the children's order, its Endpoints object when an unmarked mirror shows the
+ * controller made it, then its unmarked slices by name. A mark with another uid (an earlier SWH
+ * of the same name) is replaced. Slices of any other Service are never touched. Linear in
+ * children plus slices; empty once everything is marked, so a steady state writes nothing.
+ */
+export function planLeftoverMarks(
+  children: readonly SelectorlessChild[],
+  slices: readonly ControllerSliceSnapshot[],
+  now: Date,
+): MergePatchOperation[] {
+  const byService = groupBy(slices, s => objectKey(s.namespace, s.serviceName));
+  const operations: MergePatchOperation[] = [];
+  for (const child of children) {
+    const leftovers = byService.get(objectKey(child.namespace, child.name));
+    if (leftovers !== undefined) operations.push(...childMarks(child, leftovers, now));
+  }
+  return operations;
+}
