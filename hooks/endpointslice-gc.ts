@@ -33,6 +33,7 @@ import {
   nodeLabelValue,
 } from "../api/contract.js";
 import { fencingJqProgram, planFencing, type FencingPlan } from "./fencing.js";
+import { outageAwareExpiry } from "./fencing-outage.js";
 import {
   planLeftoverHandover,
   type LeftoverDecision,
@@ -47,8 +48,8 @@ import {
   filterEndpointSlice,
   filterLease,
   filterObjectIdentity,
-  leaseExpiryByNode,
   type EndpointSliceSnapshot,
+  type LeaseSnapshot,
   type ObjectIdentity,
 } from "./lib/agent-objects.js";
 import { groupBy } from "./lib/collections.js";
@@ -74,6 +75,10 @@ export interface GcAndFencingPlan {
   readonly fencing: FencingPlan;
   /** kube-controller-manager's leftovers of adopted Services to delete. */
   readonly leftovers: readonly LeftoverDecision[];
+  /** Every agent Lease expired at once: fencing suspended (hooks/fencing-outage.ts). */
+  readonly suspended?: boolean;
+  /** Nodes given time to renew because another agent just came back. */
+  readonly graced?: readonly string[];
 }
 
 /** Snapshots the planner reads. */
@@ -81,7 +86,7 @@ export interface GcSnapshots {
   readonly slices: readonly EndpointSliceSnapshot[];
   readonly swhs: readonly ObjectIdentity[];
   readonly nodes: readonly ObjectIdentity[];
-  readonly leases: Parameters<typeof leaseExpiryByNode>[0];
+  readonly leases: readonly LeaseSnapshot[];
   /** Marked kube-controller-manager leftovers; none when absent. */
   readonly leftovers?: readonly MarkedLeftoverSnapshot[];
 }
@@ -164,19 +169,23 @@ export function planGcAndFencing(snapshots: GcSnapshots, now: Date): GcAndFencin
   const heartbeats = agentHeartbeatsByNode(snapshots.leases);
   const deletions = [...gc, ...planLegacyHandover(kept, heartbeats, nowMs)];
   const deleted = new Set(deletions.map(d => d.slice));
-  const fencing = planFencing(
-    snapshots.slices,
-    leaseExpiryByNode(snapshots.leases),
-    nowMs,
-    deleted,
-  );
+  const outage = outageAwareExpiry(heartbeats, nowMs);
+  const fencing = outage.suspended
+    ? { fence: [], alreadyFenced: 0, deadNodes: new Map<string, never>() }
+    : planFencing(snapshots.slices, outage.expiry, nowMs, deleted);
   const leftovers = planLeftoverHandover(
     snapshots.leftovers ?? [],
     snapshots.swhs,
     snapshots.slices.filter(s => !deleted.has(s)),
     nowMs,
   );
-  return { delete: deletions, fencing, leftovers };
+  return {
+    delete: deletions,
+    fencing,
+    leftovers,
+    suspended: outage.suspended,
+    graced: outage.graced,
+  };
 }
 
 function sliceRef(slice: EndpointSliceSnapshot): {

@@ -29,9 +29,9 @@ export interface FencingPlan {
 }
 
 /**
- * Whether the agent of a node is dead at `nowMs`, given the per-node Lease expiry
- * (`leaseExpiryByNode`): no Lease, or `renewTime + leaseDurationSeconds < now`. Undefined when
- * the agent is alive.
+ * Whether the agent of a node is dead at `nowMs`, given the per-node Lease expiry (from
+ * `agentHeartbeatsByNode`, with the outage rules of `fencing-outage.ts`): no Lease, or
+ * `renewTime + leaseDurationSeconds < now`. Undefined when the agent is alive.
  */
 export function deadAgentReason(
   expiresAtMs: number | undefined,
@@ -65,7 +65,7 @@ function spared(slice: EndpointSliceSnapshot, reason: DeadAgentReason): boolean 
  * ready or serving (or lacks the mark) is fenced. Slices without a known node, empty slices,
  * slices listed in `skip` (e.g. about to be deleted by GC) and legacy slices of a node that has
  * never had an agent Lease are left alone. `leaseExpiry` is keyed by `nodeLabelValue(node)`
- * (leaseExpiryByNode), so a node name longer than a label value still finds its Lease.
+ * (agentHeartbeatsByNode), so a node name longer than a label value still finds its Lease.
  */
 export function planFencing(
   slices: readonly EndpointSliceSnapshot[],

@@ -60,11 +60,16 @@ function slice(
 function alive(heldForMs?: number): AgentHeartbeat {
   return {
     expiresAtMs: NOW_MS + 30_000,
+    durationMs: 40_000,
     ...(heldForMs === undefined ? {} : { acquiredAtMs: NOW_MS - heldForMs }),
   };
 }
 
-const DEAD: AgentHeartbeat = { expiresAtMs: NOW_MS - 1, acquiredAtMs: NOW_MS - 3_600_000 };
+const DEAD: AgentHeartbeat = {
+  expiresAtMs: NOW_MS - 1,
+  acquiredAtMs: NOW_MS - 3_600_000,
+  durationMs: 40_000,
+};
 
 const TWO_READY = [
   { ip: "10.0.0.1", ready: true },

@@ -13,7 +13,6 @@ import {
   filterLease,
   filterObjectIdentity,
   leaseExpiresAtMs,
-  leaseExpiryByNode,
   parseEndpointReports,
   type LeaseSnapshot,
 } from "./agent-objects.js";
@@ -303,13 +302,13 @@ describe("lease expiry", () => {
   });
 
   it("keeps the freshest lease per node and -Infinity for never-renewed ones", () => {
-    const byNode = leaseExpiryByNode([
+    const byNode = agentHeartbeatsByNode([
       lease("a", 1000, 10),
       lease("a", 5000, 10),
       lease("b"),
       { name: "orphan", namespace: "x" },
     ]);
-    expect([...byNode.entries()]).toEqual([
+    expect([...byNode.entries()].map(([node, h]) => [node, h.expiresAtMs])).toEqual([
       ["a", 15_000],
       ["b", Number.NEGATIVE_INFINITY],
     ]);
@@ -370,15 +369,18 @@ describe("agentHeartbeatsByNode", () => {
   it("keys a Lease by nodeLabelValue of its holder, so a 64+ character node finds it", () => {
     const byNode = agentHeartbeatsByNode([lease(NAME_253, 1000, 500), lease("node-a", 2000)]);
     expect([...byNode]).toEqual([
-      [nodeLabelValue(NAME_253), { expiresAtMs: 11_000, acquiredAtMs: 500 }],
-      ["node-a", { expiresAtMs: 12_000 }],
+      [nodeLabelValue(NAME_253), { expiresAtMs: 11_000, acquiredAtMs: 500, durationMs: 10_000 }],
+      ["node-a", { expiresAtMs: 12_000, durationMs: 10_000 }],
     ]);
-    expect(leaseExpiryByNode([lease(NAME_253, 1000)]).get(nodeLabelValue(NAME_253))).toBe(11_000);
   });
 
   it("keeps the acquire time of the Lease that expires last", () => {
     const byNode = agentHeartbeatsByNode([lease("a", 5000, 4000), lease("a", 1000, 100)]);
-    expect(byNode.get("a")).toEqual({ expiresAtMs: 15_000, acquiredAtMs: 4000 });
+    expect(byNode.get("a")).toEqual({
+      expiresAtMs: 15_000,
+      acquiredAtMs: 4000,
+      durationMs: 10_000,
+    });
   });
 
   it("reads a Lease held by a long-named node's label when it has no holder", () => {

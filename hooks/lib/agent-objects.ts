@@ -323,6 +323,8 @@ export interface AgentHeartbeat {
   readonly expiresAtMs: number;
   /** Since when the agent has held the Lease (epoch ms), when the Lease says so. */
   readonly acquiredAtMs?: number;
+  /** How long the Lease is valid without renewal (ms). */
+  readonly durationMs: number;
 }
 
 /**
@@ -340,19 +342,11 @@ export function agentHeartbeatsByNode(
     const expiresAtMs = leaseExpiresAtMs(lease) ?? Number.NEGATIVE_INFINITY;
     const seen = byNode.get(key);
     if (seen !== undefined && seen.expiresAtMs >= expiresAtMs) continue;
-    byNode.set(key, compact<AgentHeartbeat>({ expiresAtMs, acquiredAtMs: lease.acquireTimeMs }));
+    const durationMs = (lease.leaseDurationSeconds ?? DEFAULT_LEASE_DURATION_SECONDS) * 1000;
+    byNode.set(
+      key,
+      compact<AgentHeartbeat>({ expiresAtMs, acquiredAtMs: lease.acquireTimeMs, durationMs }),
+    );
   }
   return byNode;
-}
-
-/**
- * Latest expiry per node over all Leases, keyed by `nodeLabelValue(node)` (see
- * agentHeartbeatsByNode). Nodes whose Leases were never renewed map to `-Infinity`.
- */
-export function leaseExpiryByNode(leases: readonly LeaseSnapshot[]): ReadonlyMap<string, number> {
-  const expiry = new Map<string, number>();
-  for (const [node, heartbeat] of agentHeartbeatsByNode(leases)) {
-    expiry.set(node, heartbeat.expiresAtMs);
-  }
-  return expiry;
 }

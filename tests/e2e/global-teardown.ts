@@ -19,13 +19,17 @@ export default async function globalTeardown(): Promise<void> {
   // The scenarios' own box (tests/cluster/scenario/context.ts): its world (operator, agents,
   // backends, pod network) and the box itself.
   const demo = join(import.meta.dirname, "..", "..", "scripts", "demo");
-  const worldDown = run(demo, ["world-down", `--state-dir=${stateDir}-world`, "--purge-box"]).then(
-    () => undefined,
-    (err: unknown) =>
-      new Error(
-        `scripts/demo world-down failed for ${stateDir}-world:\n${(err as { stderr?: string }).stderr ?? ""}`,
-        { cause: err },
-      ),
+  // The API server outage scenario's own box (`-outage`, tests/cluster/scenario/own-box.ts) is
+  // torn down by the scenario; this is the safety net for a worker that died mid-scenario.
+  const worldDowns = ["-world", "-outage"].map(suffix =>
+    run(demo, ["world-down", `--state-dir=${stateDir}${suffix}`, "--purge-box"]).then(
+      () => undefined,
+      (err: unknown) =>
+        new Error(
+          `scripts/demo world-down failed for ${stateDir}${suffix}:\n${(err as { stderr?: string }).stderr ?? ""}`,
+          { cause: err },
+        ),
+    ),
   );
   try {
     await run(cli, ["down", "--purge"], { env: { ...process.env, SWH_TESTENV_DIR: stateDir } });
@@ -36,6 +40,6 @@ export default async function globalTeardown(): Promise<void> {
     });
   }
   delete process.env[OWNED_DIR_ENV];
-  const worldError = await worldDown;
+  const worldError = (await Promise.all(worldDowns)).find(e => e !== undefined);
   if (worldError) throw worldError;
 }

@@ -16,8 +16,9 @@ export const SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.lo
  * taint and evict pods of fake nodes) and the workload controllers stay off. The garbage
  * collector gives ownerReference cascades, `namespace` finalises namespace deletion,
  * `serviceaccount` creates each namespace's `default` ServiceAccount (pods need it),
- * `root-ca-cert-publisher` the kube-root-ca.crt ConfigMap, and the EndpointSlice controllers run
- * as in a real cluster (they ignore slices another manager owns).
+ * `root-ca-cert-publisher` the kube-root-ca.crt ConfigMap, and the Endpoints and EndpointSlice
+ * controllers run as in a real cluster (they ignore slices another manager owns; what they leave
+ * behind when a Service loses its selector is what the adoption of a plain Service cleans up).
  */
 export const DEFAULT_CONTROLLERS: readonly string[] = [
   "garbagecollector",
@@ -25,6 +26,7 @@ export const DEFAULT_CONTROLLERS: readonly string[] = [
   "serviceaccount",
   "serviceaccount-token",
   "root-ca-cert-publisher",
+  "endpoint",
   "endpointslice",
   "endpointslicemirroring",
 ];

@@ -65,3 +65,24 @@ describe("renewedLease", () => {
     expect(renewed.metadata?.labels?.extra).toBe("kept");
   });
 });
+
+describe("renewedLease after the Lease lapsed", () => {
+  it("re-acquires its own Lease when it renews after the Lease expired (an API outage)", () => {
+    const before = renewedLease(undefined, o, t0);
+    // 41 s later: the 40 s Lease expired in between.
+    const after = renewedLease(before, o, t0 + 41_000);
+    expect(after.spec).toMatchObject({
+      holderIdentity: "node-a",
+      acquireTime: "2024-01-01T00:00:41.000000Z",
+      renewTime: "2024-01-01T00:00:41.000000Z",
+      leaseTransitions: 0,
+    });
+  });
+
+  it("keeps acquireTime when the renewal comes exactly at expiry", () => {
+    const before = renewedLease(undefined, o, t0);
+    expect(renewedLease(before, o, t0 + 40_000).spec?.acquireTime).toBe(
+      "2024-01-01T00:00:00.000000Z",
+    );
+  });
+});

@@ -43,9 +43,14 @@ export function renewedLease(
 ): RawLease {
   const now = microTime(nowMs);
   const spec = existing?.spec ?? {};
-  const held = spec.holderIdentity === o.nodeName;
+  // A Lease that expired before this renewal was lost: renewing it re-acquires it, which tells
+  // the fencing hook that this agent just came back (hooks/fencing-outage.ts).
+  const renewedMs = spec.renewTime ? Date.parse(spec.renewTime) : Number.NaN;
+  const lapsed = !(renewedMs + (spec.leaseDurationSeconds ?? 0) * 1000 >= nowMs);
+  const mine = spec.holderIdentity === o.nodeName;
+  const held = mine && !lapsed;
   const transitions = spec.leaseTransitions ?? 0;
-  const takenFromOther = !held && spec.holderIdentity !== undefined && spec.holderIdentity !== "";
+  const takenFromOther = !mine && spec.holderIdentity !== undefined && spec.holderIdentity !== "";
   return {
     apiVersion: "coordination.k8s.io/v1",
     kind: "Lease",

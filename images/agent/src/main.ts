@@ -113,6 +113,12 @@ export async function main(
     server: rest.server,
     namespace: config.namespace,
     listen: server.addresses.map(a => `${a.address}:${a.port}`),
+    // The settings in force, so a rollout of new module settings can be checked in the logs.
+    maxConcurrentProbes: config.maxConcurrentProbes,
+    leaseDurationMs: config.leaseDurationMs,
+    leaseRenewIntervalMs: config.leaseRenewIntervalMs,
+    logLevel: config.logLevel,
+    verboseStatus: config.verboseStatus,
   });
   installSignalHandlers(log, async () => {
     await agent.stop();

@@ -1,0 +1,83 @@
+// The outage rules of fencing: every Lease silent at once suspends fencing; an agent coming back
+// gives the nodes whose Lease ran out before its comeback one Lease duration to renew.
+import { agentHeartbeatsByNode, type LeaseSnapshot } from "./lib/agent-objects.js";
+import { outageAwareExpiry } from "./fencing-outage.js";
+
+const NOW = Date.parse("2024-05-01T10:00:00Z");
+const S = 1000;
+
+/** A Lease of `node`, renewed `renewedAgo` ms before NOW, acquired `acquiredAgo` ms before. */
+function lease(node: string, renewedAgo: number, acquiredAgo = 3_600 * S): LeaseSnapshot {
+  return {
+    name: `swh-agent-${node}`,
+    namespace: "d8-service-with-healthchecks",
+    nodeName: node,
+    renewTimeMs: NOW - renewedAgo,
+    leaseDurationSeconds: 8,
+    acquireTimeMs: NOW - acquiredAgo,
+  };
+}
+
+/** outageAwareExpiry over the heartbeats of `leases`, as the GC hook calls it. */
+function expiryOf(
+  leases: readonly LeaseSnapshot[],
+  nowMs: number,
+): ReturnType<typeof outageAwareExpiry> {
+  return outageAwareExpiry(agentHeartbeatsByNode(leases), nowMs);
+}
+
+describe("outageAwareExpiry", () => {
+  it("changes nothing while agents renew normally and one is dead", () => {
+    const r = expiryOf([lease("a", 1 * S), lease("b", 2 * S), lease("c", 30 * S)], NOW);
+    expect(r.suspended).toBe(false);
+    expect(r.graced).toEqual([]);
+    expect(Object.fromEntries(r.expiry)).toEqual({
+      a: NOW + 7 * S,
+      b: NOW + 6 * S,
+      c: NOW - 22 * S,
+    });
+  });
+
+  it("suspends fencing while every Lease has expired (the API server or the view is away)", () => {
+    const r = expiryOf([lease("a", 50 * S), lease("b", 51 * S), lease("c", 49 * S)], NOW);
+    expect(r.suspended).toBe(true);
+  });
+
+  it("does not suspend with a single agent: its death is still fenced", () => {
+    expect(expiryOf([lease("a", 50 * S)], NOW).suspended).toBe(false);
+  });
+
+  it("gives a node that has not renewed yet a Lease duration after another agent came back", () => {
+    // a and b re-acquired 0.3 s ago after a 60 s outage; c's renewal has not arrived yet.
+    const leases = [lease("a", 300, 300), lease("b", 200, 300), lease("c", 61 * S)];
+    const r = expiryOf(leases, NOW);
+    expect(r.suspended).toBe(false);
+    expect(r.graced).toEqual(["c"]);
+    expect(r.expiry.get("c")).toBe(NOW - 300 + 8 * S);
+    // Once the grace is over, c counts as dead.
+    const later = expiryOf(leases, NOW + 9 * S);
+    expect(later.graced).toEqual([]);
+    expect(later.expiry.get("c")! < NOW + 9 * S).toBe(true);
+  });
+
+  it("gives no grace for an acquisition older than the node's expiry (an agent restarted earlier)", () => {
+    // b (re)started 25 s ago, c died 30 s ago (expired 22 s ago): b's start says nothing about c.
+    const r = expiryOf([lease("b", 1 * S, 25 * S), lease("c", 30 * S)], NOW);
+    expect(r.graced).toEqual([]);
+    expect(r.expiry.get("c")).toBe(NOW - 22 * S);
+  });
+
+  it("delays the fencing of a node that died just before another agent (re)started", () => {
+    // The price of the rule: c died 10 s ago (expired 2 s ago), b joined 1 s ago.
+    const r = expiryOf([lease("b", 1 * S, 1 * S), lease("c", 10 * S)], NOW);
+    expect(r.graced).toEqual(["c"]);
+    expect(r.expiry.get("c")).toBe(NOW + 7 * S);
+  });
+
+  it("keys nodes by their label value and keeps the freshest Lease of a node", () => {
+    const long = `${"worker-".repeat(12)}a.example.com`;
+    const r = expiryOf([lease(long, 40 * S), lease(long, 1 * S), lease("b", 1 * S)], NOW);
+    expect([...r.expiry.keys()].some(k => k.length <= 63 && k !== "b")).toBe(true);
+    expect([...r.expiry.values()].every(v => v > NOW)).toBe(true);
+  });
+});

@@ -1,0 +1,189 @@
+// What a scenario watches on the module's own processes while the cluster misbehaves: for every
+// agent, whether its process lives, what /healthz and /readyz answer (and why, when not ready)
+// and how many probes it has run so far (`swh_agent_probes_total` on /metrics); for the operator
+// stand-in, whether it lives and answers /healthz. A sampler polls them on a fixed period and
+// keeps every sample, so the scenario can assert over the whole outage afterwards (the agents
+// kept probing, nothing exited, health never failed). Only loopback HTTP and /proc are touched:
+// nothing here needs the API server.
+import { isOurProcess } from "../daemons.js";
+import type { AgentRecord, OperatorRecord } from "../state.js";
+
+/** The agents' probe counter (images/agent/src/metrics.ts). */
+export const PROBES_METRIC = "swh_agent_probes_total";
+
+/** One look at an agent. */
+export interface AgentSample {
+  readonly node: string;
+  /** ms since the epoch. */
+  readonly at: number;
+  readonly alive: boolean;
+  /** HTTP status of /healthz; 0 when it did not answer. */
+  readonly healthz: number;
+  /** HTTP status of /readyz; 0 when it did not answer. */
+  readonly readyz: number;
+  /** The body of /readyz (the reasons when not ready). */
+  readonly readyzBody: string;
+  /** Sum of `swh_agent_probes_total` over its labels; undefined when /metrics did not answer. */
+  readonly probes: number | undefined;
+}
+
+/** One look at the operator stand-in. */
+export interface OperatorSample {
+  readonly at: number;
+  readonly alive: boolean;
+  /** HTTP status of /healthz; 0 when it did not answer. */
+  readonly healthz: number;
+}
+
+/**
+ * Sum of every sample of `metric` in a Prometheus text exposition (all label sets). Lines of
+ * other metrics, including `<metric>_created` or a longer name with the same prefix, are ignored.
+ */
+export function sumMetric(text: string, metric: string): number {
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(metric)) continue;
+    // `{labels}` (quoted values may hold anything but the last `}`), blanks, then the value.
+    const match = /^(?:\{.*\})?[ \t]+(\S+)/.exec(line.slice(metric.length));
+    const value = Number(match?.[1]);
+    if (match && Number.isFinite(value)) sum += value;
+  }
+  return sum;
+}
+
+async function get(url: string): Promise<{ status: number; body: string }> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    return { status: res.status, body: await res.text() };
+  } catch {
+    return { status: 0, body: "" };
+  }
+}
+
+/** Looks at one agent (see AgentSample). */
+export async function sampleAgent(record: AgentRecord, marker: string): Promise<AgentSample> {
+  const base = "http://127.0.0.1";
+  const [healthz, readyz, metrics] = await Promise.all([
+    get(`${base}:${record.healthPort}/healthz`),
+    get(`${base}:${record.healthPort}/readyz`),
+    get(`${base}:${record.metricsPort}/metrics`),
+  ]);
+  return {
+    node: record.node,
+    at: Date.now(),
+    alive: isOurProcess(record.pid, marker),
+    healthz: healthz.status,
+    readyz: readyz.status,
+    readyzBody: readyz.body.trim(),
+    probes: metrics.status === 200 ? sumMetric(metrics.body, PROBES_METRIC) : undefined,
+  };
+}
+
+/** Looks at the operator stand-in. */
+export async function sampleOperator(
+  record: OperatorRecord,
+  marker: string,
+): Promise<OperatorSample> {
+  const healthz = await get(`http://127.0.0.1:${record.port}/healthz`);
+  return { at: Date.now(), alive: isOurProcess(record.pid, marker), healthz: healthz.status };
+}
+
+/** Every sample a LivenessSampler took. */
+export interface LivenessSamples {
+  readonly agents: readonly AgentSample[];
+  readonly operator: readonly OperatorSample[];
+}
+
+/** Per-agent probe counts at the first and last sample of a time window. */
+export interface ProbeGrowth {
+  readonly node: string;
+  readonly first: number | undefined;
+  readonly last: number | undefined;
+}
+
+/** The probe counter of each agent at the first and last of its samples within [from, to]. */
+export function probeGrowth(
+  samples: readonly AgentSample[],
+  from: number,
+  to: number,
+): ProbeGrowth[] {
+  const byNode = new Map<string, AgentSample[]>();
+  for (const s of samples) {
+    if (s.at < from || s.at > to) continue;
+    byNode.set(s.node, [...(byNode.get(s.node) ?? []), s]);
+  }
+  return [...byNode]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([node, list]) => ({ node, first: list[0]?.probes, last: list[list.length - 1]?.probes }));
+}
+
+/**
+ * When every agent had answered /readyz 200 at least once at or after `since`: the latest of
+ * their first ready samples; undefined while some agent has not.
+ */
+export function allReadyAt(
+  samples: readonly AgentSample[],
+  nodes: readonly string[],
+  since: number,
+): number | undefined {
+  let latest = since;
+  for (const node of nodes) {
+    const first = samples.find(s => s.node === node && s.at >= since && s.readyz === 200);
+    if (!first) return undefined;
+    latest = Math.max(latest, first.at);
+  }
+  return latest;
+}
+
+/** Polls agents and the operator every `periodMs` until stopped (see file header). */
+export class LivenessSampler {
+  readonly #agents: readonly AgentRecord[];
+  readonly #operator: OperatorRecord;
+  readonly #marker: string;
+  readonly #agentSamples: AgentSample[] = [];
+  readonly #operatorSamples: OperatorSample[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #inFlight: Promise<void> = Promise.resolve();
+
+  constructor(opts: {
+    readonly agents: readonly AgentRecord[];
+    readonly operator: OperatorRecord;
+    readonly marker: string;
+  }) {
+    this.#agents = opts.agents;
+    this.#operator = opts.operator;
+    this.#marker = opts.marker;
+  }
+
+  /** Takes a sample now and then every `periodMs`. */
+  start(periodMs: number): void {
+    if (this.#timer) return;
+    const tick = (): void => {
+      this.#inFlight = this.#inFlight.then(() => this.#sample());
+    };
+    tick();
+    this.#timer = setInterval(tick, periodMs);
+  }
+
+  /** Every sample taken so far (polling goes on). */
+  samples(): LivenessSamples {
+    return { agents: [...this.#agentSamples], operator: [...this.#operatorSamples] };
+  }
+
+  /** Stops polling; resolves to every sample, once the last one is in. */
+  async stop(): Promise<LivenessSamples> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#inFlight;
+    return this.samples();
+  }
+
+  async #sample(): Promise<void> {
+    const [agents, operator] = await Promise.all([
+      Promise.all(this.#agents.map(a => sampleAgent(a, this.#marker))),
+      sampleOperator(this.#operator, this.#marker),
+    ]);
+    this.#agentSamples.push(...agents);
+    this.#operatorSamples.push(operator);
+  }
+}

@@ -1,0 +1,481 @@
+// The reliability bar "API server down for a minute: agent keeps probing, converges within
+// seconds after; no crash", end to end. The kube-apiserver is frozen (SIGSTOP) for 60 s — a hung
+// control plane: connections accepted, nothing answered — while one backend breaks (`web` on
+// node-2) and another recovers (`api` on node-3). Throughout the outage the agents must keep
+// probing (their probe counters grow), stay alive with /healthz 200, and the operator stand-in
+// too; /readyz turns 503 once the heartbeat Lease could not be renewed for a Lease duration (so
+// the DaemonSet reports the agents not ready, and restarts nothing). After SIGCONT the
+// EndpointSlices and the SWH status must reach the backends' true state, with no endpoint fenced
+// on the way: the agents were alive all along, only the API server was not. The times from the
+// resume to convergence are recorded in build/e2e-report.json, never asserted.
+//
+// The scenario runs in a box and world of its own (scenario/own-box.ts): freezing the API server
+// of the shared scenario world would fail whatever another jest worker runs there meanwhile.
+import { jest } from "@jest/globals";
+import { setTimeout as sleep } from "node:timers/promises";
+import { SWH_API_VERSION, SWH_KIND } from "../../../api/contract.js";
+import type { BackendClient } from "../../cluster/backends/client.js";
+import {
+  freezeApiServer,
+  statState,
+  type FrozenApiServer,
+} from "../../cluster/scenario/apiserver-freeze.js";
+import { readyPods, serviceEndpoints } from "../../cluster/scenario/endpoints.js";
+import {
+  allReadyAt,
+  LivenessSampler,
+  probeGrowth,
+  sampleAgent,
+  sumMetric,
+  type AgentSample,
+  type LivenessSamples,
+} from "../../cluster/scenario/liveness.js";
+import { hookLogEntries, readHookLog } from "../../cluster/scenario/operator-log.js";
+import { applyManifest, createNamespace, deleteNamespace } from "../../cluster/scenario/objects.js";
+import { ownWorld, releaseOwnWorld, type OwnWorld } from "../../cluster/scenario/own-box.js";
+import { EndpointRecorder, type ReadinessChange } from "../../cluster/scenario/recorder.js";
+import { recordMeasurement } from "../../cluster/scenario/report.js";
+import { SCENARIO_SETUP_TIMEOUT_MS } from "../../cluster/scenario/context.js";
+import { conditionOf, endpointStatusOf, getSwh } from "../../cluster/scenario/swh.js";
+import { startBackend, stopBackend } from "../../cluster/world/backends.js";
+import { createPod, deletePod, type FakePod } from "../../cluster/world/pods.js";
+import { refreshWorld, type World } from "../../cluster/world/world.js";
+import type { AgentRecord, OperatorRecord } from "../../cluster/state.js";
+import { eventually } from "../support/eventually.js";
+
+jest.setTimeout(600_000);
+
+/** How long the API server stays frozen. */
+const OUTAGE_MS = 60_000;
+/** When, into the outage, the backends change (the agents' renewals are failing by then). */
+const CHANGE_AFTER_MS = 5_000;
+/** Liveness guard of every wait after the resume (not a bar: the bar is "within seconds"). */
+const CONVERGE_TIMEOUT_MS = 120_000;
+/** Observation after convergence, to catch a late flap (three runs of the 5 s fencing hook). */
+const SETTLE_MS = 15_000;
+const NODES = ["node-1", "node-2", "node-3"] as const;
+const SUFFIX = "outage";
+/** The fencing hook's counter on the operator's /metrics (hooks/endpointslice-gc.ts). */
+const FENCED_METRIC = "d8_swh_endpointslices_fenced_total";
+
+/** The true state after the outage: `web` lost app-1 (node-2), `api` regained app-2 (node-3). */
+const EXPECTED_READY = { web: ["app-0", "app-2"], api: ["app-0", "app-1", "app-2"] } as const;
+type SwhName = keyof typeof EXPECTED_READY;
+const SWHS = Object.keys(EXPECTED_READY) as SwhName[];
+/** Endpoints healthy before, during and after the outage: none may flip. */
+const ALWAYS_HEALTHY: Readonly<Record<SwhName, readonly string[]>> = {
+  web: ["app-0", "app-2"],
+  api: ["app-0", "app-1"],
+};
+
+let own: OwnWorld | undefined;
+let world: World;
+let ns: string | undefined;
+let backend: BackendClient;
+const pods: FakePod[] = [];
+const backendName = (): string => `outage-${ns ?? ""}`;
+let frozen: FrozenApiServer | undefined;
+let sampler: LivenessSampler | undefined;
+const recorders: Partial<Record<SwhName, EndpointRecorder>> = {};
+
+/** What the outage test hands to the assertions after it. */
+interface Outage {
+  readonly frozenAt: number;
+  readonly resumedAt: number;
+  readonly agentsBefore: readonly AgentRecord[];
+  readonly operatorBefore: OperatorRecord;
+  readonly fencedBefore: number;
+  readonly recorders: Readonly<Record<SwhName, EndpointRecorder>>;
+}
+let outage: Outage | undefined;
+/** Every sample of the agents and the operator, from before the freeze to after convergence. */
+let samples: LivenessSamples | undefined;
+
+function swhManifest(name: SwhName, port: number): Parameters<typeof applyManifest>[1] {
+  return {
+    apiVersion: SWH_API_VERSION,
+    kind: SWH_KIND,
+    metadata: { name, namespace: ns ?? "" },
+    spec: {
+      selector: { app: "app" },
+      ports: [{ port: 80, targetPort: port }],
+      healthcheck: {
+        periodSeconds: 1,
+        initialDelaySeconds: 0,
+        probes: [{ mode: "HTTP", http: { targetPort: port, path: "/healthz" } }],
+      },
+    },
+  };
+}
+
+async function operatorGet(record: OperatorRecord, path: string): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${record.port}${path}`, {
+    signal: AbortSignal.timeout(5_000),
+  });
+  return res.text();
+}
+
+async function operatorStatusOf(record: OperatorRecord): Promise<Record<string, unknown>> {
+  return JSON.parse(await operatorGet(record, "/status")) as Record<string, unknown>;
+}
+
+function need<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`${what} is missing: an earlier step failed`);
+  return value;
+}
+
+/** Changes seen since `since` for endpoints that were healthy throughout. */
+function healthyFlaps(o: Outage, since: number): Array<ReadinessChange & { swh: SwhName }> {
+  return SWHS.flatMap(swh =>
+    o.recorders[swh]
+      .changesSince(since)
+      .filter(c => ALWAYS_HEALTHY[swh].includes(c.pod))
+      .map(c => ({ ...c, swh })),
+  );
+}
+
+async function slicesMatch(): Promise<number> {
+  for (const swh of SWHS)
+    expect(await readyPods(world, ns ?? "", swh)).toEqual(EXPECTED_READY[swh]);
+  return Date.now();
+}
+
+async function statusMatches(): Promise<number> {
+  const web = await getSwh(world, ns ?? "", "web");
+  const api = await getSwh(world, ns ?? "", "api");
+  expect(web?.status?.readySummary).toBe("2/3");
+  expect(api?.status?.readySummary).toBe("3/3");
+  expect(endpointStatusOf(web, "app-1")).toMatchObject({ ready: false });
+  expect(endpointStatusOf(api, "app-2")).toMatchObject({ ready: true });
+  return Date.now();
+}
+
+describe("the outage helpers", () => {
+  it("reads the state of a /proc stat line whose command name holds spaces and parentheses", () => {
+    expect(statState("1234 (kube-apiserver) T 1 1234")).toBe("T");
+    expect(statState("42 (a) b (c)) S 1 42")).toBe("S");
+    expect(() => statState("garbage")).toThrow(/not a \/proc/);
+  });
+
+  it("sums a Prometheus counter over its label sets and ignores look-alike names", () => {
+    const text = [
+      "# HELP swh_agent_probes_total Probe attempts.",
+      "# TYPE swh_agent_probes_total counter",
+      'swh_agent_probes_total{mode="HTTP",result="success"} 120',
+      'swh_agent_probes_total{mode="TCP",result="failure",x="a} b"} 3',
+      "swh_agent_probes_total_created 1700000000",
+      "swh_agent_probes_totalx 99",
+      "d8_swh_endpointslices_fenced_total 2",
+    ].join("\n");
+    expect(sumMetric(text, "swh_agent_probes_total")).toBe(123);
+    expect(sumMetric(text, "d8_swh_endpointslices_fenced_total")).toBe(2);
+    expect(sumMetric(text, "absent_total")).toBe(0);
+  });
+
+  it("takes each agent's probe count at the first and last sample of a window", () => {
+    const s = (node: string, at: number, probes: number): AgentSample => ({
+      node,
+      at,
+      alive: true,
+      healthz: 200,
+      readyz: 200,
+      readyzBody: "ok",
+      probes,
+    });
+    const samples = [
+      s("n2", 5, 50),
+      s("n1", 10, 1),
+      s("n1", 20, 7),
+      s("n1", 30, 9),
+      s("n2", 25, 60),
+    ];
+    expect(probeGrowth(samples, 10, 25)).toEqual([
+      { node: "n1", first: 1, last: 7 },
+      { node: "n2", first: 60, last: 60 },
+    ]);
+  });
+  it("finds when every agent answered /readyz 200 again", () => {
+    const s = (node: string, at: number, readyz: number): AgentSample => ({
+      node,
+      at,
+      alive: true,
+      healthz: 200,
+      readyz,
+      readyzBody: "",
+      probes: 0,
+    });
+    const samples = [s("a", 5, 200), s("a", 11, 503), s("b", 12, 200), s("a", 14, 200)];
+    expect(allReadyAt(samples, ["a", "b"], 10)).toBe(14);
+    expect(allReadyAt(samples, ["a", "b", "c"], 10)).toBeUndefined();
+  });
+
+  it("reads the hooks' own log lines back from the operator's log", () => {
+    const hookLine = (time: string, line: unknown): string =>
+      JSON.stringify({
+        time,
+        msg: "hook output",
+        hook: "endpointslice-gc",
+        line: JSON.stringify(line),
+      });
+    const text = [
+      hookLine("2024-05-01T10:00:00Z", { msg: "fencing EndpointSlices of a node", node: "n1" }),
+      JSON.stringify({ time: "2024-05-01T10:00:01Z", msg: "hook ran", hook: "status" }),
+      "not json",
+      hookLine("2024-05-01T10:00:02Z", { msg: "fencing EndpointSlices of a node", node: "n2" }),
+      hookLine("2024-05-01T10:00:03Z", { msg: "status updated", count: 1 }),
+    ].join("\n");
+    const since = Date.parse("2024-05-01T10:00:01Z");
+    expect(hookLogEntries(text, "fencing EndpointSlices", since)).toEqual([
+      {
+        at: Date.parse("2024-05-01T10:00:02Z"),
+        hook: "endpointslice-gc",
+        msg: "fencing EndpointSlices of a node",
+        fields: { node: "n2" },
+      },
+    ]);
+  });
+});
+
+describe("the API server frozen for a minute", () => {
+  beforeAll(async () => {
+    own = await ownWorld(SUFFIX);
+    world = own.world;
+    ns = await createNamespace(world, "swh-outage");
+    backend = await startBackend(world, backendName(), own.artefacts.backendBundle);
+    for (const [i, node] of NODES.entries()) {
+      const pod = await createPod(world, {
+        namespace: ns,
+        name: `app-${i}`,
+        labels: { app: "app" },
+        node,
+        containers: [{ name: "app", ports: [{ containerPort: 8080 }, { containerPort: 9090 }] }],
+      });
+      pods.push(pod);
+      await backend.httpServer(`web-${i}`, pod.addresses.ipv4, 8080);
+      await backend.httpServer(`api-${i}`, pod.addresses.ipv4, 9090);
+    }
+    // `api` on node-3 starts broken; the outage repairs it.
+    await backend.setHealth("api-2", 503);
+    await applyManifest(world, swhManifest("web", 8080));
+    await applyManifest(world, swhManifest("api", 9090));
+    await eventually(
+      "web 3/3 and api 2/3 ready, in slices and status",
+      async () => {
+        expect(await readyPods(world, ns ?? "", "web")).toEqual(["app-0", "app-1", "app-2"]);
+        expect(await readyPods(world, ns ?? "", "api")).toEqual(["app-0", "app-1"]);
+        expect((await getSwh(world, ns ?? "", "web"))?.status?.readySummary).toBe("3/3");
+        expect((await getSwh(world, ns ?? "", "api"))?.status?.readySummary).toBe("2/3");
+      },
+      120_000,
+      500,
+    );
+  }, SCENARIO_SETUP_TIMEOUT_MS);
+
+  afterAll(async () => {
+    // Never leave the API server frozen, whatever failed.
+    await frozen?.resume();
+    await sampler?.stop();
+    for (const recorder of Object.values(recorders)) await recorder.stop();
+    if (ns && own) {
+      await stopBackend(world, backendName()).catch(() => undefined);
+      for (const pod of pods) await deletePod(world, pod).catch(() => undefined);
+      await deleteNamespace(world, ns).catch(() => undefined);
+    }
+    await releaseOwnWorld(own, SUFFIX);
+  });
+
+  it("keeps the agents probing, alive and healthy, and the operator alive, throughout", async () => {
+    const current = (await refreshWorld(world)).state;
+    const agentsBefore = NODES.map(n => need(current.agents[n], `the agent of ${n}`));
+    const operatorBefore = need(current.operator, "the operator");
+    recorders.web = new EndpointRecorder(world, ns ?? "", "web");
+    recorders.api = new EndpointRecorder(world, ns ?? "", "api");
+    for (const r of Object.values(recorders)) await r.start();
+    const fencedBefore = sumMetric(await operatorGet(operatorBefore, "/metrics"), FENCED_METRIC);
+    sampler = new LivenessSampler({
+      agents: agentsBefore,
+      operator: operatorBefore,
+      marker: world.layout.marker,
+    });
+    sampler.start(1_000);
+    frozen = await freezeApiServer(world.layout.stateDir);
+    const { frozenAt } = frozen;
+    await sleep(CHANGE_AFTER_MS);
+    await backend.setHealth("web-1", 500);
+    await backend.setHealth("api-2", 200);
+    await sleep(Math.max(0, frozenAt + OUTAGE_MS - Date.now()));
+    const resumedAt = await frozen.resume();
+    outage = {
+      frozenAt,
+      resumedAt,
+      agentsBefore,
+      operatorBefore,
+      fencedBefore,
+      recorders: { web: recorders.web, api: recorders.api },
+    };
+    process.stdout.write(
+      `API server frozen for ${((resumedAt - frozenAt) / 1000).toFixed(1)} s; web-1 broken and api-2 repaired ${CHANGE_AFTER_MS / 1000} s in\n`,
+    );
+
+    const seen = sampler.samples();
+    const during = seen.agents.filter(s => s.at >= frozenAt && s.at <= resumedAt);
+    expect(during.length).toBeGreaterThanOrEqual(NODES.length * 30);
+    // No agent exited and /healthz answered 200 on every look.
+    expect(during.filter(s => !s.alive || s.healthz !== 200)).toEqual([]);
+    // Probing went on to the end: the counters grew over the outage and over its last 10 s.
+    const whole = probeGrowth(seen.agents, frozenAt, resumedAt);
+    const lastTen = probeGrowth(seen.agents, resumedAt - 10_000, resumedAt);
+    expect(whole.map(g => g.node)).toEqual([...NODES]);
+    for (const g of [...whole, ...lastTen])
+      expect(need(g.last, g.node)).toBeGreaterThan(need(g.first, g.node));
+    // /readyz: 503 once the Lease could not be renewed for a Lease duration (8 s here).
+    const late = during.filter(s => s.at >= frozenAt + 20_000);
+    expect(late.length).toBeGreaterThan(0);
+    for (const s of late) {
+      expect(s.readyz).toBe(503);
+      expect(s.readyzBody).toMatch(/heartbeat Lease not renewed recently/);
+    }
+    // The operator stand-in lived and answered /healthz throughout.
+    const operator = seen.operator.filter(s => s.at >= frozenAt && s.at <= resumedAt);
+    expect(operator.length).toBeGreaterThanOrEqual(30);
+    expect(operator.filter(s => !s.alive || s.healthz !== 200)).toEqual([]);
+    const probes = whole.reduce((sum, g) => sum + (g.last ?? 0) - (g.first ?? 0), 0);
+    await recordMeasurement({
+      name: "apiserverOutage.probesDuringOutage",
+      value: probes,
+      unit: "count",
+      description: `probes run by the 3 agents while the API server was frozen for ${OUTAGE_MS / 1000} s (2 endpoints per agent, every second)`,
+    });
+  });
+
+  it("converges the EndpointSlices and the SWH status to the backends' true state after the resume", async () => {
+    const o = need(outage, "the outage");
+    const [slicesAt, statusAt] = await Promise.all([
+      eventually("slices show web 2/3 and api 3/3", slicesMatch, CONVERGE_TIMEOUT_MS, 100),
+      eventually("status says web 2/3 and api 3/3", statusMatches, CONVERGE_TIMEOUT_MS, 100),
+    ]);
+    // Stay a while: a late flap (a fencing run, a stale write) would show now.
+    await sleep(SETTLE_MS);
+    await slicesMatch();
+    await statusMatches();
+    samples = await need(sampler, "the sampler").stop();
+    // The slices converged with the last readiness change a slice watcher saw after the resume.
+    const changes = SWHS.flatMap(swh => o.recorders[swh].changesSince(o.resumedAt));
+    expect(changes.length).toBeGreaterThanOrEqual(2);
+    const slicesMs = Math.max(slicesAt, ...changes.map(c => c.at)) - o.resumedAt;
+    const statusMs = statusAt - o.resumedAt;
+    const readyMs =
+      need(allReadyAt(samples.agents, NODES, o.resumedAt), "agents ready") - o.resumedAt;
+    process.stdout.write(
+      `after the resume: slices converged in ${(slicesMs / 1000).toFixed(2)} s, status in ${(statusMs / 1000).toFixed(2)} s, agents ready in ${(readyMs / 1000).toFixed(1)} s\n`,
+    );
+    await recordMeasurement({
+      name: "apiserverOutage.slicesConvergedMs",
+      value: slicesMs,
+      unit: "ms",
+      description:
+        "API server resumed after a 60 s freeze -> the last EndpointSlice readiness change seen by a watcher (one backend broke, one recovered during the outage)",
+    });
+    await recordMeasurement({
+      name: "apiserverOutage.statusConvergedMs",
+      value: statusMs,
+      unit: "ms",
+      description:
+        "API server resumed after a 60 s freeze -> both SWH statuses agree with the backends (polled every 100 ms)",
+    });
+    await recordMeasurement({
+      name: "apiserverOutage.agentsReadyMs",
+      value: readyMs,
+      unit: "ms",
+      description:
+        "API server resumed after a 60 s freeze -> every agent's /readyz answers 200 again (Lease renewed; sampled every second)",
+    });
+  });
+
+  it("says in the status why the broken endpoint is not ready, and fences nothing", async () => {
+    const web = await getSwh(world, ns ?? "", "web");
+    const api = await getSwh(world, ns ?? "", "api");
+    expect(endpointStatusOf(web, "app-1")?.failedProbes?.length).toBeGreaterThan(0);
+    expect(conditionOf(web, "Ready")?.reason).toBe("SomeEndpointsAreReady");
+    expect(conditionOf(api, "Ready")?.reason).toBe("AllEndpointsAreReady");
+    for (const swh of [web, api])
+      expect(swh?.status?.endpointStatuses?.filter(e => e.fenced === true)).toEqual([]);
+  });
+
+  it("fences no endpoint because of the outage: the agents were alive all along", async () => {
+    const o = need(outage, "the outage");
+    const flaps = healthyFlaps(o, o.frozenAt);
+    await recordMeasurement({
+      name: "apiserverOutage.healthyEndpointFlaps",
+      value: flaps.length,
+      unit: "count",
+      description:
+        "readiness changes of endpoints healthy throughout a 60 s API server freeze, seen by a slice watcher until 15 s after convergence",
+    });
+    const metrics = await operatorGet(o.operatorBefore, "/metrics");
+    // Counted only for hook runs that succeeded: a run whose patches waited on the frozen API
+    // server may apply some and count none, hence the slice watcher's flaps and the log too.
+    const fencedSlices = sumMetric(metrics, FENCED_METRIC) - o.fencedBefore;
+    // Evidence when this fails: the nodes the fencing hook declared dead, and when.
+    const declaredDead = (
+      await readHookLog(o.operatorBefore.logFile, "fencing EndpointSlices", o.frozenAt)
+    ).map(e => ({
+      sinceResumeMs: e.at - o.resumedAt,
+      node: e.fields.node,
+      reason: e.fields.reason,
+      slices: e.fields.count,
+    }));
+    expect({ flaps, fencedSlices, declaredDead }).toEqual({
+      flaps: [],
+      fencedSlices: 0,
+      declaredDead: [],
+    });
+    // The changed endpoints changed once each, to their true state.
+    expect(o.recorders.web.changesSince(o.frozenAt).map(c => [c.pod, c.ready])).toEqual([
+      ["app-1", false],
+    ]);
+    expect(o.recorders.api.changesSince(o.frozenAt).map(c => [c.pod, c.ready])).toEqual([
+      ["app-2", true],
+    ]);
+    const rows = [
+      ...(await serviceEndpoints(world, ns ?? "", "web")),
+      ...(await serviceEndpoints(world, ns ?? "", "api")),
+    ];
+    expect(rows.filter(r => r.fenced)).toEqual([]);
+  });
+
+  it("leaves the same processes running, the agents ready again and the operator's queue drained", async () => {
+    const o = need(outage, "the outage");
+    const all = need(samples, "the samples");
+    // Nobody exited or stopped answering /healthz, from the freeze to the end of the settling.
+    const after = all.agents.filter(s => s.at >= o.frozenAt);
+    expect(after.filter(s => !s.alive || s.healthz !== 200)).toEqual([]);
+    expect(all.operator.filter(s => s.at >= o.frozenAt && (!s.alive || s.healthz !== 200))).toEqual(
+      [],
+    );
+    const current = (await refreshWorld(world)).state;
+    expect(NODES.map(n => current.agents[n]?.pid)).toEqual(o.agentsBefore.map(a => a.pid));
+    expect(current.operator?.pid).toBe(o.operatorBefore.pid);
+    for (const a of o.agentsBefore) {
+      expect(await sampleAgent(a, world.layout.marker)).toMatchObject({
+        alive: true,
+        healthz: 200,
+        readyz: 200,
+      });
+    }
+    await eventually(
+      "the operator's queue has no failed task at its head",
+      async () => expect((await operatorStatusOf(o.operatorBefore)).lastError).toBeUndefined(),
+      CONVERGE_TIMEOUT_MS,
+      500,
+    );
+    const runs = Number((await operatorStatusOf(o.operatorBefore)).hookRuns);
+    await eventually(
+      "hooks keep running after the outage",
+      async () =>
+        expect(Number((await operatorStatusOf(o.operatorBefore)).hookRuns)).toBeGreaterThan(runs),
+      30_000,
+      500,
+    );
+  });
+});
