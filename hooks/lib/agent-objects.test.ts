@@ -13,7 +13,6 @@ import {
   filterLease,
   filterObjectIdentity,
   leaseExpiresAtMs,
-  parseEndpointReports,
   type LeaseSnapshot,
 } from "./agent-objects.js";
 
@@ -201,35 +200,6 @@ describe("filterEndpointSlice", () => {
       endpoints: [],
       reports: [],
     });
-  });
-});
-
-describe("parseEndpointReports", () => {
-  it.each([
-    // absent annotation: no reports, no error
-    [undefined, 0, undefined],
-    // empty array
-    ["[]", 0, undefined],
-    // valid reports
-    [JSON.stringify(REPORTS), 2, undefined],
-    // not JSON
-    ["{oops", 0, "annotation is not JSON"],
-    // JSON but not an array
-    ['{"pod":"a"}', 0, "annotation is not a JSON array"],
-    // one valid report and one without a pod name
-    ['[{"pod":"a","address":"1.1.1.1","ready":true},{"address":"x","ready":true}]', 1, "1 invalid"],
-  ])("parses %s into %d report(s), error %s", (text, count, error) => {
-    const parsed = parseEndpointReports(text);
-    expect(parsed.reports).toHaveLength(count);
-    if (error === undefined) expect(parsed.error).toBeUndefined();
-    else expect(parsed.error).toContain(error);
-  });
-
-  it("drops malformed failures but keeps the report", () => {
-    const text = JSON.stringify([
-      { pod: "a", address: "1.1.1.1", ready: false, failedProbes: [{ reason: "x" }, "bad"] },
-    ]);
-    expect(parseEndpointReports(text).reports[0]?.failedProbes).toEqual([]);
   });
 });
 

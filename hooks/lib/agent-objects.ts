@@ -18,8 +18,8 @@ import {
   MANAGED_BY_VALUE,
   nodeLabelValue,
   type EndpointReport,
-  type ProbeFailure,
 } from "../../api/contract.js";
+import { decodeReports } from "../../api/endpoint-reports.js";
 import { asArray, asNumber, asRecord, asString, compact, recordAt } from "./json.js";
 
 /** One endpoint of an agent EndpointSlice, reduced to what the hooks read. */
@@ -174,57 +174,6 @@ function parseOwner(value: unknown): SliceOwner | undefined {
   };
 }
 
-function parseFailure(value: unknown): ProbeFailure | undefined {
-  const raw = asRecord(value);
-  const probe = asString(raw?.probe);
-  if (raw === undefined || probe === undefined) return undefined;
-  return { probe, reason: typeof raw.reason === "string" ? raw.reason : "" };
-}
-
-function parseReport(value: unknown): EndpointReport | undefined {
-  const raw = asRecord(value);
-  const pod = asString(raw?.pod);
-  const address = asString(raw?.address);
-  if (raw === undefined || pod === undefined || address === undefined) return undefined;
-  if (typeof raw.ready !== "boolean") return undefined;
-  const failedProbes = asArray(raw.failedProbes)
-    .map(parseFailure)
-    .filter((f): f is ProbeFailure => f !== undefined);
-  return compact<EndpointReport>({
-    pod,
-    address,
-    ready: raw.ready,
-    failedProbes,
-    lastTransitionTime: asString(raw.lastTransitionTime),
-    lastProbeTime: asString(raw.lastProbeTime),
-  });
-}
-
-/** Result of reading the endpoint-reports annotation: the valid reports, or why none could be. */
-export interface ParsedReports {
-  readonly reports: readonly EndpointReport[];
-  readonly error?: string;
-}
-
-/**
- * Parses the `network.deckhouse.io/endpoint-reports` annotation. Invalid entries are dropped;
- * text that is not a JSON array yields no reports and an error message (never an exception:
- * one bad annotation must not fail a hook run for every SWH).
- */
-export function parseEndpointReports(text: string | undefined): ParsedReports {
-  if (text === undefined) return { reports: [] };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    return { reports: [], error: `annotation is not JSON: ${(err as Error).message}` };
-  }
-  if (!Array.isArray(parsed)) return { reports: [], error: "annotation is not a JSON array" };
-  const reports = parsed.map(parseReport).filter((r): r is EndpointReport => r !== undefined);
-  const dropped = parsed.length - reports.length;
-  return dropped === 0 ? { reports } : { reports, error: `${dropped} invalid report(s) ignored` };
-}
-
 /** The one node all endpoints name, or undefined when they name none or several. */
 function commonNodeName(endpoints: readonly SliceEndpoint[]): string | undefined {
   const names = new Set(endpoints.map(e => e.nodeName).filter(n => n !== undefined));
@@ -248,7 +197,7 @@ export function filterEndpointSlice(obj: unknown): EndpointSliceSnapshot | undef
   const owners = asArray(metadata.ownerReferences)
     .map(parseOwner)
     .filter((o): o is SliceOwner => o !== undefined);
-  const parsed = parseEndpointReports(asString(annotations[ANNOTATION_ENDPOINT_REPORTS]));
+  const parsed = decodeReports(asString(annotations[ANNOTATION_ENDPOINT_REPORTS]));
   const nodeLabel = asString(labels[LABEL_NODE_NAME]);
   const managedBy = asString(labels[LABEL_MANAGED_BY]);
   return compact<EndpointSliceSnapshot>({

@@ -4,16 +4,12 @@
 // order must not depend on the order of the slices, so an unchanged state writes nothing.
 
 import type { EndpointStatus } from "../../api/v1alpha1.js";
+import { truncate } from "../../api/endpoint-reports.js";
 import { compareText, groupBy } from "../lib/collections.js";
 
 /** CRD limits on one endpointStatuses entry (crds/servicewithhealthchecks.yaml). */
 export const MAX_FAILED_PROBES = 32;
 export const MAX_MESSAGE_LENGTH = 4096;
-
-/** `text`, cut to `max` characters with an ellipsis when longer. */
-export function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}\u2026`;
-}
 
 function latest(a: string | undefined, b: string | undefined): string | undefined {
   if (a === undefined) return b;

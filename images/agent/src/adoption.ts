@@ -9,8 +9,9 @@ import {
   ANNOTATION_FENCED_AT,
   type EndpointReport,
 } from "../../../api/contract.js";
+import { decodeReports } from "../../../api/endpoint-reports.js";
 import { endpointKeyOfWorkerKey } from "./desired/endpoints.js";
-import { isRecord, type RawEndpoint, type RawEndpointSlice } from "./kube/objects.js";
+import type { RawEndpoint, RawEndpointSlice } from "./kube/objects.js";
 import { controllerUid } from "./slices/store.js";
 
 /** The published state of one endpoint. */
@@ -28,42 +29,10 @@ export interface AdoptedProbe {
   readonly reason: string;
 }
 
-function parseReport(item: unknown): EndpointReport | undefined {
-  if (!isRecord(item) || typeof item.pod !== "string" || typeof item.address !== "string") {
-    return undefined;
-  }
-  if (typeof item.ready !== "boolean") return undefined;
-  const failedProbes = (Array.isArray(item.failedProbes) ? item.failedProbes : [])
-    .filter(isRecord)
-    .map(f => ({
-      probe: typeof f.probe === "string" ? f.probe : "",
-      reason: typeof f.reason === "string" ? f.reason : "",
-    }));
-  const lastTransitionTime =
-    typeof item.lastTransitionTime === "string" ? item.lastTransitionTime : undefined;
-  return {
-    pod: item.pod,
-    address: item.address,
-    ready: item.ready,
-    failedProbes,
-    ...(lastTransitionTime ? { lastTransitionTime } : {}),
-  };
-}
-
 function parseReports(slice: RawEndpointSlice): Map<string, EndpointReport> {
-  const out = new Map<string, EndpointReport>();
   const text = slice.metadata?.annotations?.[ANNOTATION_ENDPOINT_REPORTS];
-  let parsed: unknown = [];
-  try {
-    parsed = text ? JSON.parse(text) : [];
-  } catch {
-    return out;
-  }
-  for (const item of Array.isArray(parsed) ? parsed : []) {
-    const report = parseReport(item);
-    if (report) out.set(`${report.pod}|${report.address}`, report);
-  }
-  return out;
+  const { reports } = decodeReports(text);
+  return new Map(reports.map(report => [`${report.pod}|${report.address}`, report]));
 }
 
 function adoptEndpoint(

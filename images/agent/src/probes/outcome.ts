@@ -3,10 +3,11 @@
 // after 1000 ms"), so the status and the metrics show the same words for the same failure.
 
 import { performance } from "node:perf_hooks";
+import { MAX_REASON_LENGTH, truncate } from "../../../../api/endpoint-reports.js";
 import type { ProbeOutcome } from "./types.js";
 
-/** Longest reason we report; status messages must stay readable. */
-export const MAX_REASON_LENGTH = 200;
+/** Longest reason we report (the one the endpoint reports keep); status stays readable. */
+export { MAX_REASON_LENGTH };
 
 /** Milliseconds on a monotonic clock, for measuring probe durations. */
 export function monotonicMs(): number {
@@ -20,7 +21,11 @@ export function passed(startedAt: number): ProbeOutcome {
 
 /** A failing outcome with `reason` (cut to MAX_REASON_LENGTH). */
 export function failed(startedAt: number, reason: string): ProbeOutcome {
-  return { ok: false, reason: truncate(reason), durationMs: monotonicMs() - startedAt };
+  return {
+    ok: false,
+    reason: truncate(reason, MAX_REASON_LENGTH),
+    durationMs: monotonicMs() - startedAt,
+  };
 }
 
 /** The reason used when a probe runs out of time. */
@@ -48,8 +53,4 @@ export function errorCode(error: unknown): string | undefined {
 function firstLine(text: string): string {
   const newline = text.indexOf("\n");
   return newline < 0 ? text : text.slice(0, newline);
-}
-
-function truncate(text: string): string {
-  return text.length <= MAX_REASON_LENGTH ? text : `${text.slice(0, MAX_REASON_LENGTH - 1)}…`;
 }

@@ -24,7 +24,7 @@ import type { DesiredEndpoint, ResolvedPort } from "../desired/endpoints.js";
 import type { AddressFamily } from "../desired/pods.js";
 import type { EndpointVerdict } from "../desired/readiness.js";
 import type { RawEndpoint, RawEndpointPort, RawEndpointSlice } from "../kube/objects.js";
-import { encodeReports } from "./reports.js";
+import { encodeReports } from "../../../../api/endpoint-reports.js";
 
 /** The EndpointSlice API's limit of endpoints per slice. */
 export const MAX_ENDPOINTS_PER_SLICE = 1000;

@@ -1,6 +1,6 @@
 // The endpoint-reports annotation: sorted, reasons bounded, within a byte budget, deterministic.
-import type { EndpointReport } from "../../../../api/contract.js";
-import { encodeReports, MAX_REASON_LENGTH, truncate } from "./reports.js";
+import type { EndpointReport } from "./contract.js";
+import { decodeReports, encodeReports, MAX_REASON_LENGTH, truncate } from "./endpoint-reports.js";
 
 function report(pod: string, reason = "", address = "10.0.0.1"): EndpointReport {
   return {
@@ -60,5 +60,51 @@ describe("truncate", () => {
     ["abcdef", 0, ""],
   ])("truncate(%j, %d) = %j", (text, max, want) => {
     expect(truncate(text, max)).toBe(want);
+  });
+});
+
+const REPORTS: EndpointReport[] = [
+  {
+    pod: "db-0",
+    address: "10.0.0.1",
+    ready: false,
+    failedProbes: [{ probe: "PostgreSQL:10.0.0.1:5432", reason: "connect ECONNREFUSED" }],
+    lastTransitionTime: "2024-05-01T10:00:00Z",
+  },
+  { pod: "db-1", address: "10.0.0.2", ready: true, failedProbes: [] },
+];
+
+describe("decodeReports", () => {
+  it.each([
+    // absent annotation: no reports, no error
+    [undefined, 0, undefined],
+    // empty array
+    ["[]", 0, undefined],
+    // valid reports
+    [JSON.stringify(REPORTS), 2, undefined],
+    // not JSON
+    ["{oops", 0, "annotation is not JSON"],
+    // JSON but not an array
+    ['{"pod":"a"}', 0, "annotation is not a JSON array"],
+    // one valid report and one without a pod name
+    ['[{"pod":"a","address":"1.1.1.1","ready":true},{"address":"x","ready":true}]', 1, "1 invalid"],
+  ])("parses %s into %d report(s), error %s", (text, count, error) => {
+    const parsed = decodeReports(text);
+    expect(parsed.reports).toHaveLength(count);
+    if (error === undefined) expect(parsed.error).toBeUndefined();
+    else expect(parsed.error).toContain(error);
+  });
+
+  it("drops malformed failures but keeps the report", () => {
+    const text = JSON.stringify([
+      { pod: "a", address: "1.1.1.1", ready: false, failedProbes: [{ reason: "x" }, "bad"] },
+    ]);
+    expect(decodeReports(text).reports[0]?.failedProbes).toEqual([]);
+  });
+});
+
+describe("encodeReports and decodeReports", () => {
+  it("round-trip: what the agent writes, the hooks and a restarted agent read back", () => {
+    expect(decodeReports(encodeReports(REPORTS))).toEqual({ reports: REPORTS });
   });
 });
