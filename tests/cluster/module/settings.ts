@@ -1,12 +1,16 @@
 // The module's settings and values, the way Deckhouse handles them: `openapi/config-values.yaml`
 // validates a ModuleConfig's `spec.settings` (objects closed unless the schema says otherwise,
 // defaults filled), and `openapi/values.yaml` (extending it with `x-extend`) validates the
-// values the hooks and templates see. Shared by the ModuleConfig bridge (the stand-in for the
-// deckhouse-controller) and the operator stand-in. Pure apart from reading the schema files.
+// values the hooks and templates see. Like Deckhouse, each validation evaluates the schema's
+// `x-deckhouse-validations` CEL rules first, on the value as given (settings as the user wrote
+// them, without defaults; values with defaults, as hooks see them), then the OpenAPI schema.
+// Shared by the ModuleConfig bridge (the stand-in for the deckhouse-controller) and the operator
+// stand-in. Pure apart from reading the schema files.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ajv, type ValidateFunction } from "ajv";
 import { parse } from "yaml";
+import { describeFailure, evaluateValidations } from "./deckhouse-validations.js";
 
 /** `service-with-healthchecks` → `serviceWithHealthchecks` (addon-operator's values key). */
 export function camelCaseName(moduleName: string): string {
@@ -68,29 +72,47 @@ function errorsOf(validate: ValidateFunction): string[] {
   });
 }
 
-/** Loads `openapi/config-values.yaml` and `openapi/values.yaml` of a module directory. */
-export function loadModuleSchemas(moduleDir: string): ModuleSchemas {
-  const read = (file: string): Schema =>
-    parse(readFileSync(join(moduleDir, "openapi", file), "utf8")) as Schema;
-  const config = read("config-values.yaml");
-  let values: Schema;
-  try {
-    values = extendSchema(read("values.yaml"), config);
-  } catch {
-    values = config;
-  }
+/** A validator: the schema's CEL rules on the value as given, then ajv (which fills defaults). */
+function validatorOf(ajv: Ajv, schema: Schema): (value: unknown) => string[] {
+  const validate = ajv.compile(closeObjects(schema) as Schema);
+  return value => {
+    const rules = evaluateValidations(schema, value).map(f => describeFailure(f));
+    return [...rules, ...(validate(value) ? [] : errorsOf(validate))];
+  };
+}
+
+/**
+ * Validators for the parsed `config-values.yaml` schema and, when the module has one, the
+ * `values.yaml` schema (extended with the config schema, as `x-extend` says). Pure.
+ */
+export function compileModuleSchemas(
+  config: Record<string, unknown>,
+  values?: Record<string, unknown>,
+): ModuleSchemas {
   const ajv = new Ajv({
     strict: false,
     useDefaults: true,
     allErrors: true,
     formats: { int64: true },
   });
-  const settings = ajv.compile(closeObjects(config) as Schema);
-  const full = ajv.compile(closeObjects(values) as Schema);
   return {
-    validateSettings: value => (settings(value) ? [] : errorsOf(settings)),
-    validateValues: value => (full(value) ? [] : errorsOf(full)),
+    validateSettings: validatorOf(ajv, config),
+    validateValues: validatorOf(ajv, values ? extendSchema(values, config) : config),
   };
+}
+
+/** Loads `openapi/config-values.yaml` and `openapi/values.yaml` of a module directory. */
+export function loadModuleSchemas(moduleDir: string): ModuleSchemas {
+  const read = (file: string): Schema =>
+    parse(readFileSync(join(moduleDir, "openapi", file), "utf8")) as Schema;
+  const config = read("config-values.yaml");
+  let values: Schema | undefined;
+  try {
+    values = read("values.yaml");
+  } catch {
+    values = undefined;
+  }
+  return compileModuleSchemas(config, values);
 }
 
 /** One RFC 6902 operation of a values patch (only `add` and `remove`, as addon-operator). */

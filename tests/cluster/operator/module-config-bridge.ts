@@ -1,9 +1,12 @@
 // The deckhouse-controller's part, for one module: it watches the `ModuleConfig` named after the
 // module (deckhouse.io/v1alpha1, cluster-scoped), validates `spec.settings` against the module's
-// `openapi/config-values.yaml`, and writes accepted settings and `spec.enabled` into the operator
-// ConfigMap as `<moduleCamel>` (YAML) and `<moduleCamel>Enabled` — the keys addon-operator reads.
-// Rejected settings leave the ConfigMap alone and land in `status.message`, as Deckhouse reports
-// them. In Deckhouse this translation is done by the deckhouse-controller; here it is this bridge.
+// `openapi/config-values.yaml` — its `x-deckhouse-validations` CEL rules on the settings as
+// written, then the OpenAPI schema (module/settings.ts) — and writes accepted settings and
+// `spec.enabled` into the operator ConfigMap as `<moduleCamel>` (YAML) and `<moduleCamel>Enabled`
+// — the keys addon-operator reads. Rejected settings leave the ConfigMap alone (the previous
+// settings stay in force) and land in `status.message` with each reason (a rule's own message),
+// as Deckhouse reports them. In Deckhouse this translation is done by the deckhouse-controller;
+// here it is this bridge.
 import { stringify } from "yaml";
 import { describeError, isNotFound } from "../../../images/agent/src/kube/errors.js";
 import { Reflector } from "../../../images/agent/src/kube/reflector.js";

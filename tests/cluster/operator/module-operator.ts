@@ -1,11 +1,14 @@
 // The operator stand-in's core: runs one Deckhouse module the way addon-operator runs it. It
 // reads the module's settings and enable flag from the operator ConfigMap (`<moduleCamel>` and
-// `<moduleCamel>Enabled` keys, what the deckhouse-controller writes from a ModuleConfig), and
-// while the module is enabled: onStartup hooks in order; then the kubernetes bindings, whose
-// hooks run once synchronised and on every change (grouped: one context with every snapshot);
-// beforeHelm hooks, the Helm release, afterHelm hooks (again whenever settings or values change);
-// and schedule bindings on their crontabs. Disabling stops all that and uninstalls the release.
-// Everything runs through the sequential `main` queue, so hooks never run concurrently.
+// `<moduleCamel>Enabled` keys, what the deckhouse-controller writes from a ModuleConfig), keeps
+// the module's values (settings validated like Deckhouse validates them, hooks' values patches),
+// and does what the module's lifecycle (module-lifecycle.ts) asks: onStartup hooks in order; the
+// kubernetes bindings, whose hooks run once synchronised and on every change (grouped: one
+// context with every snapshot); beforeHelm hooks, the Helm release, afterHelm hooks (again
+// whenever settings or values change); schedule bindings on their crontabs; on disable, the
+// release's uninstall and the afterDeleteHelm hooks. Everything runs through the sequential
+// `main` queue, so hooks never run concurrently, and a failing task is retried with the values
+// in force at each attempt: settings never wait for a run to finish.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { parse } from "yaml";
@@ -25,6 +28,7 @@ import type { Discovery } from "./discovery.js";
 import { lifecycleOrder, parseBatchConfig, type HookSpec } from "./hook-specs.js";
 import { runHook } from "./hook-run.js";
 import type { MetricsStore } from "./metrics.js";
+import { ModuleLifecycle, type LifecycleBinding, type ModuleEffects } from "./module-lifecycle.js";
 import { applyOperations } from "./patch-apply.js";
 import { MainQueue, TokenBucket } from "./queue.js";
 import { applyRelease, renderChart, uninstallRelease } from "./release.js";
@@ -56,7 +60,10 @@ export interface ModuleOperatorOptions {
 /** What /status reports. */
 export interface ModuleStatus {
   readonly enabled: boolean;
-  /** The last module run (beforeHelm, release, afterHelm) finished since the last change. */
+  /**
+   * The latest enable, module run (beforeHelm, release, afterHelm) or disable finished and the
+   * queue is empty; false until the operator ConfigMap was read.
+   */
   readonly converged: boolean;
   readonly settingsErrors: readonly string[];
   readonly lastError: string | undefined;
@@ -76,6 +83,7 @@ export class ModuleOperator {
   readonly #queue: MainQueue;
   readonly #camel: string;
   readonly #schemas: ModuleSchemas;
+  readonly #lifecycle: ModuleLifecycle;
   readonly #buckets = new Map<number, TokenBucket>();
   readonly #trigger = new Map<number, string>();
   #hooks: HookSpec[] = [];
@@ -83,28 +91,28 @@ export class ModuleOperator {
   #schedules: ScheduleEntry[] = [];
   #ticker: NodeJS.Timeout | undefined;
   #configReflector: Reflector<unknown> | undefined;
-  #enabled = false;
   #configValues: Record<string, unknown> = {};
   #moduleValues: Record<string, unknown> = {};
   #settingsKey = "";
   #settingsErrors: string[] = [];
-  #converged = false;
+  /** The operator ConfigMap has been read once (before, nothing is known to be converged). */
+  #configSeen = false;
   #hookRuns = 0;
   #checksum: string | undefined;
-  #transition: Promise<void> = Promise.resolve();
 
   constructor(options: ModuleOperatorOptions) {
     this.#o = options;
     this.#queue = new MainQueue(options.log.child({ queue: "main" }));
     this.#camel = camelCaseName(options.moduleName);
     this.#schemas = loadModuleSchemas(options.moduleDir);
+    this.#lifecycle = new ModuleLifecycle(this.#queue, this.#effects(), options.log);
   }
 
   /** Current state for /status and readiness. */
   status(): ModuleStatus {
     return {
-      enabled: this.#enabled,
-      converged: this.#converged && this.#queue.length === 0,
+      enabled: this.#lifecycle.enabled,
+      converged: this.#configSeen && this.#lifecycle.settled && this.#queue.length === 0,
       settingsErrors: this.#settingsErrors,
       lastError: this.#queue.lastError,
       hookRuns: this.#hookRuns,
@@ -144,11 +152,24 @@ export class ModuleOperator {
   /** Stops everything (the release stays installed, as when addon-operator restarts). */
   async stop(): Promise<void> {
     await this.#configReflector?.stop();
-    await this.#stopModule();
+    await this.#stopMonitors();
     this.#queue.stop();
   }
 
+  /** What the lifecycle does through this operator (see module-lifecycle.ts). */
+  #effects(): ModuleEffects {
+    return {
+      lifecycleHooks: binding => lifecycleOrder(this.#hooks, binding).map(h => h.name),
+      runLifecycleHook: (name, binding) => this.#runLifecycleHook(name, binding),
+      release: reason => this.#release(reason),
+      uninstall: () => this.#uninstall(),
+      startMonitors: () => this.#startMonitors(),
+      stopMonitors: () => this.#stopMonitors(),
+    };
+  }
+
   #onConfig(cm: { data?: Record<string, string> } | undefined): void {
+    this.#configSeen = true;
     const data = cm?.data ?? {};
     const enabled = data[`${this.#camel}Enabled`] === "true";
     let settings: Record<string, unknown>;
@@ -159,21 +180,22 @@ export class ModuleOperator {
       this.#o.log.error("module settings rejected", { errors: this.#settingsErrors });
       return;
     }
-    this.#transition = this.#transition
-      .then(() => this.#apply(enabled, settings))
-      .catch(err => {
-        this.#o.log.error("module transition failed", { error: describeError(err) });
-      });
+    this.#apply(enabled, settings);
   }
 
-  async #apply(enabled: boolean, settings: Record<string, unknown>): Promise<void> {
+  /** Takes new settings and the enable flag; never waits for a queued task. */
+  #apply(enabled: boolean, settings: Record<string, unknown>): void {
     const key = JSON.stringify(settings);
     const settingsChanged = key !== this.#settingsKey;
     if (settingsChanged && !this.#acceptSettings(settings)) return;
     this.#settingsKey = key;
-    if (enabled && !this.#enabled) await this.#startModule();
-    else if (!enabled && this.#enabled) await this.#disableModule();
-    else if (enabled && settingsChanged) void this.#moduleRun("settings changed");
+    if (enabled && !this.#lifecycle.enabled) {
+      this.#o.log.info("module enabled: queueing onStartup hooks", { module: this.#o.moduleName });
+      this.#lifecycle.enable("module enabled");
+    } else if (!enabled && this.#lifecycle.enabled) {
+      this.#o.log.info("module disabled: stopping hooks and uninstalling the release");
+      this.#lifecycle.disable();
+    } else if (enabled && settingsChanged) this.#lifecycle.rerun("settings changed");
   }
 
   /** Validates new settings; keeps the previous ones (and says why) when they are invalid. */
@@ -192,18 +214,11 @@ export class ModuleOperator {
     return true;
   }
 
-  async #startModule(): Promise<void> {
-    this.#enabled = true;
-    this.#converged = false;
-    this.#o.log.info("module enabled: running onStartup hooks", { module: this.#o.moduleName });
-    for (const hook of lifecycleOrder(this.#hooks, "onStartup")) {
-      await this.#queue.enqueue(`onStartup/${hook.name}`, () =>
-        this.#runHookTask(hook, [{ binding: "onStartup" }]),
-      );
-    }
+  /** (Re)starts every kubernetes binding and the schedules (a retried start begins afresh). */
+  async #startMonitors(): Promise<void> {
+    await this.#stopMonitors();
     for (const hook of this.#hooks.filter(h => h.bindings.length > 0))
       await this.#startBindings(hook);
-    await this.#moduleRun("module enabled");
     this.#startSchedules();
   }
 
@@ -227,8 +242,8 @@ export class ModuleOperator {
 
   #triggerHook(hook: HookSpec, binding: string): void {
     this.#trigger.set(hook.index, binding);
-    this.#queue
-      .enqueue(`kubernetes/${hook.name}`, () => this.#runGroupTask(hook))
+    this.#lifecycle
+      .hookTask(`kubernetes/${hook.name}`, () => this.#runGroupTask(hook))
       .catch(() => undefined);
   }
 
@@ -259,25 +274,13 @@ export class ModuleOperator {
     this.#ticker = setTimeout(tick, 1000 - (Date.now() % 1000) + 5);
   }
 
-  /** beforeHelm hooks, the release, afterHelm hooks: one deduplicated task sequence. */
-  async #moduleRun(reason: string): Promise<void> {
-    this.#converged = false;
-    try {
-      for (const hook of lifecycleOrder(this.#hooks, "beforeHelm")) {
-        await this.#queue.enqueue(`beforeHelm/${hook.name}`, () =>
-          this.#runHookTask(hook, [{ binding: "beforeHelm", snapshots: this.#snapshots(hook) }]),
-        );
-      }
-      await this.#queue.enqueue("helm", () => this.#release(reason));
-      for (const hook of lifecycleOrder(this.#hooks, "afterHelm")) {
-        await this.#queue.enqueue(`afterHelm/${hook.name}`, () =>
-          this.#runHookTask(hook, [{ binding: "afterHelm", snapshots: this.#snapshots(hook) }]),
-        );
-      }
-      this.#converged = true;
-    } catch (err) {
-      this.#o.log.warn("module run abandoned", { reason, error: describeError(err) });
-    }
+  /** Runs a hook for a lifecycle binding (before/afterHelm see every snapshot of the hook). */
+  #runLifecycleHook(name: string, binding: LifecycleBinding): Promise<void> {
+    const hook = this.#hooks.find(h => h.name === name);
+    if (!hook) return Promise.reject(new Error(`no hook named ${name}`));
+    const withSnapshots = binding === "beforeHelm" || binding === "afterHelm";
+    const context = withSnapshots ? { binding, snapshots: this.#snapshots(hook) } : { binding };
+    return this.#runHookTask(hook, [context]);
   }
 
   #values(): Record<string, unknown> {
@@ -375,10 +378,10 @@ export class ModuleOperator {
       throw new Error(`values after the hook's patch are invalid: ${errors.join("; ")}`);
     const changed = JSON.stringify(next) !== JSON.stringify(this.#moduleValues);
     this.#moduleValues = next;
-    if (changed) void this.#moduleRun("values changed by a hook");
+    if (changed) this.#lifecycle.rerun("values changed by a hook");
   }
 
-  async #stopModule(): Promise<void> {
+  async #stopMonitors(): Promise<void> {
     if (this.#ticker) clearTimeout(this.#ticker);
     this.#ticker = undefined;
     this.#schedules = [];
@@ -387,22 +390,9 @@ export class ModuleOperator {
     await Promise.all(watches.map(w => w.stop()));
   }
 
-  async #disableModule(): Promise<void> {
-    this.#o.log.info("module disabled: stopping hooks and uninstalling the release");
-    this.#enabled = false;
-    this.#converged = false;
-    await this.#stopModule();
-    await this.#queue.whenIdle();
-    await this.#queue.enqueue("helm-delete", async () => {
-      const removed = await uninstallRelease(this.#o.rest, this.#o.discovery, this.#releaseStore());
-      this.#o.log.info("release uninstalled", { objects: removed });
-    });
-    for (const hook of lifecycleOrder(this.#hooks, "afterDeleteHelm")) {
-      await this.#queue.enqueue(`afterDeleteHelm/${hook.name}`, () =>
-        this.#runHookTask(hook, [{ binding: "afterDeleteHelm" }]),
-      );
-    }
+  async #uninstall(): Promise<void> {
+    const removed = await uninstallRelease(this.#o.rest, this.#o.discovery, this.#releaseStore());
     this.#checksum = undefined;
-    this.#converged = true;
+    this.#o.log.info("release uninstalled", { objects: removed });
   }
 }

@@ -3,7 +3,11 @@
 // doubling with jitter, capped at 32 s), blocking the queue; a task whose key is already waiting
 // is not queued twice (all of a batch hook's bindings are grouped, so one pending run already
 // sees the newest snapshots: the compaction shell-operator does); and a hook's
-// executionMinInterval/executionBurst token bucket delays its runs.
+// executionMinInterval/executionBurst token bucket delays its runs. A task reads whatever it
+// needs (values...) when it runs, so each retry sees the current values. Tasks can be cancelled
+// (enabling or disabling the module drops what the other state queued): a waiting task leaves the
+// queue at once, a failing head stops retrying (its backoff wait ends), a running one finishes its
+// attempt and is not retried.
 import { setTimeout as sleep } from "node:timers/promises";
 import { describeError } from "../../../images/agent/src/kube/errors.js";
 import type { Logger } from "../../../images/agent/src/log.js";
@@ -47,19 +51,39 @@ interface Task {
   readonly run: () => Promise<void>;
   readonly done: Array<(err?: Error) => void>;
   started: boolean;
+  /** Set by `cancel` on a started task: no further attempt. */
+  cancelled: boolean;
+  /** Ends the backoff wait of a failed head task early. */
+  readonly wake: AbortController;
+}
+
+/** The error a cancelled (or stopped) task's waiters get. */
+export class TaskCancelledError extends Error {
+  constructor(key: string, why: string) {
+    super(`task ${key} cancelled: ${why}`);
+    this.name = "TaskCancelledError";
+  }
+}
+
+/** Options of the queue. */
+export interface MainQueueOptions {
+  /** Backoff before the n-th retry (default `retryDelayMs`). */
+  readonly retryDelayMs?: (attempt: number) => number;
 }
 
 /** The sequential queue (see file header). */
 export class MainQueue {
   readonly #log: Logger;
+  readonly #delay: (attempt: number) => number;
   readonly #tasks: Task[] = [];
   readonly #idle: Array<() => void> = [];
   #running = false;
   #stopped = false;
   #lastError: string | undefined;
 
-  constructor(log: Logger) {
+  constructor(log: Logger, options: MainQueueOptions = {}) {
     this.#log = log;
+    this.#delay = options.retryDelayMs ?? (attempt => retryDelayMs(attempt));
   }
 
   /** Queued tasks, including the running one. */
@@ -81,9 +105,34 @@ export class MainQueue {
     return new Promise((resolve, reject) => {
       const done = (err?: Error): void => (err === undefined ? resolve() : reject(err));
       if (waiting) waiting.done.push(done);
-      else this.#tasks.push({ key, run, done: [done], started: false });
+      else {
+        const wake = new AbortController();
+        this.#tasks.push({ key, run, done: [done], started: false, cancelled: false, wake });
+      }
       void this.#pump();
     });
+  }
+
+  /**
+   * Cancels the tasks whose key matches (see file header); their waiters get a
+   * TaskCancelledError. Returns how many tasks were cancelled.
+   */
+  cancel(matches: (key: string) => boolean, why: string): number {
+    let count = 0;
+    for (let i = this.#tasks.length - 1; i >= 0; i--) {
+      const task = this.#tasks[i];
+      if (!task || !matches(task.key)) continue;
+      count++;
+      if (task.started) {
+        task.cancelled = true;
+        task.wake.abort();
+        continue;
+      }
+      this.#tasks.splice(i, 1);
+      for (const done of task.done) done(new TaskCancelledError(task.key, why));
+    }
+    if (this.#tasks.length === 0) for (const wake of this.#idle.splice(0)) wake();
+    return count;
   }
 
   /** Resolves when the queue is empty. */
@@ -95,8 +144,9 @@ export class MainQueue {
   /** Stops after the running task; waiting tasks are dropped (their promises reject). */
   stop(): void {
     this.#stopped = true;
+    this.#tasks[0]?.wake.abort();
     for (const task of this.#tasks.splice(this.#running ? 1 : 0)) {
-      for (const done of task.done) done(new Error("operator stopping"));
+      for (const done of task.done) done(new TaskCancelledError(task.key, "operator stopping"));
     }
   }
 
@@ -118,12 +168,14 @@ export class MainQueue {
     for (let attempt = 1; !this.#stopped; attempt++) {
       try {
         await task.run();
-        this.#lastError = undefined;
-        this.#tasks.shift();
-        for (const done of task.done) done();
+        this.#finish(task);
         return;
       } catch (err) {
-        const delay = retryDelayMs(attempt);
+        if (task.cancelled) {
+          this.#finish(task, new TaskCancelledError(task.key, describeError(err)));
+          return;
+        }
+        const delay = this.#delay(attempt);
         this.#lastError = `${task.key}: ${describeError(err)}`;
         this.#log.error("task failed; it stays at the head of the queue", {
           task: task.key,
@@ -131,8 +183,20 @@ export class MainQueue {
           retryInMs: delay,
           error: describeError(err),
         });
-        await sleep(delay);
+        await sleep(delay, undefined, { signal: task.wake.signal }).catch(() => undefined);
+        if (task.cancelled) {
+          this.#finish(task, new TaskCancelledError(task.key, "cancelled while failing"));
+          return;
+        }
       }
     }
+    this.#finish(task, new TaskCancelledError(task.key, "operator stopping"));
+  }
+
+  /** Takes the head task off the queue and tells its waiters. */
+  #finish(task: Task, err?: Error): void {
+    this.#lastError = undefined;
+    this.#tasks.shift();
+    for (const done of task.done) done(err);
   }
 }

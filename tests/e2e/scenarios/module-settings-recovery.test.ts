@@ -1,0 +1,200 @@
+// Settings that cannot work, and getting out of them, the way a Deckhouse cluster behaves:
+// - settings that break the module's `x-deckhouse-validations` rule (a Lease renewed less than
+//   twice per duration) are refused by the ModuleConfig bridge with the rule's own message; the
+//   operator keeps the settings in force and its queue stays healthy (before the bridge evaluated
+//   the rules, such settings reached the chart's `fail` and wedged the operator's queue);
+// - settings the schema accepts but the API server refuses (a CPU request that is not a
+//   quantity, a typo no schema rule catches) are in force when the operator (re)starts: the
+//   release fails and is retried, and once the ModuleConfig is fixed the next retry applies the
+//   fixed settings — no restart needed (before, the operator's startup waited for a module run
+//   that never finished, so fixed settings were never applied).
+// Puts the e2e settings back and leaves a running operator recorded in world.json.
+import { jest } from "@jest/globals";
+import type { Artefacts } from "../../cluster/builds.js";
+import { stopDaemon } from "../../cluster/daemons.js";
+import { getOrUndefined } from "../../cluster/kube.js";
+import { moduleConfigStatus } from "../../cluster/scenario/agent-behaviour.js";
+import {
+  releaseScenarioWorld,
+  SCENARIO_SETUP_TIMEOUT_MS,
+  scenarioWorld,
+} from "../../cluster/scenario/context.js";
+import { recordMeasurement } from "../../cluster/scenario/report.js";
+import type { OperatorRecord } from "../../cluster/state.js";
+import { agentDaemonSet } from "../../cluster/world/agents.js";
+import { daemonSetView } from "../../cluster/world/daemonset-plan.js";
+import {
+  OPERATOR_CONFIG_MAP,
+  OPERATOR_NAMESPACE,
+  operatorStatus,
+  startOperator,
+} from "../../cluster/world/operator.js";
+import { updateWorldState } from "../../cluster/world/update.js";
+import {
+  applyModuleConfig,
+  E2E_SETTINGS,
+  refreshWorld,
+  type World,
+} from "../../cluster/world/world.js";
+import { eventually } from "../support/eventually.js";
+
+jest.setTimeout(600_000);
+
+/** Passes the OpenAPI ranges, breaks the rule: renewal 5 s against an 8 s Lease. */
+const RULE_BREAKING = {
+  ...E2E_SETTINGS,
+  heartbeat: { leaseDurationSeconds: 8, renewIntervalSeconds: 5 },
+};
+const RULE_MESSAGE =
+  "settings.heartbeat: heartbeat.renewIntervalSeconds must be at most half of heartbeat.leaseDurationSeconds";
+/** Passes the schema (a string), refused by the API server in the agent DaemonSet. */
+const NOT_A_QUANTITY = {
+  ...E2E_SETTINGS,
+  agent: { resources: { requests: { cpu: "lots" } } },
+};
+const CM_PATH = `/api/v1/namespaces/${OPERATOR_NAMESPACE}/configmaps/${OPERATOR_CONFIG_MAP}`;
+const RELEASE_FAILURE = /^ModuleRun: helm release: applying DaemonSet \S+ failed/;
+
+interface OperatorView {
+  readonly enabled?: boolean;
+  readonly converged?: boolean;
+  readonly lastError?: string;
+  readonly releaseChecksum?: string;
+}
+
+let world: World;
+let artefacts: Artefacts;
+
+async function currentOperator(): Promise<OperatorRecord> {
+  const { state } = await refreshWorld(world);
+  if (!state.operator) throw new Error("world.json records no operator");
+  return state.operator;
+}
+
+async function statusOf(record: OperatorRecord): Promise<OperatorView> {
+  const status = (await operatorStatus(record)) as OperatorView | undefined;
+  if (!status) throw new Error(`the operator (pid ${record.pid}) does not answer /status`);
+  return status;
+}
+
+async function operatorData(): Promise<Record<string, string> | undefined> {
+  return (await getOrUndefined<{ data?: Record<string, string> }>(world.rest, CM_PATH))?.data;
+}
+
+/** Waits until the operator ran the module to the end with nothing failing. */
+function converged(record: OperatorRecord, timeoutMs = 120_000): Promise<OperatorView> {
+  return eventually(
+    "the operator converged",
+    async () => {
+      const status = await statusOf(record);
+      // Compared whole, so that a failure shows what the operator is stuck on.
+      const { enabled, converged: done, lastError } = status;
+      expect({ enabled, converged: done, lastError }).toEqual({
+        enabled: true,
+        converged: true,
+        lastError: undefined,
+      });
+      return status;
+    },
+    timeoutMs,
+    250,
+  );
+}
+
+/** Stops the operator (SIGTERM, as a pod is stopped) and starts a new one, recorded in world.json. */
+async function restartOperator(): Promise<OperatorRecord> {
+  const old = await currentOperator();
+  await stopDaemon(old.pid, world.layout.marker, 30_000);
+  const record = await startOperator(world.layout, {
+    bundle: artefacts.operatorBundle,
+    helm: artefacts.helm,
+    logLevel: "debug",
+  });
+  await updateWorldState(world.layout, state => ({ ...state, operator: record }));
+  return record;
+}
+
+beforeAll(async () => {
+  ({ world, artefacts } = await scenarioWorld());
+  await converged(await currentOperator());
+}, SCENARIO_SETUP_TIMEOUT_MS);
+
+afterAll(async () => {
+  if (world) {
+    await applyModuleConfig(world, E2E_SETTINGS);
+    await converged(await currentOperator()).catch((err: unknown) => {
+      process.stderr.write(`restoring the e2e settings failed: ${String(err)}\n`);
+    });
+  }
+  await releaseScenarioWorld();
+});
+
+describe("settings that break an x-deckhouse-validations rule", () => {
+  it("are refused by the bridge with the rule's message; the operator keeps running", async () => {
+    const operator = await currentOperator();
+    const dataBefore = await operatorData();
+    await applyModuleConfig(world, RULE_BREAKING);
+    const { message } = await eventually("the ModuleConfig status gives the rule", async () => {
+      const status = await moduleConfigStatus(world);
+      expect(status.message).toContain(RULE_MESSAGE);
+      return status;
+    });
+    process.stdout.write(`refused by the rule: ${message}\n`);
+    // A few resync periods: the settings in force stay, and nothing fails in the operator.
+    await new Promise(resolve => setTimeout(resolve, 3_000));
+    expect(await operatorData()).toEqual(dataBefore);
+    await converged(operator, 10_000);
+  });
+});
+
+describe("settings the API server refuses, in force when the operator starts", () => {
+  it("fail the release, which is retried with the fixed settings without a restart", async () => {
+    const ds = await agentDaemonSet(world.rest);
+    if (!ds) throw new Error("no agent DaemonSet");
+    const viewBefore = daemonSetView(ds);
+    await applyModuleConfig(world, NOT_A_QUANTITY);
+    await eventually("the bridge accepted the settings", async () => {
+      expect((await moduleConfigStatus(world)).message).toBe("");
+      expect((await operatorData())?.serviceWithHealthchecks).toContain("cpu: lots");
+    });
+    await eventually(
+      "the running operator's release fails",
+      async () =>
+        expect((await statusOf(await currentOperator())).lastError).toMatch(RELEASE_FAILURE),
+      60_000,
+      250,
+    );
+
+    const restarted = await restartOperator();
+    const failing = await eventually(
+      "the restarted operator's release fails with the settings in force",
+      async () => {
+        const status = await statusOf(restarted);
+        expect(status).toMatchObject({ enabled: true, converged: false });
+        expect(status.lastError).toMatch(RELEASE_FAILURE);
+        return status;
+      },
+      120_000,
+      250,
+    );
+    process.stdout.write(`after the restart: ${failing.lastError ?? ""}\n`);
+
+    const fixedAt = Date.now();
+    await applyModuleConfig(world, E2E_SETTINGS);
+    const done = await converged(restarted, 120_000);
+    const fixMs = Date.now() - fixedAt;
+    expect(done.releaseChecksum).toEqual(expect.any(String));
+    expect((await currentOperator()).pid).toBe(restarted.pid);
+    // The bad settings never reached the DaemonSet; the fixed ones are what it had before.
+    const after = await agentDaemonSet(world.rest);
+    if (!after) throw new Error("the agent DaemonSet is gone");
+    expect(daemonSetView(after).templateHash).toBe(viewBefore.templateHash);
+    await recordMeasurement({
+      name: "settings.fixAfterFailedStartMs",
+      value: fixMs,
+      unit: "ms",
+      description:
+        "ModuleConfig fixed while the restarted operator's release kept failing -> operator converged (next backoff retry)",
+    });
+  });
+});
