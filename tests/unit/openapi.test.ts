@@ -44,6 +44,14 @@ describe("openapi/config-values.yaml", () => {
     expect(validate(structuredClone(example))).toBe(true);
   });
 
+  it.each(["50m", "0.5", "2", "64Mi", "1Gi", "128974848", "129e6", "123M", ".5"])(
+    "accepts the quantity %s in agent resources",
+    quantity => {
+      const settings = { agent: { resources: { requests: { cpu: quantity, memory: quantity } } } };
+      expect(validate(settings)).toBe(true);
+    },
+  );
+
   it("fills defaults for an empty settings object", () => {
     const settings: any = {};
     expect(validate(settings)).toBe(true);
@@ -66,6 +74,9 @@ describe("openapi/config-values.yaml", () => {
     [{ heartbeat: { leaseDurationSeconds: 1 } }, "/heartbeat/leaseDurationSeconds"],
     // a typo in a setting name is an error, not silently ignored
     [{ agnet: {} }, "additionalProperties"],
+    // resources must be Kubernetes quantities, or the DaemonSet would be refused at apply time
+    [{ agent: { resources: { requests: { cpu: "lots" } } } }, "/agent/resources/requests/cpu"],
+    [{ agent: { resources: { limits: { memory: "256 MB" } } } }, "/agent/resources/limits/memory"],
   ])("rejects %j", (settings, where) => {
     expect(validate(settings)).toBe(false);
     expect(JSON.stringify(validate.errors)).toContain(where);

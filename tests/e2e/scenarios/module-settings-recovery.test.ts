@@ -3,8 +3,8 @@
 //   twice per duration) are refused by the ModuleConfig bridge with the rule's own message; the
 //   operator keeps the settings in force and its queue stays healthy (before the bridge evaluated
 //   the rules, such settings reached the chart's `fail` and wedged the operator's queue);
-// - settings the schema accepts but the API server refuses (a CPU request that is not a
-//   quantity, a typo no schema rule catches) are in force when the operator (re)starts: the
+// - settings the schema accepts but the API server refuses (a `nodeSelector` key with a space:
+//   OpenAPI cannot constrain map keys, so no schema rule catches it) are in force when the operator (re)starts: the
 //   release fails and is retried, and once the ModuleConfig is fixed the next retry applies the
 //   fixed settings — no restart needed (before, the operator's startup waited for a module run
 //   that never finished, so fixed settings were never applied).
@@ -47,10 +47,13 @@ const RULE_BREAKING = {
 };
 const RULE_MESSAGE =
   "settings.heartbeat: heartbeat.renewIntervalSeconds must be at most half of heartbeat.leaseDurationSeconds";
-/** Passes the schema (a string), refused by the API server in the agent DaemonSet. */
-const NOT_A_QUANTITY = {
+/**
+ * Passes the schema (any string map; OpenAPI cannot constrain map keys), refused by the API
+ * server in the agent DaemonSet: a label key with a space is not a valid nodeSelector key.
+ */
+const INVALID_NODE_SELECTOR = {
   ...E2E_SETTINGS,
-  agent: { resources: { requests: { cpu: "lots" } } },
+  agent: { nodeSelector: { "node role": "edge" } },
 };
 const CM_PATH = `/api/v1/namespaces/${OPERATOR_NAMESPACE}/configmaps/${OPERATOR_CONFIG_MAP}`;
 const RELEASE_FAILURE = /^ModuleRun: helm release: applying DaemonSet \S+ failed/;
@@ -152,10 +155,10 @@ describe("settings the API server refuses, in force when the operator starts", (
     const ds = await agentDaemonSet(world.rest);
     if (!ds) throw new Error("no agent DaemonSet");
     const viewBefore = daemonSetView(ds);
-    await applyModuleConfig(world, NOT_A_QUANTITY);
+    await applyModuleConfig(world, INVALID_NODE_SELECTOR);
     await eventually("the bridge accepted the settings", async () => {
       expect((await moduleConfigStatus(world)).message).toBe("");
-      expect((await operatorData())?.serviceWithHealthchecks).toContain("cpu: lots");
+      expect((await operatorData())?.serviceWithHealthchecks).toContain("node role: edge");
     });
     await eventually(
       "the running operator's release fails",
