@@ -5,33 +5,19 @@
 // CRDs that other Deckhouse modules install (PodMonitor, PrometheusRule,
 // GrafanaDashboardDefinition, VerticalPodAutoscaler) are not rendered here: their
 // `*-crd` modules are off, and the box has no such CRDs.
-import { rm } from "node:fs/promises";
-import { dirname } from "node:path";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { applyYaml } from "../testenv/index.js";
 import {
-  ensureHelm,
   moduleValues,
-  renderOrThrow,
-  settingsExamples,
-  stageModule,
   type RenderedObject,
+  settingsExamples,
+  useStagedChart,
 } from "../support/helm.js";
 
 const FIELD_MANAGER = "swh-templates-dry-run";
 const stateDir = process.env.SWH_TESTENV_DIR;
 
-let helm: string;
-let chart: string;
-
-beforeAll(async () => {
-  helm = ensureHelm();
-  chart = await stageModule();
-}, 600_000);
-
-afterAll(async () => {
-  if (chart) await rm(dirname(chart), { recursive: true, force: true });
-});
+const staged = useStagedChart();
 
 /** The object as the API server takes it: without the test's `source` bookkeeping. */
 function manifest(object: RenderedObject): KubernetesObject {
@@ -39,7 +25,7 @@ function manifest(object: RenderedObject): KubernetesObject {
 }
 
 async function dryRunAll(settings: unknown): Promise<RenderedObject[]> {
-  const objects = await renderOrThrow(helm, chart, moduleValues(settings, { enabledModules: [] }));
+  const objects = await staged.render(moduleValues(settings, { enabledModules: [] }));
   const namespaces = objects.filter(o => o.kind === "Namespace");
   await applyYaml(namespaces.map(manifest), { stateDir, fieldManager: FIELD_MANAGER });
   const rest = objects.filter(o => o.kind !== "Namespace");

@@ -7,7 +7,7 @@ import { execFile, execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { Ajv } from "ajv";
 import { parse, parseAllDocuments } from "yaml";
@@ -236,6 +236,34 @@ export async function renderOrThrow(
   const result = await helmTemplate(helm, chartDir, values);
   if (!result.ok) throw new Error(`helm template failed: ${result.error}`);
   return result.objects;
+}
+
+/** The chart of a test file: `helm template` over a staged copy of the module. */
+export interface StagedChart {
+  /** helmTemplate over the staged chart. */
+  template(values: Record<string, unknown>): Promise<RenderResult>;
+  /** renderOrThrow over the staged chart. */
+  render(values: Record<string, unknown>): Promise<RenderedObject[]>;
+}
+
+/**
+ * Builds helm (once, cached) and stages the module in the calling file's (or describe block's)
+ * `beforeAll`, and removes the staged copy in its `afterAll`.
+ */
+export function useStagedChart(): StagedChart {
+  let helm = "";
+  let chart = "";
+  beforeAll(async () => {
+    helm = ensureHelm();
+    chart = await stageModule();
+  }, 600_000);
+  afterAll(async () => {
+    if (chart) await rm(dirname(chart), { recursive: true, force: true });
+  });
+  return {
+    template: values => helmTemplate(helm, chart, values),
+    render: values => renderOrThrow(helm, chart, values),
+  };
 }
 
 /** The object of `kind` named `name`; throws listing what was rendered when absent. */

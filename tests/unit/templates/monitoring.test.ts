@@ -4,20 +4,17 @@
 // that exist: the agent's (images/agent/src/metrics.ts), the hooks' (status and GC/fencing hooks)
 // or kube-state-metrics'. The monitoring objects render only when their CRDs' modules are enabled.
 import { readFileSync, readdirSync } from "node:fs";
-import { rm } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { parser } from "@prometheus-io/lezer-promql";
 import { parse } from "yaml";
 import { GC_METRICS } from "../../../hooks/endpointslice-gc.js";
 import { STATUS_METRICS } from "../../../hooks/status.js";
 import { AgentMetrics } from "../../../images/agent/src/metrics.js";
 import {
-  REPO_ROOT,
-  ensureHelm,
   moduleValues,
-  renderOrThrow,
-  stageModule,
   type RenderedObject,
+  REPO_ROOT,
+  useStagedChart,
 } from "../../support/helm.js";
 
 interface AlertRule {
@@ -180,17 +177,7 @@ describe("Grafana dashboards", () => {
 });
 
 describe("monitoring objects", () => {
-  let helm: string;
-  let chart: string;
-
-  beforeAll(async () => {
-    helm = ensureHelm();
-    chart = await stageModule();
-  }, 600_000);
-
-  afterAll(async () => {
-    if (chart) await rm(dirname(chart), { recursive: true, force: true });
-  });
+  const staged = useStagedChart();
 
   const kinds = (objects: readonly RenderedObject[]): string[] =>
     [...new Set(objects.map(o => o.kind))].sort();
@@ -211,13 +198,13 @@ describe("monitoring objects", () => {
       MONITORING_KINDS,
     ],
   ])("with modules %j enabled, renders exactly %j of them", async (enabled, expected) => {
-    const objects = await renderOrThrow(helm, chart, moduleValues({}, { enabledModules: enabled }));
+    const objects = await staged.render(moduleValues({}, { enabledModules: enabled }));
     expect(kinds(objects).filter(k => MONITORING_KINDS.includes(k))).toEqual(expected);
     expect(kinds(objects)).toEqual(expect.arrayContaining(["DaemonSet", "Namespace"]));
   });
 
   it("renders each rules file as a PrometheusRule in the module namespace, unchanged", async () => {
-    const objects = await renderOrThrow(helm, chart, moduleValues({}));
+    const objects = await staged.render(moduleValues({}));
     const rules = objects.filter(o => o.kind === "PrometheusRule");
     expect(rules.map(r => r.metadata.name).sort()).toEqual(
       ruleFiles.map(f => `service-with-healthchecks-${f.replace(/\.yaml$/, "")}`).sort(),
@@ -231,7 +218,7 @@ describe("monitoring objects", () => {
   });
 
   it("renders the dashboards as GrafanaDashboardDefinitions, unchanged", async () => {
-    const objects = await renderOrThrow(helm, chart, moduleValues({}));
+    const objects = await staged.render(moduleValues({}));
     const dashboards = objects.filter(o => o.kind === "GrafanaDashboardDefinition");
     expect(dashboards).toHaveLength(dashboardFiles.length);
     for (const d of dashboards) {
@@ -251,7 +238,7 @@ describe("monitoring objects", () => {
   });
 
   it("scrapes the agents through kube-rbac-proxy only", async () => {
-    const objects = await renderOrThrow(helm, chart, moduleValues({}));
+    const objects = await staged.render(moduleValues({}));
     const monitor = objects.find(o => o.kind === "PodMonitor");
     expect(monitor?.spec).toMatchObject({
       selector: { matchLabels: { app: "agent" } },

@@ -2,17 +2,13 @@
 // grant those per namespace by name), nothing anywhere uses wildcards, every binding points at a
 // ServiceAccount and role the chart renders, and the user-facing roles carry the labels and
 // annotations Deckhouse's user-authz (RBAC v1) and rbacv2 aggregation look for.
-import { rm } from "node:fs/promises";
-import { dirname } from "node:path";
 import { AGENT_SERVICE_ACCOUNT, MODULE_NAMESPACE, SWH_PLURAL } from "../../../api/contract.js";
 import {
-  ensureHelm,
   findObject,
   moduleValues,
-  renderOrThrow,
-  settingsExamples,
-  stageModule,
   type RenderedObject,
+  settingsExamples,
+  useStagedChart,
 } from "../../support/helm.js";
 
 interface PolicyRule {
@@ -32,19 +28,12 @@ interface Binding extends RenderedObject {
   subjects: { kind: string; name: string; namespace?: string }[];
 }
 
-let helm: string;
-let chart: string;
+const staged = useStagedChart();
 let objects: RenderedObject[];
 
 beforeAll(async () => {
-  helm = ensureHelm();
-  chart = await stageModule();
-  objects = await renderOrThrow(helm, chart, moduleValues({}));
+  objects = await staged.render(moduleValues({}));
 }, 600_000);
-
-afterAll(async () => {
-  if (chart) await rm(dirname(chart), { recursive: true, force: true });
-});
 
 const roles = (): Role[] =>
   objects.filter(o => o.kind === "Role" || o.kind === "ClusterRole") as Role[];
@@ -128,7 +117,7 @@ describe("all rendered RBAC", () => {
   it.each(settingsExamples().map((s, i) => [i, s] as const))(
     "never grants Secrets nor uses wildcards (settings example %i)",
     async (_i, settings) => {
-      const rendered = await renderOrThrow(helm, chart, moduleValues(settings));
+      const rendered = await staged.render(moduleValues(settings));
       const rules = rendered
         .filter(o => o.kind === "Role" || o.kind === "ClusterRole")
         .flatMap(o => (o as Role).rules.map(rule => ({ role: o.metadata.name, rule })));

@@ -3,20 +3,15 @@
 // settings change changes the pod template (so the DaemonSet rolls), and settings that cannot
 // work together fail the render with a message naming them. Renders the staged module with the
 // real helm (tests/support/helm.ts).
-import { rm } from "node:fs/promises";
-import { dirname } from "node:path";
 import { parseConfig } from "../../../images/agent/src/config.js";
 import {
+  findObject,
+  moduleValues,
+  type RenderedObject,
+  settingsExamples,
   TEST_DIGESTS,
   TEST_REGISTRY,
-  ensureHelm,
-  findObject,
-  helmTemplate,
-  moduleValues,
-  renderOrThrow,
-  settingsExamples,
-  stageModule,
-  type RenderedObject,
+  useStagedChart,
 } from "../../support/helm.js";
 
 interface Container {
@@ -49,20 +44,10 @@ interface DaemonSet extends RenderedObject {
   };
 }
 
-let helm: string;
-let chart: string;
-
-beforeAll(async () => {
-  helm = ensureHelm();
-  chart = await stageModule();
-}, 600_000);
-
-afterAll(async () => {
-  if (chart) await rm(dirname(chart), { recursive: true, force: true });
-});
+const staged = useStagedChart();
 
 async function daemonSet(settings: unknown): Promise<DaemonSet> {
-  const objects = await renderOrThrow(helm, chart, moduleValues(settings));
+  const objects = await staged.render(moduleValues(settings));
   return findObject(objects, "DaemonSet", "agent") as DaemonSet;
 }
 
@@ -237,15 +222,13 @@ describe("agent DaemonSet: settings", () => {
   });
 
   it("renders the same without the schema defaults as with them (template fallbacks agree)", async () => {
-    const withDefaults = await renderOrThrow(helm, chart, moduleValues({}));
-    const bare = await renderOrThrow(helm, chart, moduleValues({}, { applyDefaults: false }));
+    const withDefaults = await staged.render(moduleValues({}));
+    const bare = await staged.render(moduleValues({}, { applyDefaults: false }));
     expect(bare).toEqual(withDefaults);
   });
 
   it("fails the render naming the settings when renewal is above half the Lease", async () => {
-    const result = await helmTemplate(
-      helm,
-      chart,
+    const result = await staged.template(
       moduleValues({ heartbeat: { leaseDurationSeconds: 15, renewIntervalSeconds: 10 } }),
     );
     expect(result.ok).toBe(false);
@@ -259,7 +242,7 @@ describe("agent DaemonSet: settings", () => {
     const images = (values.global as { modulesImages: { digests: Record<string, unknown> } })
       .modulesImages;
     images.digests = { common: images.digests.common };
-    const result = await helmTemplate(helm, chart, values);
+    const result = await staged.template(values);
     expect(result.ok ? "" : result.error).toContain(
       "Image serviceWithHealthchecks.agent has no digest",
     );
