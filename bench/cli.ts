@@ -9,7 +9,7 @@ import { runCapacity } from "./capacity/run.js";
 import { runCluster } from "./cluster/run.js";
 import { runHooks } from "./hooks/run.js";
 import { parseArgs, USAGE, type BenchArgs, type Part } from "./lib/args.js";
-import { RESULTS_DIR } from "./lib/paths.js";
+import { BUNDLE_DIR, RESULTS_DIR } from "./lib/paths.js";
 import { consoleTable, generateReport } from "./report/generate.js";
 import { writeJson } from "./lib/util.js";
 
@@ -21,7 +21,7 @@ async function runPart(part: Part, args: BenchArgs): Promise<unknown> {
   const { quick } = args;
   switch (part) {
     case "capacity":
-      return runCapacity({ quick, log });
+      return runCapacity({ quick, log, only: args.only });
     case "hooks":
       return runHooks({ quick, log });
     case "cluster":
@@ -32,6 +32,11 @@ async function runPart(part: Part, args: BenchArgs): Promise<unknown> {
         keepCluster: args.keepCluster,
       });
   }
+}
+
+/** Where a run's results go: bench/results/, or build/bench/ for a diagnostic (--only) run. */
+function resultsDir(args: BenchArgs): string {
+  return args.only.length > 0 ? BUNDLE_DIR : RESULTS_DIR;
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -47,7 +52,7 @@ async function main(argv: readonly string[]): Promise<number> {
     log(`part ${part}${args.quick ? " (quick)" : ""}`);
     try {
       const result = await runPart(part, args);
-      await writeJson(join(RESULTS_DIR, `${part}.json`), result);
+      await writeJson(join(resultsDir(args), `${part}.json`), result);
     } catch (error) {
       failed += 1;
       log(
@@ -56,6 +61,10 @@ async function main(argv: readonly string[]): Promise<number> {
     }
   }
   clearInterval(keepAlive);
+  if (args.only.length > 0) {
+    log(`diagnostic run: results in ${resultsDir(args)}, bench/REPORT.md left alone`);
+    return failed === 0 ? 0 : 1;
+  }
   const bars = await generateReport(log);
   process.stdout.write(`\n${consoleTable(bars)}\n`);
   return failed === 0 ? 0 : 1;

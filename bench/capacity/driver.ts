@@ -9,6 +9,7 @@
 //   {cmd:"report"} -> {event:"report", probes, failures, late, duration, ...} (since the mark)
 // On start: {event:"ready", workers}.
 
+import { getHeapSpaceStatistics } from "node:v8";
 import { createProbers } from "../../images/agent/src/probes/index.js";
 import type { ProbeSpec } from "../../images/agent/src/probes/types.js";
 import { ProbeScheduler } from "../../images/agent/src/scheduler/scheduler.js";
@@ -16,18 +17,22 @@ import type { WorkerSpec } from "../../images/agent/src/scheduler/types.js";
 import { emit, onCommands, type Message } from "../lib/child.js";
 import { summarize } from "../lib/stats.js";
 import { targetAddress } from "./addresses.js";
+import type { CapacityMode } from "./plan.js";
+import type { DriverMemory } from "./result.js";
 
 /** What the driver probes. */
 export interface DriverConfig {
-  readonly mode: "TCP" | "HTTP" | "PostgreSQL";
+  readonly mode: CapacityMode;
   /** Number of workers (targets). */
   readonly count: number;
   readonly port: number;
   readonly periodMs: number;
   readonly timeoutMs: number;
   readonly maxConcurrent: number;
-  /** HTTP connection reuse (the agent's default is on). */
-  readonly keepAlive: boolean;
+  /** HTTPS: the targets' CA and the host name their certificate is for (sent as SNI and Host). */
+  readonly tls?: { readonly caCert: string; readonly host: string };
+  /** HTTPS: false makes every handshake a full one (the prober resumes sessions by default). */
+  readonly tlsResumption?: boolean;
   /** PostgreSQL target: every worker probes this server (it is the limit, not the addresses). */
   readonly postgres?: {
     readonly address: string;
@@ -62,16 +67,19 @@ class Samples {
 
 function probeSpec(config: DriverConfig): ProbeSpec {
   if (config.mode === "TCP") return { mode: "TCP", port: config.port };
-  if (config.mode === "HTTP") {
+  if (config.mode === "HTTP" || config.mode === "HTTPS") {
+    const https = config.mode === "HTTPS";
+    if (https && config.tls === undefined) throw new Error("an HTTPS run needs the `tls` settings");
     return {
       mode: "HTTP",
       port: config.port,
       path: "/healthz",
       headers: [],
       method: "GET",
-      scheme: "HTTP",
+      scheme: https ? "HTTPS" : "HTTP",
       insecureSkipTLSVerify: false,
       expectedStatusCodes: [],
+      ...(https ? { caCert: config.tls?.caCert, host: config.tls?.host } : {}),
     };
   }
   const pg = config.postgres;
@@ -107,7 +115,9 @@ let firstFailure: string | undefined;
 let maxQueue = 0;
 let markedAt = Date.now();
 
-const probers = createProbers({ http: { keepAlive: config.keepAlive } });
+const probers = createProbers(
+  config.tlsResumption === false ? { http: { tlsSessionBytes: 0 } } : {},
+);
 const scheduler = new ProbeScheduler({
   probers: probers.probers,
   maxConcurrent: config.maxConcurrent,
@@ -138,7 +148,24 @@ function report(): Message {
     duration: summarize(durations.values()),
     maxQueue,
     elapsedMs: Date.now() - markedAt,
-    heapUsedMiB: process.memoryUsage().heapUsed / 1048576,
+    heapUsedMiB: process.memoryUsage().heapUsed / MIB,
+    memory: memory(),
+  };
+}
+
+const MIB = 1048576;
+
+/** process.memoryUsage() and the young generation's reservation, in MiB (see DriverMemory). */
+function memory(): DriverMemory {
+  const usage = process.memoryUsage();
+  const newSpace = getHeapSpaceStatistics().find(space => space.space_name === "new_space");
+  return {
+    rss: usage.rss / MIB,
+    heapTotal: usage.heapTotal / MIB,
+    heapUsed: usage.heapUsed / MIB,
+    external: usage.external / MIB,
+    arrayBuffers: usage.arrayBuffers / MIB,
+    newSpace: (newSpace?.space_size ?? 0) / MIB,
   };
 }
 

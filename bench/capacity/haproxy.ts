@@ -2,7 +2,9 @@
 // agent's CPU per probe can be put side by side with a mature C implementation. One backend per
 // target with one server `check inter <period>`, the same thresholds as the agent's default
 // (fall 3, rise 1) and one thread, to compare per core. HAProxy never keeps a check connection
-// alive: every check is a new connection (HTTP checks send `Connection: close`).
+// alive: every check is a new connection (HTTP checks send `Connection: close`), like the agent's
+// probes; HTTPS checks verify the targets' certificate against their CA, send SNI, and resume
+// TLS sessions (HAProxy's default), as the agent does.
 
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -10,11 +12,13 @@ import { JsonChild } from "../lib/child.js";
 
 /** What HAProxy checks. */
 export interface HaproxyChecks {
-  readonly mode: "TCP" | "HTTP";
+  readonly mode: "TCP" | "HTTP" | "HTTPS";
   readonly addresses: readonly string[];
   readonly port: number;
   readonly periodMs: number;
   readonly timeoutMs: number;
+  /** HTTPS: the CA file to verify against and the name the certificate is for (SNI, Host). */
+  readonly tls?: { readonly caFile: string; readonly host: string };
 }
 
 /**
@@ -29,7 +33,7 @@ export function haproxyConfig(checks: HaproxyChecks, idleSocket: string): string
 }
 
 function globalSection(checks: HaproxyChecks, idleSocket: string): string[] {
-  const http = checks.mode === "HTTP";
+  const http = checks.mode !== "TCP";
   return [
     "global",
     // Checks do not count against maxconn; a small one keeps HAProxy's file-limit demand
@@ -54,13 +58,18 @@ function globalSection(checks: HaproxyChecks, idleSocket: string): string[] {
 
 function backend(checks: HaproxyChecks, address: string, index: number): string[] {
   const lines = [`backend target-${index}`];
-  if (checks.mode === "HTTP") {
+  const tls = checks.mode === "HTTPS" ? checks.tls : undefined;
+  if (checks.mode === "HTTPS" && tls === undefined) throw new Error("HTTPS checks need `tls`");
+  if (checks.mode !== "TCP") {
+    const host = tls?.host ?? `${address}:${checks.port}`;
     lines.push("  option httpchk");
-    lines.push(
-      `  http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host ${address}:${checks.port}`,
-    );
+    lines.push(`  http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host ${host}`);
   }
-  lines.push(`  server s ${address}:${checks.port} check`, "");
+  const ssl =
+    tls === undefined
+      ? ""
+      : ` check-ssl verify required ca-file ${tls.caFile} check-sni ${tls.host} verifyhost ${tls.host}`;
+  lines.push(`  server s ${address}:${checks.port} check${ssl}`, "");
   return lines;
 }
 

@@ -1,26 +1,26 @@
 // The capacity benchmark's runs, as data: which implementation probes how many targets of which
 // kind, for how long. Full mode measures 100, 1,000 and 10,000 TCP and HTTP targets for the agent
-// and for HAProxy on the same targets, the agent's HTTP prober once more without connection reuse
-// (HAProxy's way) and with a smaller V8 young generation at 10,000 targets (a memory tuning,
-// measured so its cost is known), and PostgreSQL at 100 and 1,000 targets; quick mode is a smoke
-// run of the same shape at small sizes.
+// as shipped (with the Node.js flags of its image) and for HAProxy on the same targets; at 10,000
+// targets the agent also runs with V8's defaults (what the image's memory flags buy, and what
+// they cost in CPU) and with `--optimize-for-size` added (a further memory tuning, measured so
+// its cost is known). HTTPS runs at 1,000 targets, with and without TLS session resumption, and
+// PostgreSQL at 100 and 1,000 targets; quick mode is a smoke run of the same shape at small sizes.
+
+/** What a run probes: HTTPS is the HTTP prober with `scheme: HTTPS`. */
+export type CapacityMode = "TCP" | "HTTP" | "HTTPS" | "PostgreSQL";
 
 /** One measured run. */
 export interface CapacityRun {
   readonly impl: "agent" | "haproxy";
-  readonly mode: "TCP" | "HTTP" | "PostgreSQL";
+  readonly mode: CapacityMode;
   readonly targets: number;
-  /** HTTP connection reuse by the agent (HAProxy never reuses check connections). */
-  readonly keepAlive: boolean;
-  /** Extra Node.js flags of the agent driver (a tuning under evaluation; none = as shipped). */
+  /** Node.js flags of the agent driver (HAProxy: none). */
   readonly nodeFlags: readonly string[];
+  /** The agent as shipped: its image's Node.js flags and the probers' default options. */
+  readonly shipped: boolean;
+  /** HTTPS: whether the agent resumes TLS sessions (its default) or does full handshakes. */
+  readonly tlsResumption?: boolean;
 }
-
-/**
- * V8's young generation capped at 2 MiB per semi-space (default 16 MiB on 64-bit): the probing
- * path's garbage is short-lived, so a smaller nursery trades a little CPU for a lot of RSS.
- */
-export const SMALL_NURSERY = ["--max-semi-space-size=2"] as const;
 
 /** Timing shared by every run. */
 export interface CapacityTiming {
@@ -33,73 +33,130 @@ export interface CapacityTiming {
 
 /** Runs sharing one set of targets (one target process), in order. */
 export interface TargetGroup {
-  readonly mode: "TCP" | "HTTP" | "PostgreSQL";
+  readonly mode: CapacityMode;
   readonly targets: number;
   readonly runs: readonly CapacityRun[];
 }
+
+/** The V8 flag of the memory-tuning variant. */
+export const OPTIMIZE_FOR_SIZE = "--optimize-for-size";
 
 /** Timing for a mode. */
 export function capacityTiming(quick: boolean): CapacityTiming {
   return { periodMs: 1_000, timeoutMs: 1_000, warmupMs: 3_000, measureMs: quick ? 5_000 : 20_000 };
 }
 
-/** Extra runs of a group beyond the agent as shipped and HAProxy. */
-interface Variants {
-  /** The agent's HTTP prober without connection reuse (HAProxy's way). */
-  readonly withoutReuse?: boolean;
-  /** The agent with SMALL_NURSERY. */
-  readonly smallNursery?: boolean;
-}
-
-function group(mode: "TCP" | "HTTP", targets: number, variants: Variants = {}): TargetGroup {
+/** The agent as shipped and HAProxy on the same targets, then `extra` agent runs. */
+function group(
+  mode: Exclude<CapacityMode, "PostgreSQL">,
+  targets: number,
+  shipped: readonly string[],
+  extra: readonly CapacityRun[] = [],
+): TargetGroup {
   const runs: CapacityRun[] = [
-    { impl: "agent", mode, targets, keepAlive: true, nodeFlags: [] },
-    { impl: "haproxy", mode, targets, keepAlive: false, nodeFlags: [] },
+    { impl: "agent", mode, targets, nodeFlags: shipped, shipped: true },
+    { impl: "haproxy", mode, targets, nodeFlags: [], shipped: false },
+    ...extra,
   ];
-  if (variants.withoutReuse)
-    runs.push({ impl: "agent", mode, targets, keepAlive: false, nodeFlags: [] });
-  if (variants.smallNursery) {
-    runs.push({ impl: "agent", mode, targets, keepAlive: true, nodeFlags: SMALL_NURSERY });
-  }
   return { mode, targets, runs };
 }
 
-function postgres(targets: number): TargetGroup {
+/** Agent runs beside the shipped one: V8's defaults, and the shipped flags + OPTIMIZE_FOR_SIZE. */
+function flagVariants(
+  mode: "TCP" | "HTTP",
+  targets: number,
+  shipped: readonly string[],
+): CapacityRun[] {
+  const runs: CapacityRun[] = [];
+  if (shipped.length > 0) {
+    runs.push({ impl: "agent", mode, targets, nodeFlags: [], shipped: false });
+  }
+  if (!shipped.includes(OPTIMIZE_FOR_SIZE)) {
+    const nodeFlags = [...shipped, OPTIMIZE_FOR_SIZE];
+    runs.push({ impl: "agent", mode, targets, nodeFlags, shipped: false });
+  }
+  return runs;
+}
+
+/** HTTPS: the agent as shipped (resuming sessions), HAProxy, and the agent without resumption. */
+function https(targets: number, shipped: readonly string[]): TargetGroup {
+  const full: CapacityRun = {
+    impl: "agent",
+    mode: "HTTPS",
+    targets,
+    nodeFlags: shipped,
+    shipped: false,
+    tlsResumption: false,
+  };
+  return group("HTTPS", targets, shipped, [full]);
+}
+
+function postgres(targets: number, shipped: readonly string[]): TargetGroup {
   return {
     mode: "PostgreSQL",
     targets,
-    runs: [{ impl: "agent", mode: "PostgreSQL", targets, keepAlive: false, nodeFlags: [] }],
+    runs: [{ impl: "agent", mode: "PostgreSQL", targets, nodeFlags: shipped, shipped: true }],
   };
 }
 
-/** The target groups of a mode, smallest first. */
-export function capacityPlan(quick: boolean): TargetGroup[] {
+/**
+ * The target groups of a run, smallest first. `shipped` are the agent image's Node.js flags; at
+ * the largest size the agent also runs with other flags (flagVariants).
+ */
+export function capacityPlan(quick: boolean, shipped: readonly string[]): TargetGroup[] {
   if (quick) {
     return [
-      group("TCP", 100),
-      group("TCP", 1_000),
-      group("HTTP", 1_000, { withoutReuse: true, smallNursery: true }),
-      postgres(100),
+      group("TCP", 100, shipped),
+      group("TCP", 1_000, shipped),
+      group("HTTP", 1_000, shipped, flagVariants("HTTP", 1_000, shipped)),
+      https(100, shipped),
+      postgres(100, shipped),
     ];
   }
   return [
-    group("TCP", 100),
-    group("TCP", 1_000),
-    group("TCP", 10_000, { smallNursery: true }),
-    group("HTTP", 100),
-    group("HTTP", 1_000),
-    group("HTTP", 10_000, { withoutReuse: true, smallNursery: true }),
-    postgres(100),
-    postgres(1_000),
+    group("TCP", 100, shipped),
+    group("TCP", 1_000, shipped),
+    group("TCP", 10_000, shipped, flagVariants("TCP", 10_000, shipped)),
+    group("HTTP", 100, shipped),
+    group("HTTP", 1_000, shipped),
+    group("HTTP", 10_000, shipped, flagVariants("HTTP", 10_000, shipped)),
+    https(1_000, shipped),
+    postgres(100, shipped),
+    postgres(1_000, shipped),
   ];
 }
 
-/** Who ran a measurement: HAProxy, or the agent with its variant. */
+/**
+ * The groups `only` names, in its order: the plan's group of that mode and size, or (a size the
+ * plan does not have) the agent as shipped and HAProxy. Empty `only`: the whole plan.
+ */
+export function selectGroups(
+  plan: readonly TargetGroup[],
+  only: ReadonlyArray<{ readonly mode: string; readonly targets: number }>,
+  shipped: readonly string[],
+): TargetGroup[] {
+  if (only.length === 0) return [...plan];
+  return only.map(wanted => {
+    const found = plan.find(g => g.mode === wanted.mode && g.targets === wanted.targets);
+    if (found !== undefined) return found;
+    switch (wanted.mode) {
+      case "PostgreSQL":
+        return postgres(wanted.targets, shipped);
+      case "HTTPS":
+        return https(wanted.targets, shipped);
+      case "TCP":
+      case "HTTP":
+        return group(wanted.mode, wanted.targets, shipped);
+      default:
+        throw new Error(`no capacity mode ${JSON.stringify(wanted.mode)}`);
+    }
+  });
+}
+
+/** Who ran a measurement: HAProxy, the agent (as shipped), or the agent with its variant. */
 export function runLabel(m: CapacityRun): string {
   if (m.impl === "haproxy") return "HAProxy";
-  const variants = [
-    ...(m.mode === "HTTP" && !m.keepAlive ? ["no reuse"] : []),
-    ...(m.nodeFlags ?? []),
-  ];
-  return variants.length === 0 ? "agent" : `agent (${variants.join(", ")})`;
+  if (m.tlsResumption === false) return "agent (no TLS resumption)";
+  if (m.shipped) return "agent";
+  return m.nodeFlags.length === 0 ? "agent (V8 defaults)" : `agent (${m.nodeFlags.join(" ")})`;
 }

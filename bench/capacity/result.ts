@@ -5,6 +5,19 @@ import type { Load, Machine } from "../lib/machine.js";
 import type { Summary } from "../lib/stats.js";
 import type { CapacityRun, CapacityTiming } from "./plan.js";
 
+/** process.memoryUsage() of the agent driver, in MiB. */
+export interface DriverMemory {
+  readonly rss: number;
+  /** V8 heap reserved (all spaces) and in use. */
+  readonly heapTotal: number;
+  readonly heapUsed: number;
+  /** Memory of C++ objects bound to JavaScript ones (Buffers' backing stores included). */
+  readonly external: number;
+  readonly arrayBuffers: number;
+  /** V8's young generation (new space) reserved: its semi-spaces. */
+  readonly newSpace: number;
+}
+
 /** Measured figures of one run. */
 export interface CapacityMeasurement extends CapacityRun {
   /** targets / period. */
@@ -28,6 +41,8 @@ export interface CapacityMeasurement extends CapacityRun {
   readonly peakRssMiB: number;
   /** V8 heap in use at the end of the window (agent only): the rest of RSS is code, buffers, stacks. */
   readonly heapUsedMiB?: number;
+  /** The driver's own memory view at the end of the window (agent only). */
+  readonly memory?: DriverMemory;
   /** Failed probes in the window (agent only). */
   readonly failures?: number;
   readonly firstFailure?: string;
@@ -46,6 +61,8 @@ export interface CapacityResults {
   readonly quick: boolean;
   readonly machine: Machine;
   readonly pinning: string;
+  /** Node.js flags of the agent image (images/agent/Dockerfile), used by the shipped runs. */
+  readonly shippedNodeFlags: readonly string[];
   readonly timing: CapacityTiming;
   readonly startedAt: Load;
   readonly finishedAt: Load;

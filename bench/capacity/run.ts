@@ -1,7 +1,7 @@
 // Runs the capacity benchmark (BRIEF §7 "Agent capacity"): for each group of targets, starts
 // the target servers in their own processes, then measures in turn the agent's scheduler and
 // probers (the driver process) and HAProxy's active checks against them for the same fixed time,
-// reading each measured process's CPU time and memory from /proc. TCP and HTTP runs happen in a
+// reading each measured process's CPU time and memory from /proc. TCP and HTTP(S) runs happen in a
 // private network namespace (see lib/netns.ts) whose kernel counters give the connections each
 // measured process opened. PostgreSQL runs probe one real server (Debian's PostgreSQL, started
 // for the run), which is the limit there: every probe is a new connection, a forked backend and
@@ -13,9 +13,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { PostgresCluster } from "../../tests/support/postgres-cluster.js";
+import { createTestPki, type TestPki } from "../../tests/support/tls.js";
 import { JsonChild, type Message } from "../lib/child.js";
 import { describeMachine, loadNow } from "../lib/machine.js";
 import { createNetns, deleteNetns, tcpCounters, type Netns } from "../lib/netns.js";
+import { shippedNodeFlags } from "../lib/agent-image.js";
+import type { GroupSelector } from "../lib/args.js";
 import { NODE, bundle } from "../lib/paths.js";
 import { cpuSeconds, memoryMiB } from "../lib/proc.js";
 import { ensureTools, toolVersion } from "../lib/setup.js";
@@ -30,9 +33,10 @@ import {
   type CapacityRun,
   type CapacityTiming,
   runLabel,
+  selectGroups,
   type TargetGroup,
 } from "./plan.js";
-import type { CapacityMeasurement, CapacityResults } from "./result.js";
+import type { CapacityMeasurement, CapacityResults, DriverMemory } from "./result.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -40,6 +44,8 @@ const execFileAsync = promisify(execFile);
 export interface CapacityOptions {
   readonly quick: boolean;
   readonly log: (line: string) => void;
+  /** Only these target groups (a diagnostic run); all of the plan when empty or absent. */
+  readonly only?: readonly GroupSelector[];
 }
 
 /** Where a group's probes go and how its processes are started. */
@@ -47,10 +53,26 @@ interface Targets {
   readonly port: number;
   /** Command prefixes: network namespace (if any) + CPU pinning. */
   readonly measuredPrefix: readonly string[];
-  /** Target server processes (TCP/HTTP), absent for PostgreSQL. */
+  /** Target server processes (TCP/HTTP/HTTPS), absent for PostgreSQL. */
   readonly servers: readonly JsonChild[];
   readonly postgres?: { cluster: PostgresCluster; pid: number; address: string };
+  /** HTTPS: the targets' certificate authority and the name their certificate is for. */
+  readonly tls?: TargetsTls;
 }
+
+/** The TLS side of HTTPS targets. */
+interface TargetsTls {
+  readonly pki: TestPki;
+  readonly caCert: string;
+  readonly caCertPath: string;
+  readonly certPath: string;
+  readonly keyPath: string;
+  /** Sent as SNI and Host, and named by the certificate (one name for every target). */
+  readonly host: string;
+}
+
+/** The host name of every HTTPS target. */
+const TLS_HOST = "targets.bench.example";
 
 /** Fixed port of every target: the namespace is ours, nothing else listens in it. */
 const TARGET_PORT = 8080;
@@ -87,7 +109,7 @@ async function mark(pid: number, targets: Targets, mode: CapacityRun["mode"]): P
   let serverSeen = 0;
   for (const server of targets.servers) {
     const reply = await server.request({ cmd: "count" }, "count");
-    serverSeen += Number(mode === "HTTP" ? reply.requests : reply.connections);
+    serverSeen += Number(mode === "TCP" ? reply.connections : reply.requests);
   }
   const counterPid = targets.servers[0]?.pid;
   const connects = counterPid === undefined ? 0 : (await tcpCounters(counterPid)).activeOpens;
@@ -95,12 +117,23 @@ async function mark(pid: number, targets: Targets, mode: CapacityRun["mode"]): P
   return { at: Date.now(), cpu: cpuSeconds(pid), serverSeen, connects, serverCpu };
 }
 
-async function startServers(group: TargetGroup, prefix: readonly string[]): Promise<JsonChild[]> {
+async function startServers(
+  group: TargetGroup,
+  prefix: readonly string[],
+  tls: TargetsTls | undefined,
+): Promise<JsonChild[]> {
   const servers: JsonChild[] = [];
+  const files = tls === undefined ? {} : { tls: { certPath: tls.certPath, keyPath: tls.keyPath } };
   try {
     for (let first = 0; first < group.targets; first += TARGETS_PER_PROCESS) {
       const count = Math.min(TARGETS_PER_PROCESS, group.targets - first);
-      const config = JSON.stringify({ mode: group.mode, port: TARGET_PORT, first, count });
+      const config = JSON.stringify({
+        mode: group.mode,
+        port: TARGET_PORT,
+        first,
+        count,
+        ...files,
+      });
       const server = new JsonChild({
         ...command(prefix, [NODE, bundle("targets"), config]),
         name: "targets",
@@ -122,12 +155,39 @@ async function startServers(group: TargetGroup, prefix: readonly string[]): Prom
 
 async function startTargets(group: TargetGroup, pinning: Pinning, netns: Netns): Promise<Targets> {
   if (group.mode === "PostgreSQL") return startPostgres(pinning, group.targets);
-  const servers = await startServers(group, [...netns.prefix, ...pinning.servers]);
-  return {
-    port: TARGET_PORT,
-    measuredPrefix: [...netns.prefix, ...pinning.measured],
-    servers,
-  };
+  const tls = group.mode === "HTTPS" ? await targetsTls() : undefined;
+  try {
+    const servers = await startServers(group, [...netns.prefix, ...pinning.servers], tls);
+    return {
+      port: TARGET_PORT,
+      measuredPrefix: [...netns.prefix, ...pinning.measured],
+      servers,
+      ...(tls === undefined ? {} : { tls }),
+    };
+  } catch (error) {
+    await tls?.pki.dispose();
+    throw error;
+  }
+}
+
+/** A CA made for the run and one server certificate for TLS_HOST (EC P-256 keys). */
+async function targetsTls(): Promise<TargetsTls> {
+  const pki = await createTestPki("swh bench targets CA");
+  try {
+    const cert = await pki.issue({ commonName: TLS_HOST, dnsNames: [TLS_HOST] });
+    const { caCert, caCertPath } = pki;
+    return {
+      pki,
+      caCert,
+      caCertPath,
+      certPath: cert.certPath,
+      keyPath: cert.keyPath,
+      host: TLS_HOST,
+    };
+  } catch (error) {
+    await pki.dispose();
+    throw error;
+  }
 }
 
 /** The postmaster's pid: the first line of `postmaster.pid` in the data directory. */
@@ -164,6 +224,7 @@ async function startPostgres(pinning: Pinning, targets: number): Promise<Targets
 async function stopTargets(targets: Targets): Promise<void> {
   for (const server of targets.servers) await server.stop();
   await targets.postgres?.cluster.destroy();
+  await targets.tls?.pki.dispose();
 }
 
 async function startDriver(
@@ -179,7 +240,8 @@ async function startDriver(
     periodMs: timing.periodMs,
     timeoutMs: timing.timeoutMs,
     maxConcurrent: 1_000,
-    keepAlive: spec.keepAlive,
+    ...(targets.tls ? { tls: { caCert: targets.tls.caCert, host: targets.tls.host } } : {}),
+    ...(spec.tlsResumption === undefined ? {} : { tlsResumption: spec.tlsResumption }),
     ...(pg
       ? {
           postgres: {
@@ -202,6 +264,10 @@ async function startDriver(
   });
   await driver.next(m => m.event === "ready", 60_000);
   return driver;
+}
+
+function isMemory(value: unknown): value is DriverMemory {
+  return typeof value === "object" && value !== null && "heapTotal" in value;
 }
 
 function summary(message: Message, key: string): Summary | undefined {
@@ -260,6 +326,7 @@ async function measureAgent(
       ...base,
       achievedPerSec,
       heapUsedMiB: Number(report.heapUsedMiB),
+      ...(isMemory(report.memory) ? { memory: report.memory } : {}),
       failures: Number(report.failures),
       ...(typeof report.firstFailure === "string" ? { firstFailure: report.firstFailure } : {}),
       ...(lateness ? { lateness } : {}),
@@ -277,9 +344,16 @@ async function measureHaproxy(
   timing: CapacityTiming,
 ): Promise<CapacityMeasurement> {
   const dir = await mkdtemp(join(tmpdir(), "swh-bench-haproxy-"));
-  const mode = spec.mode === "HTTP" ? "HTTP" : "TCP";
+  const mode = spec.mode === "PostgreSQL" ? "TCP" : spec.mode;
+  const tls = targets.tls ? { caFile: targets.tls.caCertPath, host: targets.tls.host } : undefined;
   const haproxy = await startHaproxy(
-    { mode, addresses: targetAddresses(spec.targets), port: targets.port, ...timing },
+    {
+      mode,
+      addresses: targetAddresses(spec.targets),
+      port: targets.port,
+      ...timing,
+      ...(tls === undefined ? {} : { tls }),
+    },
     dir,
     targets.measuredPrefix,
   );
@@ -344,15 +418,17 @@ async function measureTargets(
 /** Runs the capacity part and returns its results. */
 export async function runCapacity(options: CapacityOptions): Promise<CapacityResults> {
   const { log } = options;
-  ensureTools(["haproxy", "taskset", "postgres", "ip"], log);
+  ensureTools(["haproxy", "taskset", "postgres", "ip", "openssl"], log);
   const pinning = cpuPinning();
   const timing = capacityTiming(options.quick);
+  const shipped = shippedNodeFlags();
   const startedAt = loadNow();
   const runs: CapacityMeasurement[] = [];
   const errors: string[] = [];
   const netns = await createNetns(NETNS_NAME);
   try {
-    for (const group of capacityPlan(options.quick)) {
+    const plan = capacityPlan(options.quick, shipped);
+    for (const group of selectGroups(plan, options.only ?? [], shipped)) {
       log(`capacity: starting ${group.targets} ${group.mode} targets`);
       try {
         runs.push(...(await measureTargets(group, { pinning, netns, timing, log })));
@@ -373,7 +449,8 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
       haproxy: toolVersion("haproxy", ["-v"]) ?? "unknown",
       postgres: toolVersion("psql", ["--version"]) ?? "unknown",
     },
-    pinning: `${pinning.description}; TCP/HTTP runs in a private network namespace`,
+    pinning: `${pinning.description}; TCP/HTTP/HTTPS runs in a private network namespace`,
+    shippedNodeFlags: shipped,
     timing,
     startedAt,
     finishedAt: loadNow(),

@@ -1,29 +1,39 @@
 // Probe targets for the benchmarks (bundled to build/bench/targets.mjs): a separate process that
-// listens on many addresses at once, plain TCP (accepts, reads, never answers) or HTTP (200 "ok",
-// keep-alive), and counts what arrives, so probe rates can be checked on the server side for the
+// listens on many addresses at once, plain TCP (accepts, reads, never answers), HTTP (200 "ok",
+// keep-alive) or HTTPS (the same over TLS, with a certificate the orchestrator made), and counts
+// what arrives, so probe rates can be checked on the server side for the
 // agent and for HAProxy alike. It runs apart from the measured process so the agent's CPU time is
 // the agent's own. The cluster benchmark starts it inside the pod network namespace and closes
 // and reopens listeners to make backends fail and recover.
 //
-// argv[2]: JSON {mode: "TCP"|"HTTP", port, addresses?: string[], first?: number, count?: number}
-// (explicit addresses, or capacity targets first..first+count-1 of addresses.ts)
+// argv[2]: JSON {mode: "TCP"|"HTTP"|"HTTPS", port, addresses?: string[], first?: number,
+// count?: number, tls?: {certPath, keyPath}} (explicit addresses, or capacity targets
+// first..first+count-1 of addresses.ts; tls for HTTPS)
 // stdin commands (JSON lines) and replies:
 //   {cmd:"count"}                    -> {event:"count", connections, requests, at}
 //   {cmd:"close", addresses:[...]}   -> {event:"closed", n, at}   (connections are then refused)
 //   {cmd:"open", addresses:[...]}    -> {event:"opened", n, at}
 // On start: {event:"ready", listening, failed, firstError?}.
 
-import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
+import { readFileSync } from "node:fs";
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerResponse,
+} from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import { createServer as createTcpServer, type Server } from "node:net";
 import { emit, onCommands, type Message } from "../lib/child.js";
 import { targetAddresses } from "./addresses.js";
 
 interface TargetsConfig {
-  readonly mode: "TCP" | "HTTP";
+  readonly mode: "TCP" | "HTTP" | "HTTPS";
   readonly port: number;
   readonly addresses?: readonly string[];
   readonly first?: number;
   readonly count?: number;
+  readonly tls?: { readonly certPath: string; readonly keyPath: string };
 }
 
 const config = JSON.parse(process.argv[2] ?? "{}") as TargetsConfig;
@@ -32,19 +42,27 @@ const servers = new Map<string, Server | HttpServer>();
 let connections = 0;
 let requests = 0;
 
+const tls =
+  config.tls === undefined
+    ? undefined
+    : { cert: readFileSync(config.tls.certPath), key: readFileSync(config.tls.keyPath) };
+
+function respond(_request: IncomingMessage, response: ServerResponse): void {
+  requests += 1;
+  response.writeHead(200, { "content-type": "text/plain", "content-length": "2" });
+  response.end("ok");
+}
+
 function newServer(): Server | HttpServer {
-  if (config.mode === "HTTP") {
-    const server = createHttpServer((_request, response) => {
-      requests += 1;
-      response.writeHead(200, { "content-type": "text/plain", "content-length": "2" });
-      response.end("ok");
-    });
-    // Longer than the prober's 4 s idle timeout: the client, not the server, ends idle connections.
-    server.keepAliveTimeout = 5_000;
+  if (config.mode === "HTTP" || config.mode === "HTTPS") {
+    if (config.mode === "HTTPS" && tls === undefined) throw new Error("HTTPS targets need `tls`");
+    const server =
+      config.mode === "HTTPS" ? createHttpsServer(tls ?? {}, respond) : createHttpServer(respond);
     server.on("connection", () => {
       connections += 1;
     });
     server.on("clientError", (_error, socket) => socket.destroy());
+    server.on("tlsClientError", () => undefined);
     return server;
   }
   return createTcpServer(socket => {

@@ -19,7 +19,18 @@ export interface BenchArgs {
   readonly steadySeconds: number;
   /** Leave the cluster in a box running after the cluster part (for inspection). */
   readonly keepCluster: boolean;
+  /**
+   * Capacity target groups to measure (`HTTP:10000`), all when empty. A selection is a
+   * diagnostic run: its results go to build/bench/, never to bench/results/ or the report.
+   */
+  readonly only: readonly GroupSelector[];
   readonly help: boolean;
+}
+
+/** One capacity target group, by mode and number of targets. */
+export interface GroupSelector {
+  readonly mode: string;
+  readonly targets: number;
 }
 
 /** The --help text. */
@@ -36,6 +47,8 @@ Options:
   --quick            smoke run: small sizes, 5 s windows, 1 min steady state
   --steady=SECONDS   steady-state window of the write count (default 600; quick 60)
   --keep-cluster     leave the cluster in a box running after the cluster part
+  --only=MODE:N,...  capacity: only these target groups (e.g. --only=HTTP:10000,TCP:10000);
+                     a diagnostic run: results go to build/bench/, the report is left alone
   --help             this text
 `;
 
@@ -46,6 +59,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
   let help = false;
   let reportOnly = false;
   let steady: number | undefined;
+  let only: GroupSelector[] = [];
   const parts: Part[] = [];
   for (const arg of argv) {
     if (arg === "--quick") quick = true;
@@ -53,18 +67,40 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     else if (arg === "--help" || arg === "-h") help = true;
     else if (arg === "report") reportOnly = true;
     else if (arg.startsWith("--steady=")) steady = positiveNumber(arg.slice("--steady=".length));
+    else if (arg.startsWith("--only=")) only = parseSelectors(arg.slice("--only=".length));
     else if ((PARTS as readonly string[]).includes(arg)) parts.push(arg as Part);
     else throw new Error(`unknown argument ${JSON.stringify(arg)}\n\n${USAGE}`);
   }
   if (reportOnly && parts.length > 0) throw new Error("`report` runs alone (it measures nothing)");
+  if (only.length > 0 && (reportOnly || parts.some(p => p !== "capacity"))) {
+    throw new Error("--only selects capacity target groups: use it with the capacity part alone");
+  }
   return {
     quick,
-    parts: reportOnly ? [] : parts.length > 0 ? PARTS.filter(p => parts.includes(p)) : PARTS,
+    parts: reportOnly ? [] : selectedParts(parts, only),
     reportOnly,
     steadySeconds: steady ?? (quick ? 60 : 600),
     keepCluster,
+    only,
     help,
   };
+}
+
+function selectedParts(parts: readonly Part[], only: readonly GroupSelector[]): readonly Part[] {
+  if (only.length > 0) return ["capacity"];
+  return parts.length > 0 ? PARTS.filter(p => parts.includes(p)) : PARTS;
+}
+
+function parseSelectors(text: string): GroupSelector[] {
+  return text.split(",").map(item => {
+    const match = /^(TCP|HTTPS?|PostgreSQL):(\d+)$/.exec(item.trim());
+    if (match === null) {
+      throw new Error(
+        `--only wants MODE:TARGETS[,...] (e.g. HTTP:10000), got ${JSON.stringify(item)}`,
+      );
+    }
+    return { mode: match[1] ?? "", targets: Number(match[2]) };
+  });
 }
 
 function positiveNumber(text: string): number {

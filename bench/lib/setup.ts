@@ -33,6 +33,7 @@ export const TOOLS = {
   },
   taskset: { name: "taskset", present: onPath("taskset"), debianPackage: "util-linux" },
   ip: { name: "ip", present: onPath("ip"), debianPackage: "iproute2" },
+  openssl: { name: "openssl", present: onPath("openssl"), debianPackage: "openssl" },
   postgres: {
     name: "PostgreSQL",
     present: () => onPath("pg_ctl")() || existsSync("/usr/lib/postgresql"),

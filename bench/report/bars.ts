@@ -35,10 +35,10 @@ const FIXES: Record<string, string> = {
     "profile the driver (node --cpu-prof) at 10,000 targets; the per-probe path is one timer, one connect " +
     "and one callback, so a miss points at a regression there or at a saturated core (see lateness)",
   memory:
-    "ship the agent with a smaller V8 young generation (--max-semi-space-size=2, measured in the " +
-    "capacity table: the probing path's garbage is short-lived and the default 16 MiB semi-spaces are mostly " +
-    "idle capacity); for HTTP, keep fewer idle connections per target at thousands of targets (each " +
-    "kept-alive probe connection holds a socket, its buffers and parser state on both sides)",
+    "above the Node.js baseline, RSS is mostly the V8 heap that V8 chooses to keep (reserved against in use in " +
+    "the capacity table): add --optimize-for-size to the agent image's Node.js flags (measured in the capacity " +
+    "table with its CPU cost), and allocate less per probe that lives a whole period (the scheduler's next-probe " +
+    "timer and threshold state are promoted to the old generation on every probe)",
   propagation:
     "lower the agent's write coalescing window (--write-coalesce-ms, 20 ms by default) and check the API " +
     "server's latency for slice updates in the audit log",
@@ -65,15 +65,13 @@ export const CHANGE_RESOURCES = [
 
 const n0 = (v: number): string => Math.round(v).toLocaleString("en-US");
 
-/** The agent's runs of a mode as shipped (HTTP with connection reuse, no extra Node.js flags),
- *  largest first. */
+/** The agent's runs of a mode as shipped (with its image's Node.js flags), largest first. */
 export function agentRuns(
   c: CapacityResults,
   mode: CapacityMeasurement["mode"],
 ): CapacityMeasurement[] {
   return c.runs
-    .filter(r => r.impl === "agent" && r.mode === mode && (mode !== "HTTP" || r.keepAlive))
-    .filter(r => (r.nodeFlags ?? []).length === 0)
+    .filter(r => r.impl === "agent" && r.mode === mode && r.shipped)
     .sort((a, b) => b.targets - a.targets);
 }
 
@@ -133,28 +131,36 @@ function memoryLimit(c: CapacityResults | undefined, worst: CapacityMeasurement)
   );
 }
 
-/** What the tuned runs (extra Node.js flags) at `targets` measured, against the shipped agent. */
+/** What the Node.js flag variants at `targets` measured, against the shipped agent, per variant. */
 function tunedText(c: CapacityResults | undefined, targets: number): string {
   const tuned = (c?.runs ?? []).filter(
-    r => r.impl === "agent" && r.targets === targets && (r.nodeFlags ?? []).length > 0,
+    r => r.impl === "agent" && r.targets === targets && !r.shipped && r.tlsResumption !== false,
   );
   if (c === undefined || tuned.length === 0) return "";
-  const parts = tuned.map(r => {
+  const byFlags = new Map<string, string[]>();
+  for (const r of tuned) {
     const shipped = agentRuns(c, r.mode).find(s => s.targets === r.targets);
     const cpu =
       shipped === undefined
         ? ""
         : ` at ${(r.cpuSecondsPer1000 / shipped.cpuSecondsPer1000).toFixed(2)}× the CPU`;
-    return `${r.mode} ${Math.round(r.peakRssMiB)} MiB${cpu}`;
-  });
-  return `; with ${(tuned[0]?.nodeFlags ?? []).join(" ")}: ${parts.join(", ")}`;
+    const flags = r.nodeFlags.join(" ");
+    const parts = byFlags.get(flags) ?? [];
+    parts.push(`${r.mode} ${Math.round(r.peakRssMiB)} MiB${cpu}`);
+    byFlags.set(flags, parts);
+  }
+  return [...byFlags]
+    .map(
+      ([flags, parts]) => `; with ${flags === "" ? "V8's defaults" : flags}: ${parts.join(", ")}`,
+    )
+    .join("");
 }
 
 function haproxyRow(c: CapacityResults | undefined): BarRow {
   const title = "Side by side with HAProxy's active checks";
   if (c === undefined) return { bar: title, measured: "-", verdict: "not measured" };
   const parts: string[] = [];
-  for (const mode of ["TCP", "HTTP"] as const) {
+  for (const mode of ["TCP", "HTTP", "HTTPS"] as const) {
     const agent = agentRuns(c, mode)[0];
     const haproxy = c.runs.find(
       r => r.impl === "haproxy" && r.mode === mode && r.targets === agent?.targets,

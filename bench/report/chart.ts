@@ -214,16 +214,61 @@ function colourOf(series: Series, position: number): string {
   return COLOURS[(series.colour ?? position) % COLOURS.length] ?? "#000";
 }
 
+/** A rectangle in pixels. */
+interface Box {
+  readonly left: number;
+  readonly top: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** Samples of the drawn series in pixels: every point, and points along every line. */
+function inkSamples(series: readonly Series[], x: Axis, y: Axis): Array<[number, number]> {
+  const samples: Array<[number, number]> = [];
+  for (const s of series) {
+    const points = s.points.map(([vx, vy]) => [project(x, vx), project(y, vy)] as const);
+    points.forEach(([px, py], i) => {
+      samples.push([px, py]);
+      const next = points[i + 1];
+      if (s.markersOnly === true || next === undefined) return;
+      for (let k = 1; k < 20; k++) {
+        samples.push([px + ((next[0] - px) * k) / 20, py + ((next[1] - py) * k) / 20]);
+      }
+    });
+  }
+  return samples;
+}
+
+/** The legend's place: the inner corner of the plot that covers the fewest drawn samples. */
+function legendBox(
+  samples: ReadonlyArray<readonly [number, number]>,
+  size: { width: number; height: number },
+  plot: { left: number; right: number; top: number; bottom: number },
+): Box {
+  const lefts = [plot.left + 8, plot.right - 8 - size.width];
+  const tops = [plot.top + 8, plot.bottom - 8 - size.height];
+  const corners = lefts.flatMap(left => tops.map(top => ({ left, top, ...size })));
+  const covered = (b: Box): number =>
+    samples.filter(
+      ([px, py]) => px >= b.left && px <= b.left + b.width && py >= b.top && py <= b.top + b.height,
+    ).length;
+  return corners.reduce((best, box) => (covered(box) < covered(best) ? box : best));
+}
+
 function legend(series: readonly Series[], x: Axis, y: Axis): string[] {
   const out: string[] = [];
-  const left = x.from + 14;
-  const height = series.length * 22 + 10;
-  const width = Math.max(...series.map(s => s.name.length)) * 7.6 + 50;
+  const size = {
+    height: series.length * 22 + 10,
+    width: Math.max(...series.map(s => s.name.length)) * 7.6 + 50,
+  };
+  const plot = { left: x.from, right: x.to, top: y.to, bottom: y.from };
+  const box = legendBox(inkSamples(series, x, y), size, plot);
+  const left = box.left + 6;
   out.push(
-    `<rect x="${left - 6}" y="${y.to + 8}" width="${width}" height="${height}" fill="white" fill-opacity="0.85" stroke="#ccc"/>`,
+    `<rect x="${box.left}" y="${box.top}" width="${box.width}" height="${box.height}" fill="white" fill-opacity="0.85" stroke="#ccc"/>`,
   );
   series.forEach((s, i) => {
-    const py = y.to + 26 + i * 22;
+    const py = box.top + 18 + i * 22;
     const colour = colourOf(s, i);
     const dash = s.dashed ? ' stroke-dasharray="6 5"' : "";
     out.push(

@@ -84,7 +84,7 @@ function capacityRows(runs: readonly CapacityMeasurement[]): string[][] {
     f(r.cpuSecondsPer1000, 4),
     n0(r.probesPerCpuSecond),
     `${n0(r.rssMiB)} / ${n0(r.peakRssMiB)}`,
-    n0(r.heapUsedMiB),
+    r.memory ? `${n0(r.memory.heapTotal)} / ${n0(r.memory.heapUsed)}` : n0(r.heapUsedMiB),
     r.lateness ? `${f(r.lateness.p50, 0)} / ${f(r.lateness.p99, 0)}` : "-",
     r.failures === undefined ? "-" : String(r.failures),
   ]);
@@ -97,7 +97,7 @@ function ratioRows(c: CapacityResults): string[][] {
       x => x.impl === "agent" && x.mode === r.mode && x.targets === r.targets,
     )) {
       rows.push([
-        `${r.mode}: ${runLabel(a)}${a.mode === "HTTP" && a.keepAlive ? " (reuses connections)" : ""}`,
+        `${r.mode}: ${runLabel(a)}`,
         n0(r.targets),
         f(a.cpuSecondsPer1000, 4),
         f(r.cpuSecondsPer1000, 4),
@@ -114,6 +114,12 @@ function plotLines(plots: readonly Plot[], prefix: string): string[] {
     .flatMap(p => [`![${p.caption}](plots/${p.file})`, "", `*${p.caption}.*`, ""]);
 }
 
+/** The shipped agent's Node.js flags, as text. */
+function flagsText(c: CapacityResults): string {
+  const flags = c.shippedNodeFlags ?? [];
+  return flags.length === 0 ? "none" : flags.map(f => `\`${f}\``).join(" ");
+}
+
 function capacitySection(c: CapacityResults, plots: readonly Plot[]): string[] {
   const tcpHttp = c.runs.filter(r => r.mode !== "PostgreSQL");
   const pg = c.runs.filter(r => r.mode === "PostgreSQL");
@@ -121,7 +127,9 @@ function capacitySection(c: CapacityResults, plots: readonly Plot[]): string[] {
     "## 1. Probe capacity",
     "",
     `The agent's real \`ProbeScheduler\` and probers (images/agent/src) run alone in a driver process; the targets ` +
-      `(one loopback address each, TCP listeners or HTTP servers answering 200) run in separate processes. Every ` +
+      `(one loopback address each: TCP listeners, or HTTP/HTTPS servers answering 200) run in separate processes. ` +
+      `The agent runs with its image's Node.js flags (${flagsText(c)}, read from images/agent/Dockerfile) unless ` +
+      `the row names others. Every ` +
       `target is probed every ${c.timing.periodMs / 1000} s; after a ${c.timing.warmupMs / 1000} s warm-up the ` +
       `driver's CPU time (utime+stime of all its threads, /proc/<pid>/stat) and memory (VmRSS/VmHWM) are read ` +
       `over ${c.timing.measureMs / 1000} s. HAProxy (\`check inter 1s\`, one backend per target, one thread) checks ` +
@@ -129,8 +137,13 @@ function capacitySection(c: CapacityResults, plots: readonly Plot[]): string[] {
       `(TCP ActiveOpens of the benchmark's own network namespace). Pinning: ${c.pinning}.`,
     "",
     "Columns: achieved probes/s; new connections/s (kernel count); CPU in cores; CPU seconds per 1,000 probes; " +
-      "probes one core would run at that cost; RSS now / peak (MiB); V8 heap in use (MiB); lateness p50 / p99 (ms) of the actual start " +
+      "probes one core would run at that cost; RSS now / peak (MiB); V8 heap reserved / in use (MiB, the rest of RSS is " +
+      "the Node.js binary's pages, malloc'd memory and buffers); lateness p50 / p99 (ms) of the actual start " +
       "against the planned slot; failed probes.",
+    "",
+    "Every HTTP probe is a connection of its own (`Connection: close`, the server closes first), like HAProxy's " +
+      "checks. HTTPS targets present an EC P-256 certificate for one host name, verified against their CA; the agent " +
+      "and HAProxy both resume TLS sessions, and the agent runs once more with full handshakes only.",
     "",
     ...table(
       [

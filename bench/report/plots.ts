@@ -32,7 +32,8 @@ function label(r: CapacityMeasurement): string {
 
 function capacitySeries(c: CapacityResults, y: (r: CapacityMeasurement) => number): Series[] {
   const groups = new Map<string, CapacityMeasurement[]>();
-  for (const r of c.runs.filter(r => r.mode !== "PostgreSQL")) {
+  // TCP and HTTP, measured at every size; HTTPS (one size) and PostgreSQL are in their tables.
+  for (const r of c.runs.filter(r => r.mode === "TCP" || r.mode === "HTTP")) {
     const list = groups.get(label(r)) ?? [];
     list.push(r);
     groups.set(label(r), list);

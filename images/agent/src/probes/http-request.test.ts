@@ -1,6 +1,13 @@
 // Pure request-building rules of the HTTP prober.
 
-import { buildHeaders, hostHeader, normalizePath, sniName, statusMatcher } from "./http-request.js";
+import {
+  buildHeaders,
+  hostHeader,
+  normalizePath,
+  serializeRequest,
+  sniName,
+  statusMatcher,
+} from "./http-request.js";
 
 describe("normalizePath", () => {
   it.each([
@@ -114,5 +121,44 @@ describe("statusMatcher", () => {
     ],
   ])("ranges %j, status %d -> %s", (ranges, status, expected) => {
     expect(statusMatcher(ranges)(status)).toBe(expected);
+  });
+});
+
+describe("serializeRequest", () => {
+  it("writes the request line, the headers in order, and Connection: close last", () => {
+    const headers = buildHeaders("10.0.0.5:8080", [{ name: "X-A", value: "1" }], "ua");
+    expect(serializeRequest("GET", "/healthz", headers).toString("latin1")).toBe(
+      "GET /healthz HTTP/1.1\r\nhost: 10.0.0.5:8080\r\nuser-agent: ua\r\nx-a: 1\r\n" +
+        "connection: close\r\n\r\n",
+    );
+  });
+
+  it("repeats a header given several values and replaces the probe's Connection header", () => {
+    const text = serializeRequest("HEAD", "/", {
+      host: "h",
+      "x-a": ["1", "2"],
+      connection: "keep-alive",
+    }).toString("latin1");
+    expect(text).toBe(
+      "HEAD / HTTP/1.1\r\nhost: h\r\nx-a: 1\r\nx-a: 2\r\nconnection: close\r\n\r\n",
+    );
+  });
+
+  it("sends obs-text bytes of a value as they are", () => {
+    const bytes = serializeRequest("GET", "/", { host: "h", "x-name": "caf\u00e9" });
+    expect(bytes.includes(Buffer.from([0x63, 0x61, 0x66, 0xe9]))).toBe(true);
+  });
+
+  it.each<[Record<string, string>, string]>([
+    // request splitting through a value
+    [{ "x-a": "1\r\nInjected: yes" }, "invalid value of header x-a"],
+    [{ "x-a": "nul\u0000" }, "invalid value of header x-a"],
+    // characters beyond latin1 cannot be sent as they are
+    [{ "x-a": "\u20ac" }, "invalid value of header x-a"],
+    // names must be tokens
+    [{ "x a": "1" }, 'invalid header name "x a"'],
+    [{ "x:a": "1" }, 'invalid header name "x:a"'],
+  ])("refuses %j", (headers, message) => {
+    expect(() => serializeRequest("GET", "/", headers)).toThrow(message);
   });
 });

@@ -1,6 +1,7 @@
 // Pure pieces of an HTTP probe request, kept apart from the socket code so each rule is unit
 // tested on its own: the request path (normalised, never `//path`), the Host header and TLS SNI
-// name, the header list, and which status codes pass.
+// name, the header list, the request's bytes on the wire (always `Connection: close`), and which
+// status codes pass.
 
 import { isIP } from "node:net";
 
@@ -79,4 +80,32 @@ export function statusMatcher(
     return status => status >= low && status <= high;
   }
   return status => effective.some(([low, high]) => status >= low && status <= high);
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Field values: visible ASCII, spaces, tabs and obs-text bytes; never CR, LF or NUL. */
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/**
+ * The whole request as sent: request line, `headers` (from buildHeaders; arrays become repeated
+ * lines) and `Connection: close`, which replaces any Connection header of the probe: every probe
+ * is one exchange on its own connection, and the server closing first keeps the TIME_WAIT on its
+ * side. Throws on a header name or value HTTP does not allow (the CRD rejects them already; this
+ * guards against request splitting whatever the source), naming the header but not its value.
+ */
+export function serializeRequest(
+  method: string,
+  path: string,
+  headers: Readonly<Record<string, string | readonly string[]>>,
+): Buffer {
+  let text = `${method} ${path} HTTP/1.1\r\n`;
+  for (const [name, value] of Object.entries(headers)) {
+    if (name === "connection") continue;
+    if (!TOKEN.test(name)) throw new Error(`invalid header name ${JSON.stringify(name)}`);
+    for (const item of typeof value === "string" ? [value] : value) {
+      if (!FIELD_VALUE.test(item)) throw new Error(`invalid value of header ${name}`);
+      text += `${name}: ${item}\r\n`;
+    }
+  }
+  return Buffer.from(`${text}connection: close\r\n\r\n`, "latin1");
 }

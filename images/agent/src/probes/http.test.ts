@@ -1,16 +1,19 @@
-// Real-socket tests of the HTTP prober on loopback: status judgement, no redirect following,
-// request shape (path, Host, headers, method), bounded bodies, timeouts, connection reuse and
-// its limits, and HTTPS trust (caCert, insecure, SNI, hostname and expiry checks).
+// Real-socket tests of the HTTP prober on loopback against Node's own HTTP(S) servers: status
+// judgement, no redirect following, request shape (path, Host, headers, method, Connection:
+// close), bounded bodies, timeouts, a connection per probe, HTTPS trust (caCert, insecure, SNI,
+// hostname and expiry checks) and TLS session resumption within its limits. Malformed and
+// misbehaving servers are in http-exchange.test.ts.
 
+import { createServer as createHttpsServer } from "node:https";
+import type { TLSSocket } from "node:tls";
 import { closedPort, ipv6LoopbackAvailable } from "../../../../tests/support/loopback.js";
 import { startHttpServer, type TestHttpServer } from "../../../../tests/support/http-server.js";
-import { startResettingHttpServer } from "../../../../tests/support/raw-http-server.js";
 import {
   createTestPki,
   type IssuedCertificate,
   type TestPki,
 } from "../../../../tests/support/tls.js";
-import { createHttpProber, type HttpProber, type HttpProberOptions } from "./http.js";
+import { createHttpProber, type HttpProber } from "./http.js";
 import type { ProbeSpec } from "./types.js";
 
 type HttpSpec = Extract<ProbeSpec, { mode: "HTTP" }>;
@@ -107,15 +110,16 @@ describe("HTTP prober over plain HTTP", () => {
     expect(server.requests[before]!.rawHeaders.filter(h => /^host$/i.test(h))).toHaveLength(1);
   });
 
-  it("does not buffer a large body: the connection is dropped after the cap", async () => {
+  it("does not buffer a large body: the connection is reset after the cap", async () => {
     const connections = server.connections();
     const outcome = await probe(httpSpec(server.port, { path: "/big" }));
     expect(outcome.ok).toBe(true);
+    expect(outcome.durationMs).toBeLessThan(500);
     await probe(httpSpec(server.port, { path: "/big" }));
     expect(server.connections() - connections).toBe(2);
   });
 
-  it("judges a trickling body by its headers, and drops it at the timeout", async () => {
+  it("judges a trickling body by its head, and cuts it off at the timeout", async () => {
     const connections = server.connections();
     const outcome = await probe(httpSpec(server.port, { path: "/trickle" }), 300);
     expect(outcome.ok).toBe(true);
@@ -137,55 +141,32 @@ describe("HTTP prober over plain HTTP", () => {
     expect(outcome).toMatchObject({ ok: false, reason: "connect ECONNREFUSED" });
   });
 
-  it("reuses one connection for back-to-back probes of a target", async () => {
+  it("opens a connection per probe and asks the server to close it", async () => {
     const connections = server.connections();
+    const requests = server.requests.length;
     for (let i = 0; i < 5; i++) expect((await probe(httpSpec(server.port))).ok).toBe(true);
-    expect(server.connections() - connections).toBe(1);
+    expect(server.connections() - connections).toBe(5);
+    const sent = server.requests.slice(requests).map(r => r.headers.connection);
+    expect(sent).toEqual(["close", "close", "close", "close", "close"]);
     expect(prober.targets()).toBe(1);
   });
 
-  it.each<[string, HttpProberOptions]>([
-    ["keep-alive is off", { keepAlive: false }],
-    ["connections have a zero maximum age", { maxConnectionAgeMs: 0 }],
-  ])("opens a connection per probe when %s", async (_, options) => {
-    const fresh = createHttpProber(options);
-    try {
-      const connections = server.connections();
-      for (let i = 0; i < 3; i++) await fresh.probe("127.0.0.1", httpSpec(server.port), 1_000);
-      expect(server.connections() - connections).toBe(3);
-    } finally {
-      fresh.close();
-    }
+  it("sends Connection: close even when the probe's headers ask for keep-alive", async () => {
+    const before = server.requests.length;
+    await probe(httpSpec(server.port, { headers: [{ name: "Connection", value: "keep-alive" }] }));
+    expect(server.requests[before]!.headers.connection).toBe("close");
   });
 
-  it("asks the server to close when probes come further apart than the idle timeout", async () => {
-    const fresh = createHttpProber({ idleTimeoutMs: 50 });
-    try {
-      const connections = server.connections();
-      const requests = server.requests.length;
-      await fresh.probe("127.0.0.1", httpSpec(server.port), 1_000);
-      await new Promise(resolve => setTimeout(resolve, 150));
-      await fresh.probe("127.0.0.1", httpSpec(server.port), 1_000);
-      await new Promise(resolve => setTimeout(resolve, 150));
-      await fresh.probe("127.0.0.1", httpSpec(server.port), 1_000);
-      expect(server.connections() - connections).toBe(3);
-      const sent = server.requests.slice(requests).map(r => r.headers.connection);
-      expect(sent).toEqual(["keep-alive", "close", "close"]);
-    } finally {
-      fresh.close();
-    }
-  });
-
-  it("retries once on a fresh connection when a reused one was reset", async () => {
-    const resetting = await startResettingHttpServer();
-    try {
-      const spec = httpSpec(resetting.port);
-      expect((await probe(spec)).ok).toBe(true);
-      expect(await probe(spec)).toMatchObject({ ok: true, reason: "" });
-      expect(resetting.connections()).toBe(2);
-    } finally {
-      await resetting.close();
-    }
+  it("fails a request it cannot send with a reason, without a connection", async () => {
+    const connections = server.connections();
+    const outcome = await probe(
+      httpSpec(server.port, { headers: [{ name: "X-Bad", value: "a\r\nInjected: 1" }] }),
+    );
+    expect(outcome).toMatchObject({
+      ok: false,
+      reason: "HTTP request: invalid value of header x-bad",
+    });
+    expect(server.connections()).toBe(connections);
   });
 
   it("rejects a spec of another mode without throwing", async () => {
@@ -311,13 +292,109 @@ describe("HTTP prober over HTTPS", () => {
     ]);
   });
 
-  it("reuses the TLS connection between probes", async () => {
+  it("opens a TLS connection per probe", async () => {
     const connections = server.connections();
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 3; i++) {
       expect(
         (await prober.probe("127.0.0.1", https(server.port, { caCert: pki.caCert }), 2_000)).ok,
       ).toBe(true);
     }
-    expect(server.connections() - connections).toBe(1);
+    expect(server.connections() - connections).toBe(3);
   });
 });
+
+describe("HTTP prober: TLS session resumption", () => {
+  let pki: TestPki;
+  let cert: IssuedCertificate;
+  let server: ResumptionServer;
+  const spec = (port: number): HttpSpec =>
+    httpSpec(port, { scheme: "HTTPS", path: "/", caCert: pki.caCert });
+  const run = async (prober: HttpProber, times: number): Promise<void> => {
+    for (let i = 0; i < times; i++) {
+      expect(await prober.probe("127.0.0.1", spec(server.port), 2_000)).toMatchObject({ ok: true });
+    }
+  };
+
+  beforeAll(async () => {
+    pki = await createTestPki("resumption test CA");
+    cert = await pki.issue({ commonName: "resume", ipAddresses: ["127.0.0.1"] });
+  });
+  afterAll(() => pki.dispose());
+  beforeEach(async () => {
+    server = await startResumptionServer(cert);
+  });
+  afterEach(() => server.close());
+
+  it("resumes the session of a full handshake on the target's next probes", async () => {
+    const prober = createHttpProber();
+    try {
+      await run(prober, 4);
+      expect(server.resumed).toEqual([false, true, true, true]);
+      expect(prober.tlsSessions()).toBe(1);
+    } finally {
+      prober.close();
+    }
+  });
+
+  it("verifies the certificate again once the session is older than the maximum age", async () => {
+    const prober = createHttpProber({ tlsSessionMaxAgeMs: 150 });
+    try {
+      await run(prober, 2);
+      await new Promise(resolve => setTimeout(resolve, 200));
+      await run(prober, 2);
+      expect(server.resumed).toEqual([false, true, false, true]);
+    } finally {
+      prober.close();
+    }
+  });
+
+  it("keeps no session without a budget", async () => {
+    const prober = createHttpProber({ tlsSessionBytes: 0 });
+    try {
+      await run(prober, 3);
+      expect(server.resumed).toEqual([false, false, false]);
+      expect(prober.tlsSessions()).toBe(0);
+    } finally {
+      prober.close();
+    }
+  });
+
+  it("forgets the sessions of targets it sweeps", async () => {
+    const prober = createHttpProber({ targetTtlMs: 100 });
+    try {
+      await run(prober, 1);
+      expect(prober.tlsSessions()).toBe(1);
+      await new Promise(resolve => setTimeout(resolve, 1_200));
+      expect(prober.targets()).toBe(0);
+      expect(prober.tlsSessions()).toBe(0);
+    } finally {
+      prober.close();
+    }
+  });
+});
+
+/** An HTTPS server that records, per connection, whether the client resumed a session. */
+interface ResumptionServer {
+  readonly port: number;
+  readonly resumed: boolean[];
+  close(): Promise<void>;
+}
+
+async function startResumptionServer(cert: IssuedCertificate): Promise<ResumptionServer> {
+  const resumed: boolean[] = [];
+  const server = createHttpsServer({ cert: cert.cert, key: cert.key }, (_request, response) => {
+    response.writeHead(200, { "content-length": "2" }).end("ok");
+  });
+  server.on("secureConnection", (socket: TLSSocket) => resumed.push(socket.isSessionReused()));
+  await new Promise<void>(resolve => server.listen({ host: "127.0.0.1", port: 0 }, resolve));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("no HTTPS address bound");
+  return {
+    port: address.port,
+    resumed,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>(resolve => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,70 +1,87 @@
 // HTTP/HTTPS prober. A probe sends one GET or HEAD and passes when the status code is accepted
-// (default 200-399). Redirects are never followed: a 3xx is judged by its code alone. The body
-// is read only up to a small cap (so the connection can be reused) and never buffered; a larger
-// or slower body just drops the connection. The timeout covers the whole exchange: connect,
-// TLS, request and response headers.
+// (default 200-399). Redirects are never followed: a 3xx is judged by its code alone. The timeout
+// covers the whole exchange: connect, TLS, request and response head.
 //
-// Each (probe spec, address) pair gets a target, built once: its request options (with the
-// agent shared by targets of the same TLS settings, see http-agent.ts) and its status predicate.
-// Connections are reused only when they can be: when a target's probes come further apart than
-// the idle timeout, its requests say `Connection: close`, so no idle socket waits in vain and the
-// server, closing first, keeps the TIME_WAIT instead of the agent. Targets unused for a while
-// are swept, so pods that went away leave nothing behind.
+// Every probe is one connection of its own, like the kubelet's probes and HAProxy's `http-check`:
+// nothing is kept between probes but a few hundred bytes per target, so memory does not grow with
+// idle connections (a kept-alive node:http connection cost about 20 KiB of heap per target, and
+// 10,000 targets took the agent past 300 MiB; see docs/PERFORMANCE.md), and every probe exercises
+// the server's accept path as a new client would. The exchange itself (http-exchange.ts) is a lean
+// HTTP/1.1 client over `net`/`tls` sockets that reads only the status line and the end of the
+// head (http-response.ts); it sends `Connection: close` and reads the body (at most
+// `maxBodyBytes`, never buffered) until the server closes, so the TIME_WAIT stays on the server.
+// HTTPS resumes TLS sessions per target within a byte budget and a maximum age (http-tls.ts).
+//
+// Each (probe spec, address) pair gets a target, built once: the request's bytes, the status
+// predicate, the TLS settings. Targets unused for a while are swept, so pods that went away
+// leave nothing behind.
 
-import { request as httpRequest, type ClientRequest, type IncomingMessage } from "node:http";
-import { request as httpsRequest, type RequestOptions } from "node:https";
-import { AgentPool, type PoolOptions } from "./http-agent.js";
-import { buildHeaders, hostHeader, normalizePath, sniName, statusMatcher } from "./http-request.js";
-import { errorCode, errorReason, failed, monotonicMs, passed, timeoutReason } from "./outcome.js";
-import type { Prober, ProbeOutcome, ProbeSpec } from "./types.js";
+import { exchange, type ExchangeTarget, type TlsOptions } from "./http-exchange.js";
+import {
+  buildHeaders,
+  hostHeader,
+  normalizePath,
+  serializeRequest,
+  sniName,
+  statusMatcher,
+} from "./http-request.js";
+import { secureContextFor, SessionCache } from "./http-tls.js";
+import { errorReason, failed, monotonicMs } from "./outcome.js";
+import type { Prober, ProbeSpec } from "./types.js";
+import type { SecureContext } from "node:tls";
 
 type HttpSpec = Extract<ProbeSpec, { mode: "HTTP" }>;
 
 /** Tuning of the HTTP prober; every field has a sensible default. */
-export interface HttpProberOptions extends Partial<PoolOptions> {
-  /** Body bytes read before the connection is dropped instead of drained (default 4 KiB). */
+export interface HttpProberOptions {
+  /** Body bytes read before the connection is reset (default 4 KiB). */
   maxBodyBytes?: number;
-  /** How long an unused target (its request options) is kept (default 60 s). */
+  /** How long an unused target (its request and TLS session) is kept (default 60 s). */
   targetTtlMs?: number;
   /** User-Agent header unless the probe sets one. */
   userAgent?: string;
+  /** Bytes of TLS sessions kept for resumption (default 4 MiB; 0 disables resumption). */
+  tlsSessionBytes?: number;
+  /** How long after a full handshake its session may be resumed (default 60 s). */
+  tlsSessionMaxAgeMs?: number;
 }
 
-/** An HTTP prober with its connection pools; `close()` drops every pooled connection. */
+/** An HTTP prober; `close()` forgets its targets and TLS sessions. */
 export interface HttpProber {
   /** The prober itself (a plain function: safe to pass around unbound). */
   readonly probe: Prober;
   /** Number of targets currently cached (for tests and metrics). */
   targets(): number;
+  /** Number of TLS sessions kept for resumption. */
+  tlsSessions(): number;
   close(): void;
 }
 
-interface Target {
-  readonly send: typeof httpRequest;
-  /** Request options that keep the connection for the next probe. */
-  readonly keepOptions: RequestOptions;
-  /** The same request with `Connection: close`. */
-  readonly closeOptions: RequestOptions;
-  readonly accepts: (status: number) => boolean;
-  /** Why every probe of this target fails without a request (e.g. an unparsable caCert). */
+/** TLS settings shared by the targets of one probe spec. */
+interface TargetTls {
+  readonly secureContext: SecureContext;
+  readonly servername: string | undefined;
+  readonly rejectUnauthorized: boolean;
+}
+
+interface Target extends ExchangeTarget {
+  readonly tlsSettings?: TargetTls;
+  /** Why every probe of this target fails without a connection (e.g. an unparsable caCert). */
   readonly invalid?: string;
   lastUsed: number;
 }
 
-const CONNECT_ERRORS = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL"]);
-const STALE_CONNECTION_ERRORS = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED"]);
+const DEFAULT_TLS_SESSION_BYTES = 4 * 1024 * 1024;
 
-/** Creates an HTTP prober with its own pools and sweeping timer (unref'd). */
+/** Creates an HTTP prober with its target cache and sweeping timer (unref'd). */
 export function createHttpProber(options: HttpProberOptions = {}): HttpProber {
-  const pool: PoolOptions = {
-    keepAlive: options.keepAlive ?? true,
-    idleTimeoutMs: options.idleTimeoutMs ?? 4_000,
-    maxConnectionAgeMs: options.maxConnectionAgeMs ?? 30_000,
-  };
   const maxBodyBytes = options.maxBodyBytes ?? 4096;
   const ttlMs = options.targetTtlMs ?? 60_000;
   const userAgent = options.userAgent ?? "swh-agent/1";
-  const agents = new AgentPool(pool);
+  const sessions = new SessionCache<Target>({
+    maxBytes: options.tlsSessionBytes ?? DEFAULT_TLS_SESSION_BYTES,
+    maxAgeMs: options.tlsSessionMaxAgeMs ?? 60_000,
+  });
   const fingerprints = new WeakMap<HttpSpec, string>();
   const targets = new Map<string, Map<string, Target>>();
 
@@ -81,7 +98,7 @@ export function createHttpProber(options: HttpProberOptions = {}): HttpProber {
     }
     let target = byAddress.get(address);
     if (target === undefined) {
-      target = buildTarget(address, spec, agents, userAgent);
+      target = buildTarget(address, spec, userAgent);
       byAddress.set(address, target);
     }
     return target;
@@ -90,13 +107,25 @@ export function createHttpProber(options: HttpProberOptions = {}): HttpProber {
   const sweep = (olderThan: number): void => {
     for (const [fingerprint, byAddress] of targets) {
       for (const [address, target] of byAddress) {
-        if (target.lastUsed < olderThan) byAddress.delete(address);
+        if (target.lastUsed >= olderThan) continue;
+        byAddress.delete(address);
+        sessions.delete(target);
       }
       if (byAddress.size === 0) targets.delete(fingerprint);
     }
   };
   const sweeper = setInterval(() => sweep(Date.now() - ttlMs), Math.max(1_000, ttlMs / 2));
   sweeper.unref();
+
+  /** The exchange of one HTTPS probe: the target with its session to resume, if any. */
+  const withSession = (target: Target, tls: TargetTls, now: number): ExchangeTarget => {
+    const options: TlsOptions = {
+      ...tls,
+      session: sessions.get(target, now),
+      onSession: (session, resumed) => sessions.set(target, session, resumed, Date.now()),
+    };
+    return { ...target, tls: options };
+  };
 
   return {
     probe: (address, spec, timeoutMs) => {
@@ -106,152 +135,58 @@ export function createHttpProber(options: HttpProberOptions = {}): HttpProber {
       }
       const target = targetFor(address, spec);
       const now = Date.now();
-      // A connection kept after the previous probe is still there only within the idle timeout.
-      const reuse = now - target.lastUsed <= pool.idleTimeoutMs;
       target.lastUsed = now;
       if (target.invalid !== undefined) return Promise.resolve(failed(startedAt, target.invalid));
-      const request = reuse ? target.keepOptions : target.closeOptions;
-      return exchange(target.send, request, target.accepts, { timeoutMs, maxBodyBytes, startedAt });
+      const limits = { timeoutMs, maxBodyBytes, startedAt };
+      const tls = target.tlsSettings;
+      return exchange(tls === undefined ? target : withSession(target, tls, now), limits);
     },
     targets: () => {
       let count = 0;
       for (const byAddress of targets.values()) count += byAddress.size;
       return count;
     },
+    tlsSessions: () => sessions.size,
     close: () => {
       clearInterval(sweeper);
       targets.clear();
-      agents.destroy();
+      sessions.clear();
     },
   };
 }
 
-function buildTarget(
-  address: string,
-  spec: HttpSpec,
-  agents: AgentPool,
-  userAgent: string,
-): Target {
+function buildTarget(address: string, spec: HttpSpec, userAgent: string): Target {
   const https = spec.scheme === "HTTPS";
-  const accepts = statusMatcher(spec.expectedStatusCodes);
-  const send = https ? httpsRequest : httpRequest;
-  const agent = https
-    ? agents.forHttps({
-        caCert: spec.insecureSkipTLSVerify ? undefined : nonEmpty(spec.caCert),
-        insecureSkipTLSVerify: spec.insecureSkipTLSVerify,
-        servername: sniName(spec.host),
-      })
-    : agents.forHttp();
-  if (typeof agent === "string") {
-    return { send, keepOptions: {}, closeOptions: {}, accepts, invalid: agent, lastUsed: 0 };
-  }
-  const headers = buildHeaders(
-    hostHeader(address, spec.port, https, spec.host),
-    spec.headers,
-    userAgent,
-  );
-  const keepOptions: RequestOptions = {
-    host: address,
+  const base = {
+    address,
     port: spec.port,
-    method: spec.method,
-    path: normalizePath(spec.path),
-    headers,
-    agent,
+    accepts: statusMatcher(spec.expectedStatusCodes),
+    lastUsed: Date.now(),
   };
-  const closeOptions = { ...keepOptions, headers: { ...headers, connection: "close" } };
-  return { send, keepOptions, closeOptions, accepts, lastUsed: Date.now() };
+  let request: Buffer;
+  try {
+    const host = hostHeader(address, spec.port, https, spec.host);
+    const headers = buildHeaders(host, spec.headers, userAgent);
+    request = serializeRequest(spec.method, normalizePath(spec.path), headers);
+  } catch (error) {
+    return { ...base, request: Buffer.alloc(0), invalid: errorReason("HTTP request", error) };
+  }
+  if (!https) return { ...base, request };
+  const caCert = spec.insecureSkipTLSVerify ? undefined : nonEmpty(spec.caCert);
+  let secureContext: SecureContext;
+  try {
+    secureContext = secureContextFor(caCert);
+  } catch (error) {
+    return { ...base, request, invalid: errorReason("invalid caCert", error) };
+  }
+  const tlsSettings: TargetTls = {
+    secureContext,
+    servername: sniName(spec.host),
+    rejectUnauthorized: !spec.insecureSkipTLSVerify,
+  };
+  return { ...base, request, tlsSettings };
 }
 
 function nonEmpty(text: string | undefined): string | undefined {
   return text === undefined || text.trim() === "" ? undefined : text;
-}
-
-/** Per-probe limits of an exchange. */
-interface ExchangeLimits {
-  timeoutMs: number;
-  maxBodyBytes: number;
-  startedAt: number;
-}
-
-/** One request/response exchange, retried once if a reused connection turned out closed. */
-function exchange(
-  send: typeof httpRequest,
-  options: RequestOptions,
-  accepts: (status: number) => boolean,
-  limits: ExchangeLimits,
-): Promise<ProbeOutcome> {
-  const { timeoutMs, maxBodyBytes, startedAt } = limits;
-  return new Promise(resolve => {
-    let settled = false;
-    let request: ClientRequest | undefined;
-    const settle = (outcome: ProbeOutcome): void => {
-      if (settled) return;
-      settled = true;
-      resolve(outcome);
-    };
-    // Runs until the body is drained too, so a trickling body cannot hold the connection.
-    const timer = setTimeout(() => {
-      settle(failed(startedAt, timeoutReason(timeoutMs)));
-      request?.destroy();
-    }, timeoutMs);
-    const onResponse = (response: IncomingMessage): void => {
-      const status = response.statusCode ?? 0;
-      settle(accepts(status) ? passed(startedAt) : failed(startedAt, `HTTP ${status}`));
-      drain(response, maxBodyBytes, () => clearTimeout(timer));
-    };
-    const attempt = (isRetry: boolean): void => {
-      let current: ClientRequest;
-      try {
-        current = send(options);
-      } catch (error) {
-        clearTimeout(timer);
-        settle(failed(startedAt, errorReason("HTTP request", error)));
-        return;
-      }
-      request = current;
-      current.on("response", onResponse);
-      current.on("error", error => {
-        if (!settled && !isRetry && current.reusedSocket && isStaleConnection(error)) {
-          attempt(true);
-          return;
-        }
-        clearTimeout(timer);
-        settle(failed(startedAt, requestErrorReason(error)));
-      });
-      current.end();
-    };
-    attempt(false);
-  });
-}
-
-/** Reads and discards at most `maxBytes` of body, then destroys the connection if more comes. */
-function drain(response: IncomingMessage, maxBytes: number, done: () => void): void {
-  let received = 0;
-  response.on("data", (chunk: Buffer) => {
-    received += chunk.length;
-    if (received > maxBytes) {
-      response.destroy();
-      done();
-    }
-  });
-  response.on("end", done);
-  response.on("error", done);
-}
-
-function isStaleConnection(error: unknown): boolean {
-  const code = errorCode(error);
-  return code !== undefined && STALE_CONNECTION_ERRORS.has(code);
-}
-
-/** `connect ECONNREFUSED`, `TLS CERT_HAS_EXPIRED`, `HTTP HPE_INVALID_CONSTANT`, ... */
-function requestErrorReason(error: unknown): string {
-  const code = errorCode(error);
-  if (code !== undefined && CONNECT_ERRORS.has(code)) return `connect ${code}`;
-  if (isTlsError(error, code)) return errorReason("TLS", error);
-  return errorReason("HTTP", error);
-}
-
-function isTlsError(error: unknown, code: string | undefined): boolean {
-  if (typeof error === "object" && error !== null && "library" in error) return true;
-  return code !== undefined && /CERT|TLS|SSL|SIGNATURE|ISSUER|ALTNAME/.test(code);
 }

@@ -1,6 +1,6 @@
 // Entry point of the probers: builds one prober per mode (sharing nothing between modes) and
 // dispatches a probe to the prober of its mode. The scheduler takes the `probers` record; the
-// owner of the set calls `close()` on shutdown to drop pooled HTTP connections.
+// owner of the set calls `close()` on shutdown to drop the HTTP prober's targets and TLS sessions.
 
 import { createHttpProber, type HttpProberOptions } from "./http.js";
 import { failed, monotonicMs } from "./outcome.js";
@@ -17,7 +17,7 @@ export type ProberRegistry = Readonly<Record<ProbeSpec["mode"], Prober>>;
 /** The probers of an agent, and how to release what they hold. */
 export interface ProberSet {
   readonly probers: ProberRegistry;
-  /** Drops pooled connections and timers; probes started afterwards still work. */
+  /** Drops cached HTTP targets, TLS sessions and timers; probes started afterwards still work. */
   close(): void;
 }
 
