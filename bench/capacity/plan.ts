@@ -2,8 +2,8 @@
 // kind, for how long. Full mode measures 100, 1,000 and 10,000 TCP and HTTP targets for the agent
 // as shipped (with the Node.js flags of its image) and for HAProxy on the same targets; at 10,000
 // targets the agent also runs with V8's defaults (what the image's memory flags buy, and what
-// they cost in CPU) and with `--optimize-for-size` added (a further memory tuning, measured so
-// its cost is known). HTTPS runs at 1,000 targets, with and without TLS session resumption, and
+// they cost in CPU) and, when the image does not set it, with `--optimize-for-size` added (a
+// further memory tuning, measured so its cost is known). HTTPS runs at 1,000 targets, with and without TLS session resumption, and
 // PostgreSQL at 100 and 1,000 targets; quick mode is a smoke run of the same shape at small sizes.
 
 /** What a run probes: HTTPS is the HTTP prober with `scheme: HTTPS`. */
