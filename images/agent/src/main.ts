@@ -91,6 +91,7 @@ export async function main(
     return EXIT_CONFIG;
   }
   const metrics = new AgentMetrics();
+  metrics.concurrencyLimit.set(config.maxConcurrentProbes);
   installCrashHandlers(log, metrics);
   const rest = new KubeRest(kc, {
     observer: metrics.apiObserver(),

@@ -42,6 +42,11 @@ export class AgentMetrics {
     help: "Probe workers running (one per probe per endpoint address).",
     registers: [this.registry],
   });
+  readonly concurrencyLimit = new Gauge({
+    name: "swh_agent_probe_concurrency_limit",
+    help: "Probes allowed to run at the same time (the module's agent.maxConcurrentProbes).",
+    registers: [this.registry],
+  });
   readonly queueDepth = new Gauge({
     name: "swh_agent_probe_queue_depth",
     help: "Probes waiting for a concurrency slot.",

@@ -25,6 +25,7 @@ import {
   scenarioWorld,
 } from "../../cluster/scenario/context.js";
 import { readyPods, serviceEndpoints } from "../../cluster/scenario/endpoints.js";
+import { sumMetric } from "../../cluster/scenario/liveness.js";
 import { applyManifest, createNamespace, deleteNamespace } from "../../cluster/scenario/objects.js";
 import { EndpointRecorder } from "../../cluster/scenario/recorder.js";
 import { recordMeasurement } from "../../cluster/scenario/report.js";
@@ -432,6 +433,16 @@ describe("a valid settings change through the ModuleConfig", () => {
     // machine makes the gaps longer, never shorter; the old agents renewed every 2 s.
     for (const gap of gaps.flat())
       expect(gap).toBeGreaterThanOrEqual(renewIntervalSeconds * 1000 - 100);
+  });
+
+  it("the agents run at most the new number of probes at once", async () => {
+    for (const node of NODES) {
+      const record = changed?.state.agents[node];
+      if (!record) throw new Error(`the rollout did not record the agent of ${node}`);
+      const res = await fetch(`http://127.0.0.1:${record.metricsPort}/metrics`);
+      const limit = sumMetric(await res.text(), "swh_agent_probe_concurrency_limit");
+      expect(limit).toBe(NEW_SETTINGS.agent.maxConcurrentProbes);
+    }
   });
 
   it("the agents log at the new level: an endpoint transition leaves no info line", async () => {
