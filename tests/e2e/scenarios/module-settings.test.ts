@@ -32,15 +32,7 @@ import { recordMeasurement } from "../../cluster/scenario/report.js";
 import { getSwh } from "../../cluster/scenario/swh.js";
 import { agentDaemonSet } from "../../cluster/world/agents.js";
 import { backendClient, startBackend, stopBackend } from "../../cluster/world/backends.js";
-import {
-  daemonSetStatus,
-  daemonSetView,
-  planRollout,
-  resolveMaxUnavailable,
-  rolloutStatus,
-  templateHash,
-  type AgentView,
-} from "../../cluster/world/daemonset-plan.js";
+import { daemonSetView, rolloutStatus } from "../../cluster/world/daemonset-plan.js";
 import { OPERATOR_CONFIG_MAP, OPERATOR_NAMESPACE } from "../../cluster/world/operator.js";
 import { createPod, deletePod, type FakePod } from "../../cluster/world/pods.js";
 import { waitRolledOut, type RolledOut } from "../../cluster/world/rollout-wait.js";
@@ -177,130 +169,6 @@ afterAll(async () => {
     await deleteNamespace(world, ns);
   }
   await releaseScenarioWorld();
-});
-
-describe("the rollout stand-in's decisions", () => {
-  const agent = (node: string, hash: string, alive = true, ready = true): AgentView => ({
-    node,
-    templateHash: hash,
-    alive,
-    ready,
-  });
-  const view = { templateHash: "new", strategy: "RollingUpdate" as const, maxUnavailable: "10%" };
-
-  it("hashes a pod template by content, not key order", () => {
-    const a = { spec: { containers: [{ name: "agent", args: ["--x=1"] }], nodeSelector: {} } };
-    const b = { spec: { nodeSelector: {}, containers: [{ args: ["--x=1"], name: "agent" }] } };
-    expect(templateHash(a)).toBe(templateHash(b));
-    expect(templateHash(a)).not.toBe(
-      templateHash({ spec: { containers: [{ name: "agent", args: ["--x=2"] }] } }),
-    );
-  });
-
-  it("rounds maxUnavailable like the DaemonSet controller", () => {
-    expect(resolveMaxUnavailable("10%", 3)).toBe(1);
-    expect(resolveMaxUnavailable("50%", 3)).toBe(2);
-    expect(resolveMaxUnavailable(0, 3)).toBe(1);
-    expect(resolveMaxUnavailable(2, 3)).toBe(2);
-    expect(() => resolveMaxUnavailable("ten", 3)).toThrow(/not an int or a %/);
-  });
-
-  it.each([
-    {
-      what: "replaces one ready out-of-date agent at a time",
-      agents: [agent("node-1", "old"), agent("node-2", "old"), agent("node-3", "old")],
-      step: { create: [], remove: [], replace: ["node-1"] },
-    },
-    {
-      what: "waits while an updated agent is not ready yet",
-      agents: [agent("node-1", "new", true, false), agent("node-2", "old"), agent("node-3", "old")],
-      step: { create: [], remove: [], replace: [] },
-    },
-    {
-      what: "moves on once it is",
-      agents: [agent("node-1", "new"), agent("node-2", "old"), agent("node-3", "old")],
-      step: { create: [], remove: [], replace: ["node-2"] },
-    },
-    {
-      what: "replaces an out-of-date agent that is not ready at once",
-      agents: [agent("node-1", "new", true, false), agent("node-2", "old", true, false)],
-      step: { create: ["node-3"], remove: [], replace: ["node-2"] },
-    },
-    {
-      what: "leaves a dead agent alone and counts it unavailable (a node that is down)",
-      agents: [
-        agent("node-1", "old", false, false),
-        agent("node-2", "old"),
-        agent("node-3", "old"),
-      ],
-      step: { create: [], remove: [], replace: [] },
-    },
-    {
-      what: "stops agents on nodes that no longer want one",
-      agents: [
-        agent("node-1", "new"),
-        agent("node-2", "new"),
-        agent("node-3", "new"),
-        agent("x", "new"),
-      ],
-      step: { create: [], remove: ["x"], replace: [] },
-    },
-  ])("$what", ({ agents, step }) => {
-    expect(planRollout({ view, desired: NODES, agents })).toEqual(step);
-  });
-
-  it("replaces nothing by itself with updateStrategy OnDelete", () => {
-    const step = planRollout({
-      view: { ...view, strategy: "OnDelete" },
-      desired: NODES,
-      agents: [agent("node-1", "old"), agent("node-2", "old")],
-    });
-    expect(step).toEqual({ create: ["node-3"], remove: [], replace: [] });
-  });
-
-  it("reports the status kubectl rollout status reads", () => {
-    const status = daemonSetStatus({
-      view: { generation: 4, templateHash: "new" },
-      desired: NODES,
-      agents: [
-        agent("node-1", "new"),
-        agent("node-2", "old"),
-        agent("node-3", "new", false, false),
-      ],
-    });
-    expect(status).toEqual({
-      observedGeneration: 4,
-      desiredNumberScheduled: 3,
-      currentNumberScheduled: 3,
-      updatedNumberScheduled: 2,
-      numberMisscheduled: 0,
-      numberReady: 2,
-      numberAvailable: 2,
-      numberUnavailable: 1,
-    });
-    const ds = { metadata: { name: "agent", generation: 4 }, status };
-    expect(rolloutStatus(ds)).toEqual({
-      done: false,
-      message:
-        'Waiting for daemon set "agent" rollout to finish: 2 out of 3 new pods have been updated...',
-    });
-    expect(rolloutStatus({ ...ds, metadata: { name: "agent", generation: 5 } }).message).toBe(
-      "Waiting for daemon set spec update to be observed...",
-    );
-    const done = { ...status, updatedNumberScheduled: 3, numberAvailable: 3 };
-    expect(rolloutStatus({ ...ds, status: done }).done).toBe(true);
-  });
-
-  it("expects the flags the chart renders for the settings", () => {
-    expect(expectedAgentFlags({})).toEqual([
-      "--max-concurrent-probes=1000",
-      "--lease-duration=40s",
-      "--lease-renew-interval=10s",
-      "--log-level=info",
-      "--verbose-status=false",
-    ]);
-    expect(expectedAgentFlags({ logLevel: "Warn", debug: true })).toContain("--log-level=debug");
-  });
 });
 
 describe("with the e2e settings", () => {

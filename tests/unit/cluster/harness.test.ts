@@ -1,8 +1,8 @@
 // Unit tests of the cluster harness's pure parts (tests/cluster): pod network planning, the
 // operator stand-in's protocol handling (hook configs, crontabs, jq answers, patch streams,
 // values patches, the queue's backoff and rate limit, metrics groups, install order), the
-// ModuleConfig bridge's decisions, the agent command line and the demo's tables. They live with
-// the e2e scenarios because they test the e2e tooling (the unit project covers product code).
+// ModuleConfig bridge's decisions, the agent command line and the demo's tables. The other files
+// of tests/unit/cluster test the newer parts (CEL rules, module lifecycle, rollout stand-in).
 import { execFileSync } from "node:child_process";
 import { agentArguments } from "../../cluster/world/agents.js";
 import { age, endpointsView, swhTable, table, type SwhView } from "../../cluster/demo/view.js";
