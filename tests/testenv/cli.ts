@@ -1,9 +1,11 @@
 // `scripts/testenv`: command-line face of the cluster in a box.
 //   up [--audit] [--no-controller-manager] [--controllers=a,b] [--timeout=SECONDS] [--json]
 //   down [--purge]      status [--json]      kubeconfig      token <namespace> <serviceaccount>
+//   stop-component <name> [--kill] [--grace=SECONDS]      start-component <name> [--timeout=SECONDS]
 // The state dir comes from $SWH_TESTENV_DIR (default ~/.cache/swh-testenv/run/default).
 import { existsSync } from "node:fs";
 import { issueToken } from "./client.js";
+import { parseComponent, startComponent, stopComponent } from "./component-control.js";
 import { defaultStateDir, stateLayout } from "./layout.js";
 import { down, status, up, type BoxStatus } from "./lifecycle.js";
 
@@ -15,6 +17,11 @@ const USAGE = `usage: scripts/testenv <command>
   kubeconfig          print the admin kubeconfig path (exit 3 when there is none)
   token <ns> <sa> [--expiration=SECONDS]
                       issue a ServiceAccount token (creating the SA), print its kubeconfig path
+  stop-component <etcd|kube-apiserver|kube-controller-manager> [--kill] [--grace=SECONDS]
+                      stop one process (SIGTERM, SIGKILL after the grace; --kill: SIGKILL at
+                      once), keeping its ports, certificates, data and flags for start-component
+  start-component <etcd|kube-apiserver|kube-controller-manager> [--timeout=SECONDS]
+                      start it again as it was and wait until it serves (idempotent)
 state dir: $SWH_TESTENV_DIR or ~/.cache/swh-testenv/run/default`;
 
 /** Parsed command line: positional words and `--flag[=value]` options. */
@@ -63,6 +70,8 @@ function formatStatus(s: BoxStatus): string {
   }
   if (s.options) lines.push(`options:    ${JSON.stringify(s.options)}`);
   for (const p of s.processes) {
+    if (p.stoppedAt)
+      lines.push(`process:    ${p.component} stopped by stop-component at ${p.stoppedAt}`);
     if (p.pid === undefined) continue;
     lines.push(
       `process:    ${p.component} pid ${p.pid} ${p.alive ? "running" : "gone"} (log ${p.logFile})`,
@@ -148,6 +157,43 @@ async function cmdToken(args: Args): Promise<number> {
   return 0;
 }
 
+function componentArg(args: Args): ReturnType<typeof parseComponent> {
+  const name = args.words[1];
+  if (!name || args.words.length > 2) throw new UsageError(`${args.words[0]} needs one component`);
+  try {
+    return parseComponent(name);
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+async function cmdStopComponent(args: Args): Promise<number> {
+  checkFlags(args, ["kill", "grace"]);
+  const component = componentArg(args);
+  const grace = seconds(args, "grace");
+  const result = await stopComponent(component, {
+    signal: args.flags.has("kill") ? "SIGKILL" : "SIGTERM",
+    ...(grace ? { graceMs: grace * 1000 } : {}),
+  });
+  const pid = result.pid === undefined ? "no pid recorded" : `pid ${result.pid}`;
+  console.log(`testenv: ${component} stopped (${pid}: ${result.how}); its ports are free`);
+  return 0;
+}
+
+async function cmdStartComponent(args: Args): Promise<number> {
+  checkFlags(args, ["timeout"]);
+  const component = componentArg(args);
+  const timeout = seconds(args, "timeout");
+  const result = await startComponent(component, timeout ? { timeoutMs: timeout * 1000 } : {});
+  const took = ((result.readyAt - result.startedAt) / 1000).toFixed(1);
+  console.log(
+    result.reused
+      ? `testenv: ${component} already running (pid ${result.pid})`
+      : `testenv: ${component} started (pid ${result.pid}), serving after ${took} s`,
+  );
+  return 0;
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv);
   switch (args.words[0]) {
@@ -161,6 +207,10 @@ async function main(argv: readonly string[]): Promise<number> {
       return cmdKubeconfig(args);
     case "token":
       return cmdToken(args);
+    case "stop-component":
+      return cmdStopComponent(args);
+    case "start-component":
+      return cmdStartComponent(args);
     case undefined:
     case "help":
       console.log(USAGE);

@@ -78,6 +78,17 @@ export async function stopDaemon(
   throw new Error(`process ${pid} survived SIGKILL`);
 }
 
+/**
+ * Kills a daemon outright (SIGKILL: nothing flushed, no goodbye to its clients), as a crash or an
+ * OOM kill would. Returns `absent` when it was not running.
+ */
+export async function killDaemon(pid: number, marker: string): Promise<"absent" | "SIGKILL"> {
+  if (!isOurProcess(pid, marker)) return "absent";
+  process.kill(pid, "SIGKILL");
+  if (await waitForExit(pid, marker, 5000)) return "SIGKILL";
+  throw new Error(`process ${pid} survived SIGKILL`);
+}
+
 /** The last `lines` lines of a log file, for error messages. */
 export function logTail(file: string, lines = 20): string {
   try {

@@ -15,12 +15,23 @@ export {
   type IssueTokenOptions,
 } from "./client.js";
 export {
+  componentPorts,
+  parseComponent,
+  startComponent,
+  stopComponent,
+  type StartComponentOptions,
+  type StartedComponent,
+  type StopComponentOptions,
+  type StoppedComponent,
+} from "./component-control.js";
+export {
   DEFAULT_CONTROLLERS,
   SERVICE_ACCOUNT_ISSUER,
   SERVICE_CLUSTER_IP_RANGE,
 } from "./components.js";
 export { cacheDir, defaultStateDir, stateLayout, toolVersions } from "./layout.js";
 export type { BoxPorts } from "./components.js";
+export type { Component } from "./state.js";
 export type {
   BoxStatus,
   DownOptions,

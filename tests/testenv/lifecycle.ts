@@ -1,20 +1,21 @@
 // `up`, `down` and `status` of the cluster in a box: etcd, kube-apiserver (RBAC, ServiceAccount
 // token issuance) and kube-controller-manager on free loopback ports, described by state.json in
 // the state dir. `up` is idempotent; `down` leaves no process and no port behind.
-import { appendFileSync, existsSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import {
-  AUDIT_POLICY,
-  DEFAULT_CONTROLLERS,
-  apiserverArgs,
-  controllerManagerArgs,
-  etcdArgs,
-  type BoxPorts,
-} from "./components.js";
-import { isOurProcess, logTail, startDaemon, stopDaemon } from "./daemon.js";
-import { httpsGet, type TlsClient } from "./https-get.js";
+  LOG_NAMES,
+  adminTls,
+  logFileOf,
+  markerOf,
+  spawnComponent,
+  watchedOf,
+  type StartContext,
+} from "./box-process.js";
+import { resumeStopped } from "./component-control.js";
+import { AUDIT_POLICY, DEFAULT_CONTROLLERS, type BoxPorts } from "./components.js";
+import { isOurProcess, logTail, stopDaemon } from "./daemon.js";
+import { httpsGet } from "./https-get.js";
 import { renderKubeconfig } from "./kubeconfig.js";
 import {
   defaultStateDir,
@@ -24,9 +25,9 @@ import {
   type ToolName,
 } from "./layout.js";
 import { withLock } from "./lock.js";
-import { ensurePki, pkiFiles, type PkiFiles } from "./pki.js";
-import { isPortFree, LOOPBACK, pickFreePorts } from "./ports.js";
-import { ProcessExitedError, waitForOk, type Watched } from "./readiness.js";
+import { ensurePki, type PkiFiles } from "./pki.js";
+import { LOOPBACK, pickFreePorts, waitPortsFree } from "./ports.js";
+import { ProcessExitedError, waitForOk } from "./readiness.js";
 import {
   COMPONENTS,
   clearState,
@@ -36,7 +37,7 @@ import {
   type BoxState,
   type Component,
 } from "./state.js";
-import { ensureTools, type ToolPaths } from "./tools.js";
+import { ensureTools } from "./tools.js";
 
 /** Options of `up`. */
 export interface UpOptions {
@@ -60,6 +61,8 @@ export interface ProcessStatus {
   readonly pid: number | undefined;
   readonly alive: boolean;
   readonly logFile: string;
+  /** When `stopComponent` stopped it (RFC 3339), while it stays stopped. */
+  readonly stoppedAt?: string;
 }
 
 /** What `status` reports. */
@@ -94,33 +97,7 @@ export interface DownResult {
   readonly purged: boolean;
 }
 
-const LOG_NAMES: Record<Component, string> = {
-  etcd: "etcd.log",
-  apiserver: "kube-apiserver.log",
-  controllerManager: "kube-controller-manager.log",
-};
-
 const PORT_ATTEMPTS = 3;
-
-/** Marker present in every daemon's command line: the state dir with a trailing slash. */
-function markerOf(layout: StateLayout): string {
-  return `${layout.root}/`;
-}
-
-function logFileOf(layout: StateLayout, component: Component): string {
-  return join(layout.logDir, LOG_NAMES[component]);
-}
-
-async function adminTls(layout: StateLayout): Promise<TlsClient> {
-  const pki = pkiFiles(layout.pkiDir);
-  const admin = pki.cert("admin");
-  const [ca, cert, key] = await Promise.all([
-    readFile(pki.caCert, "utf8"),
-    readFile(admin.crt, "utf8"),
-    readFile(admin.key, "utf8"),
-  ]);
-  return { ca, cert, key };
-}
 
 function expectedComponents(options: BoxOptions): Component[] {
   return COMPONENTS.filter(c => c !== "controllerManager" || options.controllerManager);
@@ -150,11 +127,13 @@ export async function status(stateDir = defaultStateDir()): Promise<BoxStatus> {
   const marker = markerOf(layout);
   const processes = COMPONENTS.map(component => {
     const pid = state?.pids[component];
+    const stoppedAt = state?.stopped?.[component];
     return {
       component,
       pid,
       alive: pid !== undefined && isOurProcess(pid, marker),
       logFile: logFileOf(layout, component),
+      ...(stoppedAt ? { stoppedAt } : {}),
     };
   });
   const expected = state ? expectedComponents(state.options) : [];
@@ -207,54 +186,6 @@ async function stopAll(
   return stopped;
 }
 
-async function waitPortsFree(ports: BoxPorts, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const busy: number[] = [];
-    for (const port of Object.values(ports)) if (!(await isPortFree(port))) busy.push(port);
-    if (busy.length === 0) return;
-    if (Date.now() >= deadline) {
-      throw new Error(`ports still in use after the box stopped: ${busy.join(", ")}`);
-    }
-    await sleep(100);
-  }
-}
-
-interface StartContext {
-  readonly layout: StateLayout;
-  readonly pki: PkiFiles;
-  readonly tools: ToolPaths;
-  readonly options: BoxOptions;
-  readonly timeoutMs: number;
-  readonly log: NodeJS.WritableStream;
-}
-
-function startComponent(ctx: StartContext, component: Component, ports: BoxPorts): number {
-  const { layout, pki, tools, options } = ctx;
-  const logFile = logFileOf(layout, component);
-  appendFileSync(
-    logFile,
-    `\n=== testenv: starting ${component} at ${new Date().toISOString()} ===\n`,
-  );
-  if (component === "etcd") {
-    return startDaemon({ binary: tools.etcd, args: etcdArgs(layout, pki, ports), logFile });
-  }
-  if (component === "apiserver") {
-    const args = apiserverArgs(layout, pki, ports, { audit: options.audit });
-    return startDaemon({ binary: tools["kube-apiserver"], args, logFile });
-  }
-  const args = controllerManagerArgs(layout, pki, ports, options.controllers);
-  return startDaemon({ binary: tools["kube-controller-manager"], args, logFile });
-}
-
-function watchedOf(ctx: StartContext, pids: BoxState["pids"]): Watched[] {
-  const marker = markerOf(ctx.layout);
-  return Object.entries(pids).map(([name, pid]) => ({
-    name,
-    alive: () => isOurProcess(pid, marker),
-  }));
-}
-
 /**
  * Starts the processes on `ports`, recording their pids in `pids` as they start (so the caller
  * can stop them on failure), and waits until they serve.
@@ -270,18 +201,18 @@ async function startOnPorts(
   const base = { schema: 1 as const, versions: toolVersions(), ports, options, server };
   const record = (): Promise<void> =>
     writeState(layout.stateFile, { ...base, pids: { ...pids }, startedAt: "" });
-  pids.etcd = startComponent(ctx, "etcd", ports);
-  pids.apiserver = startComponent(ctx, "apiserver", ports);
+  pids.etcd = spawnComponent(ctx, "etcd", ports);
+  pids.apiserver = spawnComponent(ctx, "apiserver", ports);
   await record();
   const tls = await adminTls(layout);
-  await waitForOk(`${server}/readyz`, tls, watchedOf(ctx, pids), ctx.timeoutMs);
+  await waitForOk(`${server}/readyz`, tls, watchedOf(ctx.layout, pids), ctx.timeoutMs);
   if (options.controllerManager) {
-    pids.controllerManager = startComponent(ctx, "controllerManager", ports);
+    pids.controllerManager = spawnComponent(ctx, "controllerManager", ports);
     await record();
     // The ServiceAccount controller creating default/default proves the controller manager
     // authenticated, passed RBAC and runs its controllers.
     const sa = `${server}/api/v1/namespaces/default/serviceaccounts/default`;
-    await waitForOk(sa, tls, watchedOf(ctx, pids), ctx.timeoutMs);
+    await waitForOk(sa, tls, watchedOf(ctx.layout, pids), ctx.timeoutMs);
   }
   const state = { ...base, pids, startedAt: new Date().toISOString() };
   await writeState(layout.stateFile, state);
@@ -350,8 +281,28 @@ async function reuseIfUp(layout: StateLayout, options: BoxOptions): Promise<BoxS
 }
 
 /**
+ * Starts the components `stopComponent` left stopped on their ports, so the box's clients keep
+ * working; when that fails, `up` replaces the box as it replaces a crashed one.
+ */
+async function resumeInPlace(
+  layout: StateLayout,
+  options: BoxOptions,
+  how: { readonly timeoutMs: number; readonly log: NodeJS.WritableStream },
+): Promise<void> {
+  const state = await readState(layout.stateFile);
+  if (!state?.stopped || !sameOptions(state.options, options)) return;
+  try {
+    await resumeStopped(layout, how);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    how.log.write(`testenv: restarting a stopped component failed (${reason}); starting afresh\n`);
+  }
+}
+
+/**
  * Brings the box up in the state dir (idempotent: an already running box with the same options is
- * left alone and reported with `reused: true`). Builds the tools first when they are missing.
+ * left alone and reported with `reused: true`; components stopped by `stopComponent` are started
+ * again on their ports first). Builds the tools first when they are missing.
  */
 export async function up(opts: UpOptions = {}): Promise<UpResult> {
   const started = Date.now();
@@ -359,7 +310,9 @@ export async function up(opts: UpOptions = {}): Promise<UpResult> {
   const options = resolveOptions(opts);
   const log = opts.log ?? process.stderr;
   await mkdir(layout.root, { recursive: true, mode: 0o700 });
+  const timeoutMs = opts.timeoutMs ?? 180_000;
   return withLock(layout.lockFile, 10 * 60_000, async () => {
+    await resumeInPlace(layout, options, { timeoutMs, log });
     const existing = await reuseIfUp(layout, options);
     if (existing) return { status: existing, reused: true, elapsedMs: Date.now() - started };
     // Whatever is left of an earlier box (a crashed process, a stale state file) goes first.
@@ -372,7 +325,6 @@ export async function up(opts: UpOptions = {}): Promise<UpResult> {
     await mkdir(layout.etcdDataDir, { recursive: true, mode: 0o700 });
     await writeFile(layout.auditPolicyFile, AUDIT_POLICY);
     const pki = await ensurePki(layout.pkiDir);
-    const timeoutMs = opts.timeoutMs ?? 180_000;
     await startFresh({ layout, pki, tools, options, timeoutMs, log });
     return { status: await status(layout.root), reused: false, elapsedMs: Date.now() - started };
   });
@@ -396,7 +348,7 @@ export async function down(opts: DownOptions = {}): Promise<DownResult> {
   const run = async (): Promise<DownResult> => {
     const state = await readState(layout.stateFile);
     const stopped = await stopAll(state?.pids, layout, opts.graceMs ?? 10_000);
-    if (state) await waitPortsFree(state.ports, 10_000);
+    if (state) await waitPortsFree(Object.values(state.ports), 10_000);
     await clearState(layout.stateFile);
     return { stateDir: layout.root, stopped, purged: false };
   };

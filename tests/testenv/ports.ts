@@ -1,6 +1,7 @@
 // Loopback port selection. The box never assumes 6443/2379 are free: a CI run and a developer's
 // demo may share the machine, so ports are chosen by asking the kernel and then recorded.
 import { createServer, type Server } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 
 /** The address every component of the box binds to. */
 export const LOOPBACK = "127.0.0.1";
@@ -47,5 +48,19 @@ export async function isPortFree(port: number): Promise<boolean> {
     throw new Error(`probing port ${LOOPBACK}:${port} failed`, { cause: err });
   } finally {
     if (server.listening) await close(server);
+  }
+}
+
+/** Waits until every port in `ports` is free; throws naming the busy ones after `timeoutMs`. */
+export async function waitPortsFree(ports: readonly number[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const busy: number[] = [];
+    for (const port of ports) if (!(await isPortFree(port))) busy.push(port);
+    if (busy.length === 0) return;
+    if (Date.now() >= deadline) {
+      throw new Error(`ports still in use after the process stopped: ${busy.join(", ")}`);
+    }
+    await sleep(100);
   }
 }

@@ -31,6 +31,11 @@ export interface BoxState {
   readonly server: string;
   /** RFC 3339 time the box became ready. */
   readonly startedAt: string;
+  /**
+   * Components taken down on purpose by `stopComponent` (RFC 3339 time they stopped), which have
+   * no pid until `startComponent` (or the next `up`) starts them again on their ports.
+   */
+  readonly stopped?: Partial<Record<Component, string>>;
 }
 
 /** Reads `state.json`; undefined when there is none. */

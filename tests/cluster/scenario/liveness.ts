@@ -51,6 +51,33 @@ export function sumMetric(text: string, metric: string): number {
   return sum;
 }
 
+/**
+ * Like sumMetric, per value of the label `label` (samples without it count under ""). Used for
+ * the agents' `swh_agent_watch_restarts_total{informer,reason}` by reason.
+ */
+export function sumMetricBy(text: string, metric: string, label: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  const labelRe = new RegExp(`[{,]${label}="((?:[^"\\\\]|\\\\.)*)"`);
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(metric)) continue;
+    const match = /^(\{.*\})?[ \t]+(\S+)/.exec(line.slice(metric.length));
+    const value = Number(match?.[2]);
+    if (!match || !Number.isFinite(value)) continue;
+    const key = labelRe.exec(match[1] ?? "")?.[1] ?? "";
+    out[key] = (out[key] ?? 0) + value;
+  }
+  return out;
+}
+
+/** Adds up per-key counts (e.g. sumMetricBy of several agents). */
+export function addCounts(
+  ...counts: ReadonlyArray<Record<string, number>>
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of counts) for (const [k, v] of Object.entries(c)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
 async function get(url: string): Promise<{ status: number; body: string }> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });

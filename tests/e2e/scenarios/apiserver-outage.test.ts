@@ -13,14 +13,13 @@
 // of the shared scenario world would fail whatever another jest worker runs there meanwhile.
 import { jest } from "@jest/globals";
 import { setTimeout as sleep } from "node:timers/promises";
-import { SWH_API_VERSION, SWH_KIND } from "../../../api/contract.js";
-import type { BackendClient } from "../../cluster/backends/client.js";
 import {
   freezeApiServer,
   statState,
   type FrozenApiServer,
 } from "../../cluster/scenario/apiserver-freeze.js";
-import { readyPods, serviceEndpoints } from "../../cluster/scenario/endpoints.js";
+import { SCENARIO_SETUP_TIMEOUT_MS } from "../../cluster/scenario/context.js";
+import { serviceEndpoints } from "../../cluster/scenario/endpoints.js";
 import {
   allReadyAt,
   LivenessSampler,
@@ -31,14 +30,29 @@ import {
   type LivenessSamples,
 } from "../../cluster/scenario/liveness.js";
 import { hookLogEntries, readHookLog } from "../../cluster/scenario/operator-log.js";
-import { applyManifest, createNamespace, deleteNamespace } from "../../cluster/scenario/objects.js";
+import {
+  CHANGED,
+  changeBackends,
+  EXPECTED_READY,
+  EXPECTED_STATUS,
+  FENCED_METRIC,
+  healthyFlaps,
+  NODES,
+  operatorGet,
+  operatorStatusOf,
+  READY_BEFORE,
+  readySlices,
+  setUpWorkload,
+  statusView,
+  SWHS,
+  tearDownWorkload,
+  type OutageWorkload,
+  type SwhName,
+} from "../../cluster/scenario/outage-workload.js";
 import { ownWorld, releaseOwnWorld, type OwnWorld } from "../../cluster/scenario/own-box.js";
-import { EndpointRecorder, type ReadinessChange } from "../../cluster/scenario/recorder.js";
+import { EndpointRecorder } from "../../cluster/scenario/recorder.js";
 import { recordMeasurement } from "../../cluster/scenario/report.js";
-import { SCENARIO_SETUP_TIMEOUT_MS } from "../../cluster/scenario/context.js";
 import { conditionOf, endpointStatusOf, getSwh } from "../../cluster/scenario/swh.js";
-import { startBackend, stopBackend } from "../../cluster/world/backends.js";
-import { createPod, deletePod, type FakePod } from "../../cluster/world/pods.js";
 import { refreshWorld, type World } from "../../cluster/world/world.js";
 import type { AgentRecord, OperatorRecord } from "../../cluster/state.js";
 import { eventually } from "../support/eventually.js";
@@ -53,27 +67,11 @@ const CHANGE_AFTER_MS = 5_000;
 const CONVERGE_TIMEOUT_MS = 120_000;
 /** Observation after convergence, to catch a late flap (three runs of the 5 s fencing hook). */
 const SETTLE_MS = 15_000;
-const NODES = ["node-1", "node-2", "node-3"] as const;
 const SUFFIX = "outage";
-/** The fencing hook's counter on the operator's /metrics (hooks/endpointslice-gc.ts). */
-const FENCED_METRIC = "d8_swh_endpointslices_fenced_total";
-
-/** The true state after the outage: `web` lost app-1 (node-2), `api` regained app-2 (node-3). */
-const EXPECTED_READY = { web: ["app-0", "app-2"], api: ["app-0", "app-1", "app-2"] } as const;
-type SwhName = keyof typeof EXPECTED_READY;
-const SWHS = Object.keys(EXPECTED_READY) as SwhName[];
-/** Endpoints healthy before, during and after the outage: none may flip. */
-const ALWAYS_HEALTHY: Readonly<Record<SwhName, readonly string[]>> = {
-  web: ["app-0", "app-2"],
-  api: ["app-0", "app-1"],
-};
 
 let own: OwnWorld | undefined;
 let world: World;
-let ns: string | undefined;
-let backend: BackendClient;
-const pods: FakePod[] = [];
-const backendName = (): string => `outage-${ns ?? ""}`;
+let workload: OutageWorkload | undefined;
 let frozen: FrozenApiServer | undefined;
 let sampler: LivenessSampler | undefined;
 const recorders: Partial<Record<SwhName, EndpointRecorder>> = {};
@@ -91,62 +89,18 @@ let outage: Outage | undefined;
 /** Every sample of the agents and the operator, from before the freeze to after convergence. */
 let samples: LivenessSamples | undefined;
 
-function swhManifest(name: SwhName, port: number): Parameters<typeof applyManifest>[1] {
-  return {
-    apiVersion: SWH_API_VERSION,
-    kind: SWH_KIND,
-    metadata: { name, namespace: ns ?? "" },
-    spec: {
-      selector: { app: "app" },
-      ports: [{ port: 80, targetPort: port }],
-      healthcheck: {
-        periodSeconds: 1,
-        initialDelaySeconds: 0,
-        probes: [{ mode: "HTTP", http: { targetPort: port, path: "/healthz" } }],
-      },
-    },
-  };
-}
-
-async function operatorGet(record: OperatorRecord, path: string): Promise<string> {
-  const res = await fetch(`http://127.0.0.1:${record.port}${path}`, {
-    signal: AbortSignal.timeout(5_000),
-  });
-  return res.text();
-}
-
-async function operatorStatusOf(record: OperatorRecord): Promise<Record<string, unknown>> {
-  return JSON.parse(await operatorGet(record, "/status")) as Record<string, unknown>;
-}
-
 function need<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new Error(`${what} is missing: an earlier step failed`);
   return value;
 }
 
-/** Changes seen since `since` for endpoints that were healthy throughout. */
-function healthyFlaps(o: Outage, since: number): Array<ReadinessChange & { swh: SwhName }> {
-  return SWHS.flatMap(swh =>
-    o.recorders[swh]
-      .changesSince(since)
-      .filter(c => ALWAYS_HEALTHY[swh].includes(c.pod))
-      .map(c => ({ ...c, swh })),
-  );
-}
-
 async function slicesMatch(): Promise<number> {
-  for (const swh of SWHS)
-    expect(await readyPods(world, ns ?? "", swh)).toEqual(EXPECTED_READY[swh]);
+  expect(await readySlices(need(workload, "the workload"))).toEqual(EXPECTED_READY);
   return Date.now();
 }
 
 async function statusMatches(): Promise<number> {
-  const web = await getSwh(world, ns ?? "", "web");
-  const api = await getSwh(world, ns ?? "", "api");
-  expect(web?.status?.readySummary).toBe("2/3");
-  expect(api?.status?.readySummary).toBe("3/3");
-  expect(endpointStatusOf(web, "app-1")).toMatchObject({ ready: false });
-  expect(endpointStatusOf(api, "app-2")).toMatchObject({ ready: true });
+  expect(await statusView(need(workload, "the workload"))).toEqual(EXPECTED_STATUS);
   return Date.now();
 }
 
@@ -240,31 +194,14 @@ describe("the API server frozen for a minute", () => {
   beforeAll(async () => {
     own = await ownWorld(SUFFIX);
     world = own.world;
-    ns = await createNamespace(world, "swh-outage");
-    backend = await startBackend(world, backendName(), own.artefacts.backendBundle);
-    for (const [i, node] of NODES.entries()) {
-      const pod = await createPod(world, {
-        namespace: ns,
-        name: `app-${i}`,
-        labels: { app: "app" },
-        node,
-        containers: [{ name: "app", ports: [{ containerPort: 8080 }, { containerPort: 9090 }] }],
-      });
-      pods.push(pod);
-      await backend.httpServer(`web-${i}`, pod.addresses.ipv4, 8080);
-      await backend.httpServer(`api-${i}`, pod.addresses.ipv4, 9090);
-    }
-    // `api` on node-3 starts broken; the outage repairs it.
-    await backend.setHealth("api-2", 503);
-    await applyManifest(world, swhManifest("web", 8080));
-    await applyManifest(world, swhManifest("api", 9090));
+    const w = await setUpWorkload(world, own.artefacts.backendBundle, "swh-outage");
+    workload = w;
     await eventually(
       "web 3/3 and api 2/3 ready, in slices and status",
       async () => {
-        expect(await readyPods(world, ns ?? "", "web")).toEqual(["app-0", "app-1", "app-2"]);
-        expect(await readyPods(world, ns ?? "", "api")).toEqual(["app-0", "app-1"]);
-        expect((await getSwh(world, ns ?? "", "web"))?.status?.readySummary).toBe("3/3");
-        expect((await getSwh(world, ns ?? "", "api"))?.status?.readySummary).toBe("2/3");
+        expect(await readySlices(w)).toEqual(READY_BEFORE);
+        expect((await getSwh(world, w.namespace, "web"))?.status?.readySummary).toBe("3/3");
+        expect((await getSwh(world, w.namespace, "api"))?.status?.readySummary).toBe("2/3");
       },
       120_000,
       500,
@@ -276,11 +213,7 @@ describe("the API server frozen for a minute", () => {
     await frozen?.resume();
     await sampler?.stop();
     for (const recorder of Object.values(recorders)) await recorder.stop();
-    if (ns && own) {
-      await stopBackend(world, backendName()).catch(() => undefined);
-      for (const pod of pods) await deletePod(world, pod).catch(() => undefined);
-      await deleteNamespace(world, ns).catch(() => undefined);
-    }
+    await tearDownWorkload(workload);
     await releaseOwnWorld(own, SUFFIX);
   });
 
@@ -288,8 +221,9 @@ describe("the API server frozen for a minute", () => {
     const current = (await refreshWorld(world)).state;
     const agentsBefore = NODES.map(n => need(current.agents[n], `the agent of ${n}`));
     const operatorBefore = need(current.operator, "the operator");
-    recorders.web = new EndpointRecorder(world, ns ?? "", "web");
-    recorders.api = new EndpointRecorder(world, ns ?? "", "api");
+    const w = need(workload, "the workload");
+    recorders.web = new EndpointRecorder(world, w.namespace, "web");
+    recorders.api = new EndpointRecorder(world, w.namespace, "api");
     for (const r of Object.values(recorders)) await r.start();
     const fencedBefore = sumMetric(await operatorGet(operatorBefore, "/metrics"), FENCED_METRIC);
     sampler = new LivenessSampler({
@@ -301,8 +235,7 @@ describe("the API server frozen for a minute", () => {
     frozen = await freezeApiServer(world.layout.stateDir);
     const { frozenAt } = frozen;
     await sleep(CHANGE_AFTER_MS);
-    await backend.setHealth("web-1", 500);
-    await backend.setHealth("api-2", 200);
+    await changeBackends(w);
     await sleep(Math.max(0, frozenAt + OUTAGE_MS - Date.now()));
     const resumedAt = await frozen.resume();
     outage = {
@@ -393,8 +326,9 @@ describe("the API server frozen for a minute", () => {
   });
 
   it("says in the status why the broken endpoint is not ready, and fences nothing", async () => {
-    const web = await getSwh(world, ns ?? "", "web");
-    const api = await getSwh(world, ns ?? "", "api");
+    const w = need(workload, "the workload");
+    const web = await getSwh(world, w.namespace, "web");
+    const api = await getSwh(world, w.namespace, "api");
     expect(endpointStatusOf(web, "app-1")?.failedProbes?.length).toBeGreaterThan(0);
     expect(conditionOf(web, "Ready")?.reason).toBe("SomeEndpointsAreReady");
     expect(conditionOf(api, "Ready")?.reason).toBe("AllEndpointsAreReady");
@@ -404,7 +338,7 @@ describe("the API server frozen for a minute", () => {
 
   it("fences no endpoint because of the outage: the agents were alive all along", async () => {
     const o = need(outage, "the outage");
-    const flaps = healthyFlaps(o, o.frozenAt);
+    const flaps = healthyFlaps(o.recorders, o.frozenAt);
     await recordMeasurement({
       name: "apiserverOutage.healthyEndpointFlaps",
       value: flaps.length,
@@ -431,15 +365,14 @@ describe("the API server frozen for a minute", () => {
       declaredDead: [],
     });
     // The changed endpoints changed once each, to their true state.
-    expect(o.recorders.web.changesSince(o.frozenAt).map(c => [c.pod, c.ready])).toEqual([
-      ["app-1", false],
-    ]);
-    expect(o.recorders.api.changesSince(o.frozenAt).map(c => [c.pod, c.ready])).toEqual([
-      ["app-2", true],
-    ]);
+    for (const swh of SWHS)
+      expect(o.recorders[swh].changesSince(o.frozenAt).map(c => [c.pod, c.ready])).toEqual([
+        CHANGED[swh],
+      ]);
+    const w = need(workload, "the workload");
     const rows = [
-      ...(await serviceEndpoints(world, ns ?? "", "web")),
-      ...(await serviceEndpoints(world, ns ?? "", "api")),
+      ...(await serviceEndpoints(world, w.namespace, "web")),
+      ...(await serviceEndpoints(world, w.namespace, "api")),
     ];
     expect(rows.filter(r => r.fenced)).toEqual([]);
   });

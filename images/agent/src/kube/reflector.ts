@@ -80,6 +80,19 @@ function keyOfRaw(raw: unknown): string {
 
 class GoneError extends Error {}
 
+/**
+ * The resourceVersion expired: a 410 answer to the request, or a 410 ERROR event in the stream
+ * (the REST layer wraps an error thrown by the event handler, so look through the causes).
+ */
+function isExpired(err: unknown): boolean {
+  let current = err;
+  for (let depth = 0; current instanceof Error && depth < 5; depth++) {
+    if (current instanceof GoneError || isGone(current)) return true;
+    current = current.cause;
+  }
+  return false;
+}
+
 /** A list+watch cache of one collection (see file header). */
 export class Reflector<T> {
   readonly #o: ReflectorOptions<T>;
@@ -170,8 +183,7 @@ export class Reflector<T> {
   }
 
   async #onFailure(err: unknown, signal: AbortSignal): Promise<void> {
-    const gone = err instanceof GoneError || isGone(err);
-    if (gone) {
+    if (isExpired(err)) {
       this.#o.observer?.onRestart?.(this.#o.name, "gone");
       this.#o.log.info("watch resourceVersion expired; relisting", { informer: this.#o.name });
       return;

@@ -1,0 +1,176 @@
+// The workload both API server outage scenarios drive through the outage, and the truth they
+// expect after it: `apiserver-outage` freezes kube-apiserver, `apiserver-restart` kills and
+// restarts it, and both must prove the same bar on the same workload. Two SWHs select one pod per
+// node: `web` (HTTP on 8080) and `api` (HTTP on 9090). `api` on node-3 starts broken; during the
+// outage `web` on node-2 breaks and `api` on node-3 recovers. The observations are returned as
+// plain data for the scenarios to assert on; the operator stand-in's HTTP endpoints are read here
+// too (only loopback: nothing needs the API server).
+import { SWH_API_VERSION, SWH_KIND } from "../../../api/contract.js";
+import type { BackendClient } from "../backends/client.js";
+import type { OperatorRecord } from "../state.js";
+import { startBackend, stopBackend } from "../world/backends.js";
+import type { World } from "../world/handle.js";
+import { createPod, deletePod, type FakePod } from "../world/pods.js";
+import { readyPods } from "./endpoints.js";
+import { applyManifest, createNamespace, deleteNamespace, type Manifest } from "./objects.js";
+import type { ReadinessChange, EndpointRecorder } from "./recorder.js";
+import { endpointStatusOf, getSwh } from "./swh.js";
+
+/** The fake nodes; pod `app-<i>` runs on `NODES[i]`. */
+export const NODES = ["node-1", "node-2", "node-3"] as const;
+
+/** Ready pods before the outage. */
+export const READY_BEFORE = { web: ["app-0", "app-1", "app-2"], api: ["app-0", "app-1"] } as const;
+/** The true state after the outage: `web` lost app-1 (node-2), `api` regained app-2 (node-3). */
+export const EXPECTED_READY = {
+  web: ["app-0", "app-2"],
+  api: ["app-0", "app-1", "app-2"],
+} as const;
+/** The SWHs of the workload. */
+export type SwhName = keyof typeof EXPECTED_READY;
+export const SWHS = Object.keys(EXPECTED_READY) as SwhName[];
+/** Endpoints healthy before, during and after the outage: none may flip. */
+export const ALWAYS_HEALTHY: Readonly<Record<SwhName, readonly string[]>> = {
+  web: ["app-0", "app-2"],
+  api: ["app-0", "app-1"],
+};
+/** The endpoints the outage changes, and their state after it. */
+export const CHANGED = { web: ["app-1", false], api: ["app-2", true] } as const;
+/** What the SWH statuses must say after the outage (see StatusView). */
+export const EXPECTED_STATUS: StatusView = {
+  web: { readySummary: "2/3", changedReady: false },
+  api: { readySummary: "3/3", changedReady: true },
+};
+/** The fencing hook's counter on the operator's /metrics (hooks/endpointslice-gc.ts). */
+export const FENCED_METRIC = "d8_swh_endpointslices_fenced_total";
+
+/** The workload in its namespace. */
+export interface OutageWorkload {
+  readonly world: World;
+  readonly namespace: string;
+  readonly backend: BackendClient;
+  readonly backendName: string;
+  readonly pods: FakePod[];
+}
+
+/** Per SWH: its status's readySummary and whether it calls the changed endpoint ready. */
+export type StatusView = Readonly<
+  Record<SwhName, { readonly readySummary: string | undefined; readonly changedReady: unknown }>
+>;
+
+/** An SWH over the pods labelled app=app, probing HTTP /healthz on `port` every second. */
+export function swhManifest(namespace: string, name: string, port: number): Manifest {
+  return {
+    apiVersion: SWH_API_VERSION,
+    kind: SWH_KIND,
+    metadata: { name, namespace },
+    spec: {
+      selector: { app: "app" },
+      ports: [{ port: 80, targetPort: port }],
+      healthcheck: {
+        periodSeconds: 1,
+        initialDelaySeconds: 0,
+        probes: [{ mode: "HTTP", http: { targetPort: port, path: "/healthz" } }],
+      },
+    },
+  };
+}
+
+/** Creates pod `app-<index>` on `node` with healthy `web-<index>` and `api-<index>` servers. */
+export async function addAppPod(w: OutageWorkload, index: number, node: string): Promise<FakePod> {
+  const pod = await createPod(w.world, {
+    namespace: w.namespace,
+    name: `app-${index}`,
+    labels: { app: "app" },
+    node,
+    containers: [{ name: "app", ports: [{ containerPort: 8080 }, { containerPort: 9090 }] }],
+  });
+  w.pods.push(pod);
+  await w.backend.httpServer(`web-${index}`, pod.addresses.ipv4, 8080);
+  await w.backend.httpServer(`api-${index}`, pod.addresses.ipv4, 9090);
+  return pod;
+}
+
+/**
+ * Creates the namespace (`<prefix>-<random>`), the backend daemon, one pod per node and both
+ * SWHs, with `api` on node-3 broken. The caller waits for READY_BEFORE.
+ */
+export async function setUpWorkload(
+  world: World,
+  backendBundle: string,
+  prefix: string,
+): Promise<OutageWorkload> {
+  const namespace = await createNamespace(world, prefix);
+  const backendName = `outage-${namespace}`;
+  const backend = await startBackend(world, backendName, backendBundle);
+  const w: OutageWorkload = { world, namespace, backend, backendName, pods: [] };
+  for (const [i, node] of NODES.entries()) await addAppPod(w, i, node);
+  await backend.setHealth("api-2", 503);
+  await applyManifest(world, swhManifest(namespace, "web", 8080));
+  await applyManifest(world, swhManifest(namespace, "api", 9090));
+  return w;
+}
+
+/** The change made during the outage: `web` on node-2 breaks, `api` on node-3 recovers. */
+export async function changeBackends(w: OutageWorkload): Promise<void> {
+  await w.backend.setHealth("web-1", 500);
+  await w.backend.setHealth("api-2", 200);
+}
+
+/** Ready pods of each SWH as its EndpointSlices say now. */
+export async function readySlices(w: OutageWorkload): Promise<Record<SwhName, string[]>> {
+  return {
+    web: await readyPods(w.world, w.namespace, "web"),
+    api: await readyPods(w.world, w.namespace, "api"),
+  };
+}
+
+/** What the SWH statuses say now about the outage's changes (see StatusView). */
+export async function statusView(w: OutageWorkload): Promise<StatusView> {
+  const web = await getSwh(w.world, w.namespace, "web");
+  const api = await getSwh(w.world, w.namespace, "api");
+  return {
+    web: {
+      readySummary: web?.status?.readySummary,
+      changedReady: endpointStatusOf(web, CHANGED.web[0])?.ready,
+    },
+    api: {
+      readySummary: api?.status?.readySummary,
+      changedReady: endpointStatusOf(api, CHANGED.api[0])?.ready,
+    },
+  };
+}
+
+/** Removes the backend daemon, the pods and the namespace; never throws. */
+export async function tearDownWorkload(w: OutageWorkload | undefined): Promise<void> {
+  if (!w) return;
+  await stopBackend(w.world, w.backendName).catch(() => undefined);
+  for (const pod of w.pods) await deletePod(w.world, pod).catch(() => undefined);
+  await deleteNamespace(w.world, w.namespace).catch(() => undefined);
+}
+
+/** Changes seen since `since` for endpoints that were healthy throughout. */
+export function healthyFlaps(
+  recorders: Readonly<Record<SwhName, EndpointRecorder>>,
+  since: number,
+): Array<ReadinessChange & { swh: SwhName }> {
+  return SWHS.flatMap(swh =>
+    recorders[swh]
+      .changesSince(since)
+      .filter(c => ALWAYS_HEALTHY[swh].includes(c.pod))
+      .map(c => ({ ...c, swh })),
+  );
+}
+
+/** GETs `path` of the operator stand-in (/metrics, /status...). */
+export async function operatorGet(record: OperatorRecord, path: string): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${record.port}${path}`, {
+    signal: AbortSignal.timeout(5_000),
+  });
+  return res.text();
+}
+
+/** The operator stand-in's /status. */
+export async function operatorStatusOf(record: OperatorRecord): Promise<Record<string, unknown>> {
+  return JSON.parse(await operatorGet(record, "/status")) as Record<string, unknown>;
+}
