@@ -3,7 +3,9 @@
 // selects its objects (apiVersion, kind, name, label and namespace selectors), the binding's own
 // jqFilter runs over them in the real `jq`, and every binding's snapshot goes into one Group
 // context (batch hooks are grouped). Filter results are cached per filter and selection, so
-// hooks sharing a binding pay for jq once per state.
+// hooks sharing a binding pay for jq once per state. A selector the benchmark cannot apply as
+// the API server would (field selectors, namespace label selectors) stops the run rather than
+// measuring a snapshot the operator would never build.
 
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -22,7 +24,8 @@ export interface Binding {
     matchLabels?: Record<string, string>;
     matchExpressions?: Expression[];
   };
-  readonly namespace?: { nameSelector?: { matchNames?: string[] } };
+  readonly namespace?: { nameSelector?: { matchNames?: string[] }; labelSelector?: unknown };
+  readonly fieldSelector?: unknown;
 }
 
 interface Expression {
@@ -63,6 +66,19 @@ function labelsMatch(labels: Record<string, string>, selector: Binding["labelSel
     if (!ok) return false;
   }
   return true;
+}
+
+/** Throws when `binding` selects objects in a way `selects` does not model. */
+export function assertSupported(binding: Binding): void {
+  const unsupported = [
+    binding.fieldSelector === undefined ? undefined : "fieldSelector",
+    binding.namespace?.labelSelector === undefined ? undefined : "namespace.labelSelector",
+  ].filter(s => s !== undefined);
+  if (unsupported.length > 0) {
+    throw new Error(
+      `binding ${binding.name} uses ${unsupported.join(", ")}, which the benchmark does not apply`,
+    );
+  }
 }
 
 /** Whether `object` is watched by `binding`. */
@@ -118,6 +134,7 @@ export class ContextBuilder {
     const key = JSON.stringify({ ...binding, name: undefined });
     let items = this.#cache.get(key);
     if (items === undefined) {
+      assertSupported(binding);
       const selected = this.objects.filter(o => selects(binding, o)).sort(byNamespaceAndName);
       const keep = binding.keepFullObjectsInMemory !== false;
       const results =

@@ -1,9 +1,11 @@
-// The cluster the hook-scaling benchmark feeds the hooks: full Kubernetes objects, as the API
-// server would return them, for a given number of SWHs - each with its child Service, pods spread
-// over the nodes and published in the agents' EndpointSlices (one per SWH and node, with the
-// per-endpoint reports annotation), every node's agent Lease fresh. One in ten SWHs probes
-// PostgreSQL with a credentials Secret (so the Secret-access hook has work), one endpoint in ten
-// is failing. Pure and deterministic: the same scale always gives the same objects.
+// The module's own side of the cluster the hook-scaling benchmark feeds the hooks: full
+// Kubernetes objects, as the API server would return them, for a given number of SWHs - each with
+// its child Service, pods spread over the nodes and published in the agents' EndpointSlices (one
+// per SWH and node, with the per-endpoint reports annotation), every node's agent Lease fresh. One
+// in ten SWHs probes PostgreSQL with a credentials Secret (so the Secret-access hook has work), one
+// endpoint in ten is failing. The rest of the cluster around them (namespaces, other apps'
+// Services, kube-controller-manager's objects) comes from cluster.ts. Pure and deterministic: the
+// same scale always gives the same objects.
 
 import {
   ANNOTATION_ENDPOINT_REPORTS,
@@ -46,13 +48,25 @@ export function scales(quick: boolean): Scale[] {
   return sizes.map(swhs => ({ swhs, podsPerSwh: 10, nodes: 5, swhsPerNamespace: 10 }));
 }
 
-const FIXED_TIME = "2026-01-01T00:00:00Z";
+/** Creation time of every generated object. */
+export const FIXED_TIME = "2026-01-01T00:00:00Z";
 
-function namespaceOf(i: number, scale: Scale): string {
-  return `bench-${Math.floor(i / scale.swhsPerNamespace)}`;
+/** Name of the k-th namespace holding SWHs. */
+export function swhNamespaceName(k: number): string {
+  return `bench-${k}`;
 }
 
-function nodeName(n: number): string {
+/** Number of namespaces holding SWHs at `scale`. */
+export function swhNamespaceCount(scale: Scale): number {
+  return Math.ceil(scale.swhs / scale.swhsPerNamespace);
+}
+
+function namespaceOf(i: number, scale: Scale): string {
+  return swhNamespaceName(Math.floor(i / scale.swhsPerNamespace));
+}
+
+/** Name of node `n`. */
+export function nodeName(n: number): string {
   return `node-${n}`;
 }
 
@@ -147,14 +161,16 @@ export function childService(i: number, scale: Scale): KubeObject {
   };
 }
 
-interface Endpoint {
+/** One pod of an SWH as its agent sees it. */
+export interface Endpoint {
   readonly pod: string;
   readonly address: string;
   readonly ready: boolean;
   readonly port: number;
 }
 
-function endpointsOf(i: number, scale: Scale): Map<number, Endpoint[]> {
+/** The pods of SWH `i` by node number. */
+export function endpointsOf(i: number, scale: Scale): Map<number, Endpoint[]> {
   const byNode = new Map<number, Endpoint[]>();
   for (let p = 0; p < scale.podsPerSwh; p++) {
     const k = i * scale.podsPerSwh + p;
@@ -256,13 +272,8 @@ function lease(n: number, nowIso: string): KubeObject {
   };
 }
 
-/** Every object of the generated cluster, by kind. */
-export interface Cluster {
-  readonly objects: KubeObject[];
-}
-
-/** Generates the cluster for `scale` (leases renewed at `now`). */
-export function generateCluster(scale: Scale, now: Date): Cluster {
+/** The module's objects: Nodes, agent Leases (renewed at `now`), SWHs, children, slices. */
+export function swhObjects(scale: Scale, now: Date): KubeObject[] {
   const objects: KubeObject[] = [];
   const nowIso = now.toISOString().replace("Z", "000Z");
   for (let n = 0; n < scale.nodes; n++) objects.push(node(n), lease(n, nowIso));
@@ -271,5 +282,5 @@ export function generateCluster(scale: Scale, now: Date): Cluster {
     objects.push(owner, childService(i, scale));
     for (const [n, endpoints] of endpointsOf(i, scale)) objects.push(slice(owner, n, endpoints));
   }
-  return { objects };
+  return objects;
 }

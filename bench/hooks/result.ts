@@ -11,6 +11,7 @@ export interface HookMeasurement {
   readonly hook: string;
   readonly swhs: number;
   readonly pods: number;
+  /** The agents' EndpointSlices (kube-controller-manager's are counted in `objects`). */
   readonly slices: number;
   /** first: statuses empty (after an upgrade); steady: the state the hooks wrote; unconverged:
    *  the hooks still write after several rounds. */
@@ -24,6 +25,11 @@ export interface HookMeasurement {
   readonly peakRssMiB: number;
   /** Size of the binding context file, MiB. */
   readonly contextMiB: number;
+  /** Objects of the generated cluster at this size before the first round, by kind (agents'
+   *  and kube-controller-manager's EndpointSlices apart). */
+  readonly objects?: Record<string, number>;
+  /** Items in each binding's snapshot of this run's context. */
+  readonly snapshotItems?: Record<string, number>;
   /** Patch operations the run wrote, by operation. */
   readonly operations: Record<string, number>;
   readonly repeats: number;
@@ -35,6 +41,8 @@ export interface HookResults {
   readonly quick: boolean;
   readonly machine: Machine;
   readonly executableMiB: number;
+  /** What the generated cluster holds besides the SWHs, in words. */
+  readonly workload?: string;
   readonly startedAt: Load;
   readonly finishedAt: Load;
   readonly runs: readonly HookMeasurement[];

@@ -1,10 +1,11 @@
 // Runs the hook-scaling benchmark (BRIEF §7 "A hook run ≤ 300 ms with 1,000 SWHs and 10,000
 // pods, growing linearly"): builds the hooks executable as shipped, generates clusters of 100,
 // 1,000 and 10,000 SWHs (10 pods each, so 1,000/10,000/100,000 pods as endpoints of the agents'
-// slices), and times `swh-hooks hook run N` for every hook with kubernetes bindings under
-// /usr/bin/time: wall time and peak RSS, median of repeated runs. Each round's patch operations
-// are applied to the objects and the hooks run again, so both the first run after an upgrade
-// (every status to write) and the steady state (nothing to write) are measured.
+// slices, among their namespaces and ten times as many other apps' Services: cluster.ts), and
+// times `swh-hooks hook run N` for every hook with kubernetes bindings under /usr/bin/time: wall
+// time and peak RSS, median of repeated runs. Each round's patch operations are applied to the
+// objects and the hooks run again, so both the first run after an upgrade (every status to write)
+// and the steady state (nothing to write) are measured.
 
 import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
@@ -13,12 +14,14 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
 import { execFile } from "node:child_process";
+import { MANAGED_BY_VALUE } from "../../api/contract.js";
 import { describeMachine, loadNow } from "../lib/machine.js";
 import { BUNDLE_DIR, NODE, REPO_ROOT } from "../lib/paths.js";
 import { ensureTools } from "../lib/setup.js";
 import { median } from "../lib/stats.js";
 import { ContextBuilder, hookEntries, type HookEntry } from "./contexts.js";
-import { generateCluster, scales, type Scale } from "./objects.js";
+import { countObjects, generateCluster, WORKLOAD_DESCRIPTION } from "./cluster.js";
+import { scales, type Scale } from "./objects.js";
 import type { HookMeasurement, HookResults, HookState } from "./result.js";
 import { ObjectStore, type PatchOp } from "./store.js";
 
@@ -145,6 +148,7 @@ interface RoundInput {
   readonly hooks: readonly HookEntry[];
   readonly scale: Scale;
   readonly slices: number;
+  readonly objects: Record<string, number>;
   readonly repeats: number;
   readonly scratch: string;
 }
@@ -159,7 +163,8 @@ async function round(
   const measurements: Omit<HookMeasurement, "state">[] = [];
   const ops: PatchOp[] = [];
   for (const hook of input.hooks) {
-    const files = await prepareFiles(join(input.scratch, hook.name), builder.context(hook));
+    const context = builder.context(hook);
+    const files = await prepareFiles(join(input.scratch, hook.name), context);
     const runs: OneRun[] = [];
     for (let r = 0; r < input.repeats; r++)
       runs.push(await runOnce(input.executable, hook.index, files));
@@ -171,6 +176,8 @@ async function round(
       swhs: input.scale.swhs,
       pods: input.scale.swhs * input.scale.podsPerSwh,
       slices: input.slices,
+      objects: input.objects,
+      snapshotItems: snapshotSizes(context),
       round: roundNumber,
       wallMs: median(walls),
       wallMinMs: Math.min(...walls),
@@ -182,6 +189,14 @@ async function round(
     });
   }
   return { measurements, ops };
+}
+
+/** Items per binding in a Group context as ContextBuilder makes it. */
+function snapshotSizes(context: readonly unknown[]): Record<string, number> {
+  const [group] = context as Array<{ snapshots?: Record<string, unknown[]> }>;
+  const sizes: Record<string, number> = {};
+  for (const [name, items] of Object.entries(group?.snapshots ?? {})) sizes[name] = items.length;
+  return sizes;
 }
 
 function stateOf(roundNumber: number, ops: number, last: boolean): HookState | undefined {
@@ -199,13 +214,15 @@ async function measureScale(
   const scratch = await mkdtemp(join(tmpdir(), "swh-bench-hooks-"));
   try {
     const cluster = generateCluster(scale, new Date());
-    const slices = cluster.objects.filter(o => o.kind === "EndpointSlice").length;
+    const objects = countObjects(cluster.objects);
+    const slices = objects[`EndpointSlice (${MANAGED_BY_VALUE})`] ?? 0;
     const store = new ObjectStore(cluster.objects);
     const input: RoundInput = {
       executable,
       hooks,
       scale,
       slices,
+      objects,
       repeats: options.quick ? 3 : 5,
       scratch,
     };
@@ -240,6 +257,7 @@ export async function runHooks(options: HooksOptions): Promise<HookResults> {
     quick: options.quick,
     machine: describeMachine(),
     executableMiB: (await stat(executable)).size / 2 ** 20,
+    workload: WORKLOAD_DESCRIPTION,
     startedAt,
     finishedAt: loadNow(),
     runs,

@@ -3,8 +3,15 @@
 // patch through the real jq, delete) so a second run sees the state the first one wrote - the
 // steady state in which a hook run should find nothing to do. Only what the hooks emit is
 // supported; anything else throws with the operation named.
+//
+// One controller is modelled, because the hooks rely on it: kube-controller-manager's
+// endpointslice mirroring controller. The child-service hook marks an Endpoints object so that
+// the mark reaches its mirror slice by the controller's copy, and the GC hook deletes the
+// Endpoints so that the mirror goes with it; without the copy the mirror would stay unmarked and
+// the hooks would never converge here, unlike in a cluster.
 
 import { execFileSync } from "node:child_process";
+import { isMirrorOf, mirroredMetadata } from "./controller-objects.js";
 import type { KubeObject } from "./objects.js";
 
 /** One operation of the shell-operator patch protocol, as the hooks write them. */
@@ -55,8 +62,13 @@ export class ObjectStore {
     return [...this.#objects.values()];
   }
 
-  /** Applies one operation; throws for operations the benchmark does not model. */
+  /** Applies one operation (then the mirroring controller's copy); throws for unmodelled ones. */
   apply(op: PatchOp): void {
+    this.#applyOwn(op);
+    if (op.kind === "Endpoints") this.#mirror(String(op.namespace), String(op.name));
+  }
+
+  #applyOwn(op: PatchOp): void {
     switch (op.operation) {
       case "Create":
       case "CreateOrUpdate":
@@ -102,6 +114,25 @@ export class ObjectStore {
       metadata: { ...object.metadata, uid },
       ...(status === undefined ? {} : { status }),
     });
+  }
+
+  /**
+   * The mirroring controller after a change of Endpoints `namespace/name`: its mirrors take the
+   * Endpoints' labels and annotations, or go when it is gone.
+   */
+  #mirror(namespace: string, name: string): void {
+    const endpoints = this.#objects.get(keyOf("Endpoints", namespace, name));
+    for (const [key, object] of this.#objects) {
+      if (!isMirrorOf(object, namespace, name)) continue;
+      if (endpoints === undefined) {
+        this.#objects.delete(key);
+        continue;
+      }
+      this.#objects.set(key, {
+        ...object,
+        metadata: { ...object.metadata, ...mirroredMetadata(endpoints) },
+      });
+    }
   }
 
   #update(op: PatchOp, change: (current: KubeObject) => KubeObject): void {
