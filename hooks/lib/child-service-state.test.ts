@@ -113,6 +113,63 @@ describe("filterService", () => {
     });
   });
 
+  describe("a Service that cannot be a child is cut to its identity and controller", () => {
+    const meta = CHILD_SERVICE.metadata as Record<string, unknown>;
+    const foreign = {
+      ...CHILD_SERVICE,
+      metadata: {
+        ...meta,
+        ownerReferences: [
+          { apiVersion: "apps/v1", kind: "Deployment", name: "x", uid: "d-1", controller: true },
+        ],
+      },
+    };
+
+    it("keeps identity and owners only, so the snapshot of other apps' Services stays small", () => {
+      const out = jq(SERVICE_SPEC_JQ_FILTER, foreign);
+      expect(out).toEqual({
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: {
+          name: "web",
+          namespace: "vm",
+          uid: meta.uid,
+          deletionTimestamp: null,
+          ownerReferences: foreign.metadata.ownerReferences,
+        },
+      });
+      const snapshot = filterService(out)!;
+      expect(controllerUid(snapshot)).toBe("d-1");
+      expect(isAdoptable(snapshot)).toBe(false);
+    });
+
+    it("keeps everything of a Service that asks to be adopted", () => {
+      const adoptable = {
+        ...CHILD_SERVICE,
+        metadata: {
+          ...meta,
+          ownerReferences: [],
+          annotations: { "network.deckhouse.io/allow-adoption": "true" },
+        },
+      };
+      const snapshot = filterService(jq(SERVICE_SPEC_JQ_FILTER, adoptable))!;
+      expect(isAdoptable(snapshot)).toBe(true);
+      expect(snapshot.spec).toEqual(CHILD_SNAPSHOT.spec);
+    });
+
+    it('keeps an annotation other than "true" from unlocking the full snapshot', () => {
+      const declined = {
+        ...CHILD_SERVICE,
+        metadata: {
+          ...meta,
+          ownerReferences: [],
+          annotations: { "network.deckhouse.io/allow-adoption": "false" },
+        },
+      };
+      expect(filterService(jq(SERVICE_SPEC_JQ_FILTER, declined))!.spec).toEqual({});
+    });
+  });
+
   it("excludes resourceVersion, managedFields and last-applied from the jq output", () => {
     const text = JSON.stringify(jq(SERVICE_JQ_FILTER, CHILD_SERVICE));
     expect(text).not.toMatch(/resourceVersion|managedFields|last-applied/);

@@ -6,7 +6,11 @@
 // what the classification and the copied status fields read.
 
 import { ANNOTATION_ALLOW_ADOPTION } from "../../api/contract.js";
-import type { ClassifiedSwh } from "../lib/child-service-state.js";
+import {
+  SERVICE_IDENTITY_JQ,
+  SERVICE_MAY_BE_CHILD_JQ,
+  type ClassifiedSwh,
+} from "../lib/child-service-state.js";
 import { asNumber, asRecord, asString, asStringArray, compact, recordAt } from "../lib/json.js";
 import { SWH_SERVICE_TYPES, readConditions, readIdentity, type SwhSnapshot } from "../lib/swh.js";
 
@@ -85,7 +89,7 @@ export function filterSwhWithStatus(obj: unknown): SwhWithStatus | undefined {
  * classification and the copied status fields read. Smaller than the child-service hook's, which
  * needs the whole managed spec.
  */
-export const STATUS_SERVICE_JQ_FILTER = `{
+export const STATUS_SERVICE_JQ_FILTER = `if ${SERVICE_MAY_BE_CHILD_JQ} then {
   apiVersion: .apiVersion,
   kind: .kind,
   metadata: (.metadata | {
@@ -95,4 +99,4 @@ export const STATUS_SERVICE_JQ_FILTER = `{
   }),
   spec: (.spec // {} | {type, clusterIP, clusterIPs, ipFamilies, loadBalancerClass}),
   status: {loadBalancer: .status.loadBalancer}
-}`;
+} else ${SERVICE_IDENTITY_JQ} end`;
