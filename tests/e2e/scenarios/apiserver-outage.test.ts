@@ -19,42 +19,37 @@ import {
   type FrozenApiServer,
 } from "../../cluster/scenario/apiserver-freeze.js";
 import { SCENARIO_SETUP_TIMEOUT_MS } from "../../cluster/scenario/context.js";
-import { serviceEndpoints } from "../../cluster/scenario/endpoints.js";
 import {
   allReadyAt,
-  LivenessSampler,
   probeGrowth,
-  sampleAgent,
   sumMetric,
   type AgentSample,
   type LivenessSamples,
 } from "../../cluster/scenario/liveness.js";
-import { hookLogEntries, readHookLog } from "../../cluster/scenario/operator-log.js";
+import { hookLogEntries } from "../../cluster/scenario/operator-log.js";
 import {
-  CHANGED,
+  expectConvergedAndSettled,
+  expectLiveThroughout,
+  expectNothingFenced,
+  expectSameProcesses,
+  need,
+  takeBaseline,
+  waitWorkloadBefore,
+  type OutageBaseline,
+} from "../../cluster/scenario/outage-checks.js";
+import {
   changeBackends,
-  EXPECTED_READY,
-  EXPECTED_STATUS,
-  FENCED_METRIC,
-  healthyFlaps,
   NODES,
-  operatorGet,
   operatorStatusOf,
-  READY_BEFORE,
-  readySlices,
   setUpWorkload,
-  statusView,
   SWHS,
   tearDownWorkload,
   type OutageWorkload,
-  type SwhName,
 } from "../../cluster/scenario/outage-workload.js";
 import { ownWorld, releaseOwnWorld, type OwnWorld } from "../../cluster/scenario/own-box.js";
-import { EndpointRecorder } from "../../cluster/scenario/recorder.js";
 import { recordMeasurement } from "../../cluster/scenario/report.js";
 import { conditionOf, endpointStatusOf, getSwh } from "../../cluster/scenario/swh.js";
-import { refreshWorld, type World } from "../../cluster/world/world.js";
-import type { AgentRecord, OperatorRecord } from "../../cluster/state.js";
+import type { World } from "../../cluster/world/world.js";
 import { eventually } from "../support/eventually.js";
 
 jest.setTimeout(600_000);
@@ -63,46 +58,22 @@ jest.setTimeout(600_000);
 const OUTAGE_MS = 60_000;
 /** When, into the outage, the backends change (the agents' renewals are failing by then). */
 const CHANGE_AFTER_MS = 5_000;
-/** Liveness guard of every wait after the resume (not a bar: the bar is "within seconds"). */
-const CONVERGE_TIMEOUT_MS = 120_000;
-/** Observation after convergence, to catch a late flap (three runs of the 5 s fencing hook). */
-const SETTLE_MS = 15_000;
 const SUFFIX = "outage";
 
 let own: OwnWorld | undefined;
 let world: World;
 let workload: OutageWorkload | undefined;
 let frozen: FrozenApiServer | undefined;
-let sampler: LivenessSampler | undefined;
-const recorders: Partial<Record<SwhName, EndpointRecorder>> = {};
+let base: OutageBaseline | undefined;
 
 /** What the outage test hands to the assertions after it. */
 interface Outage {
   readonly frozenAt: number;
   readonly resumedAt: number;
-  readonly agentsBefore: readonly AgentRecord[];
-  readonly operatorBefore: OperatorRecord;
-  readonly fencedBefore: number;
-  readonly recorders: Readonly<Record<SwhName, EndpointRecorder>>;
 }
 let outage: Outage | undefined;
 /** Every sample of the agents and the operator, from before the freeze to after convergence. */
 let samples: LivenessSamples | undefined;
-
-function need<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new Error(`${what} is missing: an earlier step failed`);
-  return value;
-}
-
-async function slicesMatch(): Promise<number> {
-  expect(await readySlices(need(workload, "the workload"))).toEqual(EXPECTED_READY);
-  return Date.now();
-}
-
-async function statusMatches(): Promise<number> {
-  expect(await statusView(need(workload, "the workload"))).toEqual(EXPECTED_STATUS);
-  return Date.now();
-}
 
 describe("the outage helpers", () => {
   it("reads the state of a /proc stat line whose command name holds spaces and parentheses", () => {
@@ -194,85 +165,33 @@ describe("the API server frozen for a minute", () => {
   beforeAll(async () => {
     own = await ownWorld(SUFFIX);
     world = own.world;
-    const w = await setUpWorkload(world, own.artefacts.backendBundle, "swh-outage");
-    workload = w;
-    await eventually(
-      "web 3/3 and api 2/3 ready, in slices and status",
-      async () => {
-        expect(await readySlices(w)).toEqual(READY_BEFORE);
-        expect((await getSwh(world, w.namespace, "web"))?.status?.readySummary).toBe("3/3");
-        expect((await getSwh(world, w.namespace, "api"))?.status?.readySummary).toBe("2/3");
-      },
-      120_000,
-      500,
-    );
+    workload = await setUpWorkload(world, own.artefacts.backendBundle, "swh-outage");
+    await waitWorkloadBefore(world, workload);
   }, SCENARIO_SETUP_TIMEOUT_MS);
 
   afterAll(async () => {
     // Never leave the API server frozen, whatever failed.
     await frozen?.resume();
-    await sampler?.stop();
-    for (const recorder of Object.values(recorders)) await recorder.stop();
+    await base?.sampler.stop();
+    for (const recorder of Object.values(base?.recorders ?? {})) await recorder.stop();
     await tearDownWorkload(workload);
     await releaseOwnWorld(own, SUFFIX);
   });
 
   it("keeps the agents probing, alive and healthy, and the operator alive, throughout", async () => {
-    const current = (await refreshWorld(world)).state;
-    const agentsBefore = NODES.map(n => need(current.agents[n], `the agent of ${n}`));
-    const operatorBefore = need(current.operator, "the operator");
     const w = need(workload, "the workload");
-    recorders.web = new EndpointRecorder(world, w.namespace, "web");
-    recorders.api = new EndpointRecorder(world, w.namespace, "api");
-    for (const r of Object.values(recorders)) await r.start();
-    const fencedBefore = sumMetric(await operatorGet(operatorBefore, "/metrics"), FENCED_METRIC);
-    sampler = new LivenessSampler({
-      agents: agentsBefore,
-      operator: operatorBefore,
-      marker: world.layout.marker,
-    });
-    sampler.start(1_000);
+    base = await takeBaseline(world, w);
     frozen = await freezeApiServer(world.layout.stateDir);
     const { frozenAt } = frozen;
     await sleep(CHANGE_AFTER_MS);
     await changeBackends(w);
     await sleep(Math.max(0, frozenAt + OUTAGE_MS - Date.now()));
     const resumedAt = await frozen.resume();
-    outage = {
-      frozenAt,
-      resumedAt,
-      agentsBefore,
-      operatorBefore,
-      fencedBefore,
-      recorders: { web: recorders.web, api: recorders.api },
-    };
+    outage = { frozenAt, resumedAt };
     process.stdout.write(
       `API server frozen for ${((resumedAt - frozenAt) / 1000).toFixed(1)} s; web-1 broken and api-2 repaired ${CHANGE_AFTER_MS / 1000} s in\n`,
     );
-
-    const seen = sampler.samples();
-    const during = seen.agents.filter(s => s.at >= frozenAt && s.at <= resumedAt);
-    expect(during.length).toBeGreaterThanOrEqual(NODES.length * 30);
-    // No agent exited and /healthz answered 200 on every look.
-    expect(during.filter(s => !s.alive || s.healthz !== 200)).toEqual([]);
-    // Probing went on to the end: the counters grew over the outage and over its last 10 s.
-    const whole = probeGrowth(seen.agents, frozenAt, resumedAt);
-    const lastTen = probeGrowth(seen.agents, resumedAt - 10_000, resumedAt);
-    expect(whole.map(g => g.node)).toEqual([...NODES]);
-    for (const g of [...whole, ...lastTen])
-      expect(need(g.last, g.node)).toBeGreaterThan(need(g.first, g.node));
-    // /readyz: 503 once the Lease could not be renewed for a Lease duration (8 s here).
-    const late = during.filter(s => s.at >= frozenAt + 20_000);
-    expect(late.length).toBeGreaterThan(0);
-    for (const s of late) {
-      expect(s.readyz).toBe(503);
-      expect(s.readyzBody).toMatch(/heartbeat Lease not renewed recently/);
-    }
-    // The operator stand-in lived and answered /healthz throughout.
-    const operator = seen.operator.filter(s => s.at >= frozenAt && s.at <= resumedAt);
-    expect(operator.length).toBeGreaterThanOrEqual(30);
-    expect(operator.filter(s => !s.alive || s.healthz !== 200)).toEqual([]);
-    const probes = whole.reduce((sum, g) => sum + (g.last ?? 0) - (g.first ?? 0), 0);
+    const probes = expectLiveThroughout(base.sampler.samples(), frozenAt, resumedAt);
     await recordMeasurement({
       name: "apiserverOutage.probesDuringOutage",
       value: probes,
@@ -283,17 +202,11 @@ describe("the API server frozen for a minute", () => {
 
   it("converges the EndpointSlices and the SWH status to the backends' true state after the resume", async () => {
     const o = need(outage, "the outage");
-    const [slicesAt, statusAt] = await Promise.all([
-      eventually("slices show web 2/3 and api 3/3", slicesMatch, CONVERGE_TIMEOUT_MS, 100),
-      eventually("status says web 2/3 and api 3/3", statusMatches, CONVERGE_TIMEOUT_MS, 100),
-    ]);
-    // Stay a while: a late flap (a fencing run, a stale write) would show now.
-    await sleep(SETTLE_MS);
-    await slicesMatch();
-    await statusMatches();
-    samples = await need(sampler, "the sampler").stop();
+    const b = need(base, "the baseline");
+    const { slicesAt, statusAt } = await expectConvergedAndSettled(need(workload, "the workload"));
+    samples = await b.sampler.stop();
     // The slices converged with the last readiness change a slice watcher saw after the resume.
-    const changes = SWHS.flatMap(swh => o.recorders[swh].changesSince(o.resumedAt));
+    const changes = SWHS.flatMap(swh => b.recorders[swh].changesSince(o.resumedAt));
     expect(changes.length).toBeGreaterThanOrEqual(2);
     const slicesMs = Math.max(slicesAt, ...changes.map(c => c.at)) - o.resumedAt;
     const statusMs = statusAt - o.resumedAt;
@@ -338,75 +251,30 @@ describe("the API server frozen for a minute", () => {
 
   it("fences no endpoint because of the outage: the agents were alive all along", async () => {
     const o = need(outage, "the outage");
-    const flaps = healthyFlaps(o.recorders, o.frozenAt);
+    const flaps = await expectNothingFenced(
+      world,
+      need(workload, "the workload"),
+      need(base, "the baseline"),
+      { from: o.frozenAt, backAt: o.resumedAt },
+    );
     await recordMeasurement({
       name: "apiserverOutage.healthyEndpointFlaps",
-      value: flaps.length,
+      value: flaps,
       unit: "count",
       description:
         "readiness changes of endpoints healthy throughout a 60 s API server freeze, seen by a slice watcher until 15 s after convergence",
     });
-    const metrics = await operatorGet(o.operatorBefore, "/metrics");
-    // Counted only for hook runs that succeeded: a run whose patches waited on the frozen API
-    // server may apply some and count none, hence the slice watcher's flaps and the log too.
-    const fencedSlices = sumMetric(metrics, FENCED_METRIC) - o.fencedBefore;
-    // Evidence when this fails: the nodes the fencing hook declared dead, and when.
-    const declaredDead = (
-      await readHookLog(o.operatorBefore.logFile, "fencing EndpointSlices", o.frozenAt)
-    ).map(e => ({
-      sinceResumeMs: e.at - o.resumedAt,
-      node: e.fields.node,
-      reason: e.fields.reason,
-      slices: e.fields.count,
-    }));
-    expect({ flaps, fencedSlices, declaredDead }).toEqual({
-      flaps: [],
-      fencedSlices: 0,
-      declaredDead: [],
-    });
-    // The changed endpoints changed once each, to their true state.
-    for (const swh of SWHS)
-      expect(o.recorders[swh].changesSince(o.frozenAt).map(c => [c.pod, c.ready])).toEqual([
-        CHANGED[swh],
-      ]);
-    const w = need(workload, "the workload");
-    const rows = [
-      ...(await serviceEndpoints(world, w.namespace, "web")),
-      ...(await serviceEndpoints(world, w.namespace, "api")),
-    ];
-    expect(rows.filter(r => r.fenced)).toEqual([]);
   });
 
   it("leaves the same processes running, the agents ready again and the operator's queue drained", async () => {
     const o = need(outage, "the outage");
-    const all = need(samples, "the samples");
-    // Nobody exited or stopped answering /healthz, from the freeze to the end of the settling.
-    const after = all.agents.filter(s => s.at >= o.frozenAt);
-    expect(after.filter(s => !s.alive || s.healthz !== 200)).toEqual([]);
-    expect(all.operator.filter(s => s.at >= o.frozenAt && (!s.alive || s.healthz !== 200))).toEqual(
-      [],
-    );
-    const current = (await refreshWorld(world)).state;
-    expect(NODES.map(n => current.agents[n]?.pid)).toEqual(o.agentsBefore.map(a => a.pid));
-    expect(current.operator?.pid).toBe(o.operatorBefore.pid);
-    for (const a of o.agentsBefore) {
-      expect(await sampleAgent(a, world.layout.marker)).toMatchObject({
-        alive: true,
-        healthz: 200,
-        readyz: 200,
-      });
-    }
-    await eventually(
-      "the operator's queue has no failed task at its head",
-      async () => expect((await operatorStatusOf(o.operatorBefore)).lastError).toBeUndefined(),
-      CONVERGE_TIMEOUT_MS,
-      500,
-    );
-    const runs = Number((await operatorStatusOf(o.operatorBefore)).hookRuns);
+    const b = need(base, "the baseline");
+    await expectSameProcesses(world, b, need(samples, "the samples"), o.frozenAt);
+    const runs = Number((await operatorStatusOf(b.operatorBefore)).hookRuns);
     await eventually(
       "hooks keep running after the outage",
       async () =>
-        expect(Number((await operatorStatusOf(o.operatorBefore)).hookRuns)).toBeGreaterThan(runs),
+        expect(Number((await operatorStatusOf(b.operatorBefore)).hookRuns)).toBeGreaterThan(runs),
       30_000,
       500,
     );

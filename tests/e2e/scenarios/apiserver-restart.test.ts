@@ -30,46 +30,41 @@ import {
 } from "../../testenv/index.js";
 import { isPortFree } from "../../testenv/ports.js";
 import { SCENARIO_SETUP_TIMEOUT_MS } from "../../cluster/scenario/context.js";
-import { readyPods, serviceEndpoints } from "../../cluster/scenario/endpoints.js";
+import { readyPods } from "../../cluster/scenario/endpoints.js";
 import {
   addCounts,
   allReadyAt,
-  LivenessSampler,
-  probeGrowth,
-  sampleAgent,
-  sumMetric,
   sumMetricBy,
   type LivenessSamples,
 } from "../../cluster/scenario/liveness.js";
-import { readHookLog } from "../../cluster/scenario/operator-log.js";
 import { applyManifest } from "../../cluster/scenario/objects.js";
 import {
+  CONVERGE_TIMEOUT_MS,
+  expectConvergedAndSettled,
+  expectLiveThroughout,
+  expectNothingFenced,
+  expectSameProcesses,
+  need,
+  takeBaseline,
+  waitWorkloadBefore,
+  type OutageBaseline,
+} from "../../cluster/scenario/outage-checks.js";
+import {
   addAppPod,
-  CHANGED,
   changeBackends,
-  EXPECTED_READY,
-  EXPECTED_STATUS,
-  FENCED_METRIC,
-  healthyFlaps,
   NODES,
-  operatorGet,
-  operatorStatusOf,
-  READY_BEFORE,
   readySlices,
   setUpWorkload,
-  statusView,
   swhManifest,
   SWHS,
   tearDownWorkload,
   type OutageWorkload,
-  type SwhName,
 } from "../../cluster/scenario/outage-workload.js";
 import { ownWorld, releaseOwnWorld, type OwnWorld } from "../../cluster/scenario/own-box.js";
-import { EndpointRecorder } from "../../cluster/scenario/recorder.js";
 import { recordMeasurement } from "../../cluster/scenario/report.js";
 import { getSwh } from "../../cluster/scenario/swh.js";
-import { refreshWorld, type World } from "../../cluster/world/world.js";
-import type { AgentRecord, OperatorRecord } from "../../cluster/state.js";
+import type { World } from "../../cluster/world/world.js";
+import type { AgentRecord } from "../../cluster/state.js";
 import { eventually } from "../support/eventually.js";
 
 jest.setTimeout(600_000);
@@ -78,10 +73,6 @@ jest.setTimeout(600_000);
 const OUTAGE_MS = 60_000;
 /** When, into the outage, the backends change. */
 const CHANGE_AFTER_MS = 5_000;
-/** Liveness guard of every wait after the restart (not a bar: the bar is "within seconds"). */
-const CONVERGE_TIMEOUT_MS = 120_000;
-/** Observation after convergence, to catch a late flap (three runs of the 5 s fencing hook). */
-const SETTLE_MS = 15_000;
 const SUFFIX = "restart";
 /** The agents' informer restart counter (images/agent/src/metrics.ts), by reason. */
 const WATCH_RESTARTS_METRIC = "swh_agent_watch_restarts_total";
@@ -89,29 +80,19 @@ const WATCH_RESTARTS_METRIC = "swh_agent_watch_restarts_total";
 let own: OwnWorld | undefined;
 let world: World;
 let workload: OutageWorkload | undefined;
-let sampler: LivenessSampler | undefined;
+let base: OutageBaseline | undefined;
 /** True while this file has the API server stopped (afterAll starts it again). */
 let apiserverDown = false;
-const recorders: Partial<Record<SwhName, EndpointRecorder>> = {};
 
 /** What the outage test hands to the assertions after it. */
 interface Outage {
   readonly killedAt: number;
   /** When the restarted API server answered /readyz 200. */
   readonly servingAt: number;
-  readonly agentsBefore: readonly AgentRecord[];
-  readonly operatorBefore: OperatorRecord;
-  readonly fencedBefore: number;
   readonly restartsBefore: ReadonlyArray<Record<string, number>>;
-  readonly recorders: Readonly<Record<SwhName, EndpointRecorder>>;
 }
 let outage: Outage | undefined;
 let samples: LivenessSamples | undefined;
-
-function need<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new Error(`${what} is missing: an earlier step failed`);
-  return value;
-}
 
 /** Each agent's informer restarts, by reason. */
 async function watchRestarts(
@@ -137,16 +118,6 @@ function grownBy(
       .map(([reason, n]) => [reason, n - (before[reason] ?? 0)] as const)
       .filter(([, n]) => n > 0),
   );
-}
-
-async function slicesMatch(): Promise<number> {
-  expect(await readySlices(need(workload, "the workload"))).toEqual(EXPECTED_READY);
-  return Date.now();
-}
-
-async function statusMatches(): Promise<number> {
-  expect(await statusView(need(workload, "the workload"))).toEqual(EXPECTED_STATUS);
-  return Date.now();
 }
 
 /** Pids of live processes whose command line mentions the state dir `dir`. */
@@ -241,25 +212,15 @@ describe("the API server killed and restarted after a minute", () => {
   beforeAll(async () => {
     own = await ownWorld(SUFFIX);
     world = own.world;
-    const w = await setUpWorkload(world, own.artefacts.backendBundle, "swh-restart");
-    workload = w;
-    await eventually(
-      "web 3/3 and api 2/3 ready, in slices and status",
-      async () => {
-        expect(await readySlices(w)).toEqual(READY_BEFORE);
-        expect((await getSwh(world, w.namespace, "web"))?.status?.readySummary).toBe("3/3");
-        expect((await getSwh(world, w.namespace, "api"))?.status?.readySummary).toBe("2/3");
-      },
-      120_000,
-      500,
-    );
+    workload = await setUpWorkload(world, own.artefacts.backendBundle, "swh-restart");
+    await waitWorkloadBefore(world, workload);
   }, SCENARIO_SETUP_TIMEOUT_MS);
 
   afterAll(async () => {
     // Never leave the API server dead, whatever failed.
     if (apiserverDown && own) await startComponent("apiserver", { stateDir: own.stateDir });
-    await sampler?.stop();
-    for (const recorder of Object.values(recorders)) await recorder.stop();
+    await base?.sampler.stop();
+    for (const recorder of Object.values(base?.recorders ?? {})) await recorder.stop();
     await tearDownWorkload(workload);
     await releaseOwnWorld(own, SUFFIX);
   });
@@ -267,20 +228,8 @@ describe("the API server killed and restarted after a minute", () => {
   it("keeps the agents probing, alive and healthy, and the operator alive, while it is dead", async () => {
     const w = need(workload, "the workload");
     const stateDir = need(own, "the box").stateDir;
-    const current = (await refreshWorld(world)).state;
-    const agentsBefore = NODES.map(n => need(current.agents[n], `the agent of ${n}`));
-    const operatorBefore = need(current.operator, "the operator");
-    recorders.web = new EndpointRecorder(world, w.namespace, "web");
-    recorders.api = new EndpointRecorder(world, w.namespace, "api");
-    for (const r of Object.values(recorders)) await r.start();
-    const fencedBefore = sumMetric(await operatorGet(operatorBefore, "/metrics"), FENCED_METRIC);
-    const restartsBefore = await watchRestarts(agentsBefore);
-    sampler = new LivenessSampler({
-      agents: agentsBefore,
-      operator: operatorBefore,
-      marker: world.layout.marker,
-    });
-    sampler.start(1_000);
+    base = await takeBaseline(world, w);
+    const restartsBefore = await watchRestarts(base.agentsBefore);
     apiserverDown = true;
     const killed = await stopComponent("apiserver", { stateDir, signal: "SIGKILL" });
     expect(killed.how).toBe("SIGKILL");
@@ -292,39 +241,11 @@ describe("the API server killed and restarted after a minute", () => {
     apiserverDown = false;
     expect(restarted.reused).toBe(false);
     const servingAt = restarted.readyAt;
-    outage = {
-      killedAt,
-      servingAt,
-      agentsBefore,
-      operatorBefore,
-      fencedBefore,
-      restartsBefore,
-      recorders: { web: recorders.web, api: recorders.api },
-    };
+    outage = { killedAt, servingAt, restartsBefore };
     process.stdout.write(
       `API server dead for ${((restarted.startedAt - killedAt) / 1000).toFixed(1)} s, serving ${((servingAt - restarted.startedAt) / 1000).toFixed(1)} s after its start; web-1 broken and api-2 repaired ${CHANGE_AFTER_MS / 1000} s in\n`,
     );
-
-    const seen = sampler.samples();
-    const during = seen.agents.filter(s => s.at >= killedAt && s.at <= restarted.startedAt);
-    expect(during.length).toBeGreaterThanOrEqual(NODES.length * 30);
-    expect(during.filter(s => !s.alive || s.healthz !== 200)).toEqual([]);
-    const whole = probeGrowth(seen.agents, killedAt, restarted.startedAt);
-    const lastTen = probeGrowth(seen.agents, restarted.startedAt - 10_000, restarted.startedAt);
-    expect(whole.map(g => g.node)).toEqual([...NODES]);
-    for (const g of [...whole, ...lastTen])
-      expect(need(g.last, g.node)).toBeGreaterThan(need(g.first, g.node));
-    // /readyz: 503 once the Lease could not be renewed for a Lease duration (8 s here).
-    const late = during.filter(s => s.at >= killedAt + 20_000);
-    expect(late.length).toBeGreaterThan(0);
-    for (const s of late) {
-      expect(s.readyz).toBe(503);
-      expect(s.readyzBody).toMatch(/heartbeat Lease not renewed recently/);
-    }
-    const operator = seen.operator.filter(s => s.at >= killedAt && s.at <= restarted.startedAt);
-    expect(operator.length).toBeGreaterThanOrEqual(30);
-    expect(operator.filter(s => !s.alive || s.healthz !== 200)).toEqual([]);
-    const probes = whole.reduce((sum, g) => sum + (g.last ?? 0) - (g.first ?? 0), 0);
+    const probes = expectLiveThroughout(base.sampler.samples(), killedAt, restarted.startedAt);
     await recordMeasurement({
       name: "apiserverRestart.probesDuringOutage",
       value: probes,
@@ -335,15 +256,10 @@ describe("the API server killed and restarted after a minute", () => {
 
   it("converges the EndpointSlices and the SWH status to the backends' true state after the restart", async () => {
     const o = need(outage, "the outage");
-    const [slicesAt, statusAt] = await Promise.all([
-      eventually("slices show web 2/3 and api 3/3", slicesMatch, CONVERGE_TIMEOUT_MS, 100),
-      eventually("status says web 2/3 and api 3/3", statusMatches, CONVERGE_TIMEOUT_MS, 100),
-    ]);
-    await sleep(SETTLE_MS);
-    await slicesMatch();
-    await statusMatches();
-    samples = await need(sampler, "the sampler").stop();
-    const changes = SWHS.flatMap(swh => o.recorders[swh].changesSince(o.servingAt));
+    const b = need(base, "the baseline");
+    const { slicesAt, statusAt } = await expectConvergedAndSettled(need(workload, "the workload"));
+    samples = await b.sampler.stop();
+    const changes = SWHS.flatMap(swh => b.recorders[swh].changesSince(o.servingAt));
     const slicesMs = Math.max(slicesAt, ...changes.map(c => c.at)) - o.servingAt;
     const statusMs = statusAt - o.servingAt;
     const readyMs =
@@ -369,37 +285,17 @@ describe("the API server killed and restarted after a minute", () => {
   it("fences nothing and flips no healthy endpoint: the agents were alive all along", async () => {
     const o = need(outage, "the outage");
     const w = need(workload, "the workload");
-    const flaps = healthyFlaps(o.recorders, o.killedAt);
+    const flaps = await expectNothingFenced(world, w, need(base, "the baseline"), {
+      from: o.killedAt,
+      backAt: o.servingAt,
+    });
     await recordMeasurement({
       name: "apiserverRestart.healthyEndpointFlaps",
-      value: flaps.length,
+      value: flaps,
       unit: "count",
       description:
         "readiness changes of endpoints healthy throughout a 60 s API server kill and restart, seen by a slice watcher until 15 s after convergence",
     });
-    const fencedSlices =
-      sumMetric(await operatorGet(o.operatorBefore, "/metrics"), FENCED_METRIC) - o.fencedBefore;
-    const declaredDead = (
-      await readHookLog(o.operatorBefore.logFile, "fencing EndpointSlices", o.killedAt)
-    ).map(e => ({
-      sinceServingMs: e.at - o.servingAt,
-      node: e.fields.node,
-      reason: e.fields.reason,
-    }));
-    expect({ flaps, fencedSlices, declaredDead }).toEqual({
-      flaps: [],
-      fencedSlices: 0,
-      declaredDead: [],
-    });
-    for (const swh of SWHS)
-      expect(o.recorders[swh].changesSince(o.killedAt).map(c => [c.pod, c.ready])).toEqual([
-        CHANGED[swh],
-      ]);
-    const rows = [
-      ...(await serviceEndpoints(world, w.namespace, "web")),
-      ...(await serviceEndpoints(world, w.namespace, "api")),
-    ];
-    expect(rows.filter(r => r.fenced)).toEqual([]);
     for (const swh of SWHS) {
       const status = (await getSwh(world, w.namespace, swh))?.status;
       expect(status?.endpointStatuses?.filter(e => e.fenced === true)).toEqual([]);
@@ -408,27 +304,13 @@ describe("the API server killed and restarted after a minute", () => {
 
   it("leaves the same processes running, the agents ready and their watches restarted", async () => {
     const o = need(outage, "the outage");
-    const all = need(samples, "the samples");
-    const after = all.agents.filter(s => s.at >= o.killedAt);
-    expect(after.filter(s => !s.alive || s.healthz !== 200)).toEqual([]);
-    expect(all.operator.filter(s => s.at >= o.killedAt && (!s.alive || s.healthz !== 200))).toEqual(
-      [],
-    );
-    const current = (await refreshWorld(world)).state;
-    expect(NODES.map(n => current.agents[n]?.pid)).toEqual(o.agentsBefore.map(a => a.pid));
-    expect(current.operator?.pid).toBe(o.operatorBefore.pid);
-    for (const a of o.agentsBefore) {
-      expect(await sampleAgent(a, world.layout.marker)).toMatchObject({
-        alive: true,
-        healthz: 200,
-        readyz: 200,
-      });
-    }
+    const b = need(base, "the baseline");
+    await expectSameProcesses(world, b, need(samples, "the samples"), o.killedAt);
     // Every agent's informers noticed the dead server and restarted. The informer relists after
     // any failed list or watch instead of resuming from its last resourceVersion, so the new
     // watch cache's 410 Gone is not met on this path (a relist needs no resourceVersion); the
     // reasons are printed, and the pod and SWH created below prove the watches came back.
-    const restartsAfter = await watchRestarts(o.agentsBefore);
+    const restartsAfter = await watchRestarts(b.agentsBefore);
     const perAgent = restartsAfter.map((after, i) => grownBy(o.restartsBefore[i] ?? {}, after));
     const grown = addCounts(...perAgent);
     process.stdout.write(
@@ -445,12 +327,6 @@ describe("the API server killed and restarted after a minute", () => {
       unit: "count",
       description: `list/watch restarts of the 3 agents' informers over a 60 s API server kill and restart (by reason: ${JSON.stringify(grown)})`,
     });
-    await eventually(
-      "the operator's queue has no failed task at its head",
-      async () => expect((await operatorStatusOf(o.operatorBefore)).lastError).toBeUndefined(),
-      CONVERGE_TIMEOUT_MS,
-      500,
-    );
   });
 
   it("picks up a pod and an SWH created after the restart (list+watch re-established)", async () => {
