@@ -3,6 +3,7 @@
 // the state dir. `up` is idempotent; `down` leaves no process and no port behind.
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   LOG_NAMES,
   adminTls,
@@ -293,6 +294,13 @@ async function resumeInPlace(
   if (!state?.stopped || !sameOptions(state.options, options)) return;
   try {
     await resumeStopped(layout, how);
+    // A restarted etcd (or API server) is serving, but the box is ready only once kube-apiserver
+    // has reconnected to it; checking readiness at once would replace a box that is recovering.
+    const deadline = Date.now() + how.timeoutMs;
+    while (!(await status(layout.root)).ready) {
+      if (Date.now() > deadline) throw new Error("the box did not become ready again in time");
+      await sleep(250);
+    }
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     how.log.write(`testenv: restarting a stopped component failed (${reason}); starting afresh\n`);
