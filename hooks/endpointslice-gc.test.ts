@@ -290,6 +290,31 @@ describe("endpointslice-gc hook", () => {
         labels: { node: "node-b", reason: "LeaseExpired" },
       }),
     );
+    expect(result.metrics).toContainEqual(
+      expect.objectContaining({ name: GC_METRICS.fencingSuspended, action: "set", value: 0 }),
+    );
+  });
+
+  it("fences nothing, and says so, while no agent has renewed within half its Lease duration", async () => {
+    // An API server freeze seen by the hook: a's Lease (renewed 20 s ago) has not expired, b's
+    // (31 s ago) has, but neither was renewed in the last 15 s, half the 30 s Lease duration,
+    // which no live agent allows (the settings keep renewals at most half a duration apart).
+    const slices = [rawSlice("prod", "web-node-b", "node-b", web)];
+    const result = await runHookForTest(endpointsliceGcHook, {
+      now: NOW,
+      snapshots: {
+        ...baseSnapshots,
+        leases: [rawLease("node-a", 20), rawLease("node-b", 31)],
+        slices,
+      },
+    });
+    expect(result.operations).toEqual([]);
+    expect(result.logs.filter(l => l.level === "warn")).toEqual([
+      expect.objectContaining({ msg: expect.stringContaining("fencing suspended") }),
+    ]);
+    expect(result.metrics).toContainEqual(
+      expect.objectContaining({ name: GC_METRICS.fencingSuspended, action: "set", value: 1 }),
+    );
   });
 
   it("does not patch a dead agent's slice that is already fenced", async () => {

@@ -75,7 +75,7 @@ export interface GcAndFencingPlan {
   readonly fencing: FencingPlan;
   /** kube-controller-manager's leftovers of adopted Services to delete. */
   readonly leftovers: readonly LeftoverDecision[];
-  /** Every agent Lease expired at once: fencing suspended (hooks/fencing-outage.ts). */
+  /** No agent Lease renewed lately, anywhere: fencing suspended (hooks/fencing-outage.ts). */
   readonly suspended?: boolean;
   /** Nodes given time to renew because another agent just came back. */
   readonly graced?: readonly string[];
@@ -207,9 +207,10 @@ export const GC_METRICS = {
   deleted: "d8_swh_endpointslices_gc_deleted_total",
   fenced: "d8_swh_endpointslices_fenced_total",
   deadAgent: "d8_swh_agent_heartbeat_expired",
+  fencingSuspended: "d8_swh_fencing_suspended",
 } as const;
 
-/** Metric group of the per-node dead-agent gauge: each run replaces the previous series. */
+/** Metric group of the dead-agent and suspension gauges: each run replaces the previous series. */
 export const DEAD_AGENT_METRIC_GROUP = "swh_dead_agents";
 
 function emitMetrics(plan: GcAndFencingPlan, metrics: MetricsCollector): void {
@@ -220,6 +221,14 @@ function emitMetrics(plan: GcAndFencingPlan, metrics: MetricsCollector): void {
   for (const [reason, count] of deletedByReason) metrics.add(GC_METRICS.deleted, count, { reason });
   if (plan.fencing.fence.length > 0) metrics.add(GC_METRICS.fenced, plan.fencing.fence.length);
   metrics.expire(DEAD_AGENT_METRIC_GROUP);
+  metrics.set(
+    GC_METRICS.fencingSuspended,
+    plan.suspended === true ? 1 : 0,
+    {},
+    {
+      group: DEAD_AGENT_METRIC_GROUP,
+    },
+  );
   for (const [node, reason] of plan.fencing.deadNodes) {
     metrics.set(GC_METRICS.deadAgent, 1, { node, reason }, { group: DEAD_AGENT_METRIC_GROUP });
   }
@@ -278,6 +287,11 @@ export function applyGcAndFencingPlan(
       reason: decisions[0]?.reason,
       count: slices.length,
       slices: sliceNames(slices),
+    });
+  }
+  if (plan.suspended === true) {
+    input.logger.warn("fencing suspended: no agent renewed its Lease within half its duration", {
+      hint: "the API server or the operator's view of it is away, or every agent is down",
     });
   }
   emitMetrics(plan, input.metrics);

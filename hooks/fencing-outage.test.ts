@@ -1,5 +1,6 @@
-// The outage rules of fencing: every Lease silent at once suspends fencing; an agent coming back
-// gives the nodes whose Lease ran out before its comeback one Lease duration to renew.
+// The outage rules of fencing: no Lease renewed within half its duration suspends fencing; an
+// agent coming back gives the nodes whose Lease ran out before its comeback one Lease duration
+// to renew.
 import { agentHeartbeatsByNode, type LeaseSnapshot } from "./lib/agent-objects.js";
 import { outageAwareExpiry } from "./fencing-outage.js";
 
@@ -41,6 +42,20 @@ describe("outageAwareExpiry", () => {
   it("suspends fencing while every Lease has expired (the API server or the view is away)", () => {
     const r = expiryOf([lease("a", 50 * S), lease("b", 51 * S), lease("c", 49 * S)], NOW);
     expect(r.suspended).toBe(true);
+  });
+
+  it("suspends fencing before the first Lease expires when nobody renewed for half a duration", () => {
+    // 7.6 s into an API server freeze (Lease 8 s, renew 2 s): b and c have expired, a has not,
+    // but a's last renewal is 7.2 s old, which a live agent renewing every 4 s at most never is.
+    // This run fenced b and c in CI when the rule was "every Lease expired".
+    const r = expiryOf([lease("a", 7_200), lease("b", 8_500), lease("c", 9_100)], NOW);
+    expect(r.suspended).toBe(true);
+  });
+
+  it("does not suspend while one agent keeps renewing: the others' deaths are fenced", () => {
+    const r = expiryOf([lease("a", 3_900), lease("b", 30 * S), lease("c", 30 * S)], NOW);
+    expect(r.suspended).toBe(false);
+    expect(r.expiry.get("b")! < NOW).toBe(true);
   });
 
   it("does not suspend with a single agent: its death is still fenced", () => {

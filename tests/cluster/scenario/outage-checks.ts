@@ -194,6 +194,22 @@ export async function expectNothingFenced(
 }
 
 /**
+ * Asserts that the fencing hook ran during the outage and logged fencing as suspended (no agent
+ * renewed lately, hooks/fencing-outage.ts): nothing was fenced by design, not by luck. Only
+ * where hook runs go on during the outage: a frozen API server leaves the operator's queue free
+ * (nothing changes, so only the schedule runs the fencing hook, which then has nothing to write),
+ * while a dead one fails the patches of whichever task is at the head of the queue, and the
+ * queue retries that task instead.
+ */
+export async function expectFencingSuspended(
+  base: OutageBaseline,
+  window: { readonly from: number; readonly backAt: number },
+): Promise<void> {
+  const lines = await readHookLog(base.operatorBefore.logFile, "fencing suspended", window.from);
+  expect(lines.filter(e => e.at < window.backAt).length).toBeGreaterThan(0);
+}
+
+/**
  * Asserts that from `from` on nobody exited or stopped answering /healthz, that the same agent
  * and operator processes run, the agents answer /readyz 200, and the operator's queue drained.
  */

@@ -29,6 +29,7 @@ import {
 import { hookLogEntries } from "../../cluster/scenario/operator-log.js";
 import {
   expectConvergedAndSettled,
+  expectFencingSuspended,
   expectLiveThroughout,
   expectNothingFenced,
   expectSameProcesses,
@@ -257,6 +258,10 @@ describe("the API server frozen for a minute", () => {
       need(base, "the baseline"),
       { from: o.frozenAt, backAt: o.resumedAt },
     );
+    await expectFencingSuspended(need(base, "the baseline"), {
+      from: o.frozenAt,
+      backAt: o.resumedAt,
+    });
     await recordMeasurement({
       name: "apiserverOutage.healthyEndpointFlaps",
       value: flaps,
