@@ -1,6 +1,7 @@
 // The agent's Kubernetes plumbing against a real kube-apiserver (the cluster in a box): the REST
-// client's errors, the list+watch informer (paging, add/update/delete, relist diff), Secret access
-// by name only through RBAC resourceNames, the slice applier's conflict handling, and the Lease.
+// client's errors, the list+watch informer (paging, add/update/delete, relist diff, resuming its
+// watch after the connection breaks), Secret access by name only through RBAC resourceNames, the
+// slice applier's conflict handling, and the Lease.
 import { jest } from "@jest/globals";
 import { randomBytes } from "node:crypto";
 import { MODULE_NAMESPACE, leaseNameForNode } from "../../api/contract.js";
@@ -10,7 +11,8 @@ import {
   secretAccess,
   type AgentCluster,
 } from "../agent/cluster.js";
-import { applyYaml } from "../testenv/index.js";
+import { adminKubeConfig, applyYaml } from "../testenv/index.js";
+import { startTcpProxy } from "../support/tcp-proxy.js";
 import { KubeConfig } from "@kubernetes/client-node";
 import { KubeRest } from "../../images/agent/src/kube/rest.js";
 import { Reflector } from "../../images/agent/src/kube/reflector.js";
@@ -189,6 +191,94 @@ describe("Reflector", () => {
       );
     } finally {
       await reflector.stop();
+    }
+  });
+});
+
+describe("Reflector behind a connection that breaks", () => {
+  const labelled = (name: string, value: string): object => ({
+    ...configMap(name, value),
+    metadata: { name, namespace: ns, labels: { test: "resume" } },
+  });
+
+  /** The admin kubeconfig, pointed at `port` on loopback (the API server's certificate has it). */
+  function adminVia(port: number): KubeConfig {
+    const kc = adminKubeConfig(stateDir || undefined);
+    const copy = new KubeConfig();
+    copy.loadFromOptions({
+      clusters: kc.clusters.map(c => ({ ...c, server: `https://127.0.0.1:${port}` })),
+      users: kc.users,
+      contexts: kc.contexts,
+      currentContext: kc.currentContext,
+    });
+    return copy;
+  }
+
+  it("resumes its watch from the last resourceVersion: no list, and what changed meanwhile arrives", async () => {
+    const server = new URL(
+      adminKubeConfig(stateDir || undefined).getCurrentCluster()?.server ?? "",
+    );
+    const proxy = await startTcpProxy({ host: server.hostname, port: Number(server.port) });
+    const calls: string[] = [];
+    const rest = new KubeRest(adminVia(proxy.port), {
+      observer: { onRequest: (verb, _resource, code) => calls.push(`${verb} ${code}`) },
+    });
+    const restarts: string[] = [];
+    await applyYaml([labelled("resume-a", "1"), labelled("resume-b", "1")] as never[], {
+      stateDir,
+    });
+    const reflector = new Reflector<string>({
+      name: "configmaps",
+      rest,
+      resource: "configmaps",
+      path: `/api/v1/namespaces/${ns}/configmaps`,
+      labelSelector: "test=resume",
+      transform: raw => (raw as { data?: { value?: string } }).data?.value ?? "-",
+      relistIntervalMs: 600_000,
+      backoff: { initialMs: 100, maxMs: 400 },
+      log: quiet,
+      observer: { onRestart: (_n, reason) => restarts.push(reason) },
+    });
+    reflector.start();
+    try {
+      expect(await reflector.waitForSync(10_000)).toBe(true);
+      // The watch is live: a change arrives through it.
+      await applyYaml([labelled("resume-a", "2")] as never[], { stateDir });
+      await eventually(
+        "the watch delivers a change",
+        holds(() => expect(reflector.get(`${ns}/resume-a`)).toBe("2")),
+      );
+      // Cut: the watch's connection is reset and reconnecting is refused for 2 s, while the
+      // objects change behind the informer's back (through the admin client, not the proxy).
+      await proxy.cut();
+      await applyYaml([labelled("resume-a", "3"), labelled("resume-c", "1")] as never[], {
+        stateDir,
+      });
+      await cluster.admin.request({
+        verb: "delete",
+        resource: "configmaps",
+        path: `/api/v1/namespaces/${ns}/configmaps/resume-b`,
+      });
+      await new Promise(resolve => setTimeout(resolve, 2_000));
+      expect(reflector.get(`${ns}/resume-a`)).toBe("2");
+      await proxy.restore();
+      await eventually(
+        "the resumed watch delivers what changed while the connection was cut",
+        holds(() => {
+          expect(reflector.get(`${ns}/resume-a`)).toBe("3");
+          expect(reflector.get(`${ns}/resume-c`)).toBe("1");
+          expect(reflector.get(`${ns}/resume-b`)).toBeUndefined();
+        }),
+      );
+      // One list in all, the first; the failures were network failures, none a 410.
+      expect(calls.filter(c => c.startsWith("list "))).toEqual(["list 2xx"]);
+      expect(restarts.length).toBeGreaterThan(0);
+      expect(new Set(restarts)).toEqual(new Set(["network"]));
+      expect(reflector.lastError).toBeUndefined();
+    } finally {
+      await reflector.stop();
+      rest.close();
+      await proxy.close();
     }
   });
 });

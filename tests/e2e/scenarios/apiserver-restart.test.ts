@@ -76,6 +76,7 @@ const CHANGE_AFTER_MS = 5_000;
 const SUFFIX = "restart";
 /** The agents' informer restart counter (images/agent/src/metrics.ts), by reason. */
 const WATCH_RESTARTS_METRIC = "swh_agent_watch_restarts_total";
+const API_REQUESTS_METRIC = "swh_agent_api_requests_total";
 
 let own: OwnWorld | undefined;
 let world: World;
@@ -90,23 +91,34 @@ interface Outage {
   /** When the restarted API server answered /readyz 200. */
   readonly servingAt: number;
   readonly restartsBefore: ReadonlyArray<Record<string, number>>;
+  readonly requestsBefore: ReadonlyArray<Record<string, number>>;
 }
 let outage: Outage | undefined;
 let samples: LivenessSamples | undefined;
 
-/** Each agent's informer restarts, by reason. */
-async function watchRestarts(
+/** Each agent's counter `metric`, summed by `label`. */
+async function agentCounts(
   agents: readonly AgentRecord[],
+  metric: string,
+  label: string,
 ): Promise<Array<Record<string, number>>> {
   return Promise.all(
     agents.map(async a => {
       const res = await fetch(`http://127.0.0.1:${a.metricsPort}/metrics`, {
         signal: AbortSignal.timeout(5_000),
       });
-      return sumMetricBy(await res.text(), WATCH_RESTARTS_METRIC, "reason");
+      return sumMetricBy(await res.text(), metric, label);
     }),
   );
 }
+
+/** Each agent's informer restarts, by reason. */
+const watchRestarts = (agents: readonly AgentRecord[]): Promise<Array<Record<string, number>>> =>
+  agentCounts(agents, WATCH_RESTARTS_METRIC, "reason");
+
+/** Each agent's API requests, by verb. */
+const apiRequests = (agents: readonly AgentRecord[]): Promise<Array<Record<string, number>>> =>
+  agentCounts(agents, API_REQUESTS_METRIC, "verb");
 
 /** Restarts by reason in `after` that were not in `before`, without the reasons that did not grow. */
 function grownBy(
@@ -230,6 +242,7 @@ describe("the API server killed and restarted after a minute", () => {
     const stateDir = need(own, "the box").stateDir;
     base = await takeBaseline(world, w);
     const restartsBefore = await watchRestarts(base.agentsBefore);
+    const requestsBefore = await apiRequests(base.agentsBefore);
     apiserverDown = true;
     const killed = await stopComponent("apiserver", { stateDir, signal: "SIGKILL" });
     expect(killed.how).toBe("SIGKILL");
@@ -241,7 +254,7 @@ describe("the API server killed and restarted after a minute", () => {
     apiserverDown = false;
     expect(restarted.reused).toBe(false);
     const servingAt = restarted.readyAt;
-    outage = { killedAt, servingAt, restartsBefore };
+    outage = { killedAt, servingAt, restartsBefore, requestsBefore };
     process.stdout.write(
       `API server dead for ${((restarted.startedAt - killedAt) / 1000).toFixed(1)} s, serving ${((servingAt - restarted.startedAt) / 1000).toFixed(1)} s after its start; web-1 broken and api-2 repaired ${CHANGE_AFTER_MS / 1000} s in\n`,
     );
@@ -306,10 +319,10 @@ describe("the API server killed and restarted after a minute", () => {
     const o = need(outage, "the outage");
     const b = need(base, "the baseline");
     await expectSameProcesses(world, b, need(samples, "the samples"), o.killedAt);
-    // Every agent's informers noticed the dead server and restarted. The informer relists after
-    // any failed list or watch instead of resuming from its last resourceVersion, so the new
-    // watch cache's 410 Gone is not met on this path (a relist needs no resourceVersion); the
-    // reasons are printed, and the pod and SWH created below prove the watches came back.
+    // Every agent's informers noticed the dead server and restarted. While it is dead they try
+    // to resume their watches (connection refused: network); the restarted server's new watch
+    // cache may not know their resourceVersions and answer 410 Gone, which relists. The reasons
+    // and the requests are printed, and the pod and SWH created below prove the watches came back.
     const restartsAfter = await watchRestarts(b.agentsBefore);
     const perAgent = restartsAfter.map((after, i) => grownBy(o.restartsBefore[i] ?? {}, after));
     const grown = addCounts(...perAgent);
@@ -321,6 +334,20 @@ describe("the API server killed and restarted after a minute", () => {
     const quiet = perAgent.flatMap((g, i) => (sum(g) > 0 ? [] : [NODES[i]]));
     expect(quiet).toEqual([]);
     const total = sum(grown);
+    const requests = addCounts(
+      ...(await apiRequests(b.agentsBefore)).map((after, i) =>
+        grownBy(o.requestsBefore[i] ?? {}, after),
+      ),
+    );
+    process.stdout.write(
+      `agents' API requests from the kill on, by verb: ${JSON.stringify(requests)}\n`,
+    );
+    await recordMeasurement({
+      name: "apiserverRestart.listRequests",
+      value: requests.list ?? 0,
+      unit: "count",
+      description: `list requests of the 3 agents from a 60 s API server kill to after the recovery (informers resume watches on network failures; requests by verb: ${JSON.stringify(requests)})`,
+    });
     await recordMeasurement({
       name: "apiserverRestart.informerRestarts",
       value: total,

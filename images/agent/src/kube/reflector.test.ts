@@ -1,10 +1,10 @@
 // The informer's recovery paths against a real HTTP server on loopback that scripts the API
-// server's answers: a watch resumed after a clean end goes on from the last resourceVersion, and
-// a 410 Gone (an ERROR event, as a watch cache sends it, or the HTTP status on the watch request)
-// makes it relist at once, without backoff, emitting only the real differences. This is what a
-// restarted kube-apiserver (new watch cache) or an etcd compaction answers to an old
-// resourceVersion; the e2e scenario apiserver-restart does not meet it, because a broken stream
-// relists rather than resuming.
+// server's answers: a watch resumed after a clean end, or after the connection broke, goes on
+// from the last resourceVersion without listing; a 410 Gone (an ERROR event, as a watch cache
+// sends it, or the HTTP status on the watch request) makes it relist at once, without backoff,
+// emitting only the real differences, which is what a restarted kube-apiserver (new watch cache)
+// or an etcd compaction answers to an old resourceVersion; any other error status relists after
+// a backoff.
 import { jest } from "@jest/globals";
 import { KubeConfig } from "@kubernetes/client-node";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -211,5 +211,97 @@ describe("Reflector against an API server that forgets resourceVersions", () => 
     expect(relistAfterMs).toBeLessThan(5_000);
     expect(reflector?.synced).toBe(true);
     expect(reflector?.lastError).toBeUndefined();
+  });
+});
+
+/** Informer options for the failure tests: short backoff, quiet log. */
+function pods(server: string, restarts: string[]): Reflector<Pod> {
+  return new Reflector<Pod>({
+    name: "pods",
+    rest: restFor(server),
+    resource: "pods",
+    path: "/api/v1/pods",
+    transform: raw => raw as Pod,
+    relistIntervalMs: 10 * 60_000,
+    backoff: { initialMs: 50, maxMs: 50 },
+    log: createLogger({ level: "error", sink: () => undefined }),
+    observer: { onRestart: (_name, reason) => restarts.push(reason) },
+  });
+}
+
+describe("Reflector when the watch fails", () => {
+  let api: ScriptedApi | undefined;
+  let reflector: Reflector<Pod> | undefined;
+
+  afterEach(async () => {
+    await reflector?.stop();
+    await api?.stop();
+  });
+
+  async function requestsAfterFailure(failure: WatchAnswer, expected: string[]): Promise<string[]> {
+    const scripted = new ScriptedApi(
+      [
+        { items: [pod("a", "1")], rv: "10" },
+        { items: [pod("a", "11")], rv: "20" },
+      ],
+      [
+        res => {
+          res.writeHead(200, { "Content-Type": "application/json" });
+          res.write(event("MODIFIED", pod("a", "11")));
+          // Let the event arrive, then fail.
+          setTimeout(() => failure(res), 200);
+        },
+      ],
+    );
+    api = scripted;
+    const restarts: string[] = [];
+    reflector = pods(await scripted.start(), restarts);
+    reflector.start();
+    await until(
+      () => `requests ${scripted.requests.join(", ")}`,
+      () => scripted.requests.length >= expected.length,
+    );
+    // Nothing more than expected follows (the last watch is held open).
+    await new Promise(resolve => setTimeout(resolve, 300));
+    expect(scripted.requests).toEqual(expected);
+    expect(reflector.get("ns/a")?.metadata.resourceVersion).toBe("11");
+    return restarts;
+  }
+
+  it("resumes from the last resourceVersion when the connection breaks, without listing", async () => {
+    const restarts = await requestsAfterFailure(
+      res => res.destroy(),
+      ["list", "watch 10", "watch 11"],
+    );
+    expect(restarts).toEqual(["network"]);
+    expect(reflector?.lastError).toBeUndefined();
+  });
+
+  it("resumes from the last resourceVersion after a network error while the server is away", async () => {
+    // The server goes away for a moment (its socket reset), then the resumed watch is accepted.
+    const restarts = await requestsAfterFailure(
+      res => {
+        res.socket?.resetAndDestroy();
+      },
+      ["list", "watch 10", "watch 11"],
+    );
+    expect(restarts).toEqual(["network"]);
+  });
+
+  it("relists after an error status on the watch: the answer may be about the resourceVersion", async () => {
+    const restarts = await requestsAfterFailure(
+      res =>
+        res.end(
+          event("ERROR", {
+            kind: "Status",
+            status: "Failure",
+            code: 500,
+            reason: "InternalError",
+            message: "etcd is unhappy",
+          }),
+        ),
+      ["list", "watch 10", "list", "watch 20"],
+    );
+    expect(restarts).toEqual(["500"]);
   });
 });

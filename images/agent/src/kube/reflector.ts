@@ -4,10 +4,17 @@
 // to miss events silently), and retries every failure with backoff forever, logging each restart
 // and counting it. Objects are filtered at the edge by `transform`, so the cache holds small
 // snapshots. Listeners get only real changes: a relist diffs against the cache by resourceVersion.
+//
+// After a network failure (the API server unreachable, the connection reset, no answer) it
+// resumes the watch from the last resourceVersion it saw instead of listing again, as client-go
+// does: when thousands of agents lose the API server at once, their comeback costs the server
+// one watch each, not a list of every SWH. A server that restarted meanwhile no longer knows the
+// resourceVersion and answers 410, which relists. Any other failure (an HTTP error status)
+// relists, since the answer may be about the resourceVersion itself.
 
 import type { Logger } from "../log.js";
 import { Backoff, jittered, sleep } from "./backoff.js";
-import { describeError, errorCode, isGone, KubeApiError } from "./errors.js";
+import { describeError, errorCode, isGone, KubeApiError, statusIn } from "./errors.js";
 import { isRecord, type RawList, type RawObject, type RawStatus } from "./objects.js";
 import type { KubeRest, WatchEvent } from "./rest.js";
 
@@ -102,6 +109,10 @@ export class Reflector<T> {
   readonly #now: () => number;
   #abort = new AbortController();
   #running: Promise<void> | undefined;
+  /** The resourceVersion to resume watching from; undefined when the next step is a list. */
+  #resumeRv: string | undefined;
+  /** When the periodic relist is due (ms). */
+  #relistAt = 0;
   #synced = false;
   #attempted = false;
   #lastError: unknown;
@@ -122,7 +133,7 @@ export class Reflector<T> {
     return this.#attempted;
   }
 
-  /** The last list/watch error; undefined after a successful list. */
+  /** The last list/watch error; undefined after a successful list or an accepted watch. */
   get lastError(): unknown {
     return this.#lastError;
   }
@@ -183,7 +194,10 @@ export class Reflector<T> {
   }
 
   async #onFailure(err: unknown, signal: AbortSignal): Promise<void> {
-    if (isExpired(err)) {
+    const expired = isExpired(err);
+    // A network failure keeps the place to resume from; anything else relists.
+    if (expired || statusIn(err) !== 0) this.#resumeRv = undefined;
+    if (expired) {
       this.#o.observer?.onRestart?.(this.#o.name, "gone");
       this.#o.log.info("watch resourceVersion expired; relisting", { informer: this.#o.name });
       return;
@@ -201,13 +215,21 @@ export class Reflector<T> {
   }
 
   async #listAndWatch(signal: AbortSignal): Promise<void> {
-    let rv = await this.#list();
-    const relistAt = this.#now() + jittered(this.#o.relistIntervalMs);
-    while (!signal.aborted && this.#now() < relistAt) {
+    if (this.#resumeRv === undefined || this.#now() >= this.#relistAt) {
+      this.#resumeRv = undefined; // a list that fails halfway is started again
+      this.#resumeRv = await this.#list();
+      this.#relistAt = this.#now() + jittered(this.#o.relistIntervalMs);
+    } else {
+      this.#o.log.debug("resuming watch", {
+        informer: this.#o.name,
+        resourceVersion: this.#resumeRv,
+      });
+    }
+    while (!signal.aborted && this.#now() < this.#relistAt) {
       const startedAt = this.#now();
-      const remaining = Math.max(1, Math.ceil((relistAt - startedAt) / 1000));
+      const remaining = Math.max(1, Math.ceil((this.#relistAt - startedAt) / 1000));
       const timeout = jittered(this.#o.watchTimeoutSeconds ?? 120, 0.5);
-      rv = await this.#watch(rv, Math.min(timeout, remaining), signal);
+      await this.#watch(Math.min(timeout, remaining), signal);
       if (this.#now() - startedAt < 1000 && !signal.aborted) {
         // A watch that ends at once, repeatedly, must not spin.
         this.#o.observer?.onRestart?.(this.#o.name, "closed");
@@ -252,8 +274,8 @@ export class Reflector<T> {
     });
   }
 
-  async #watch(rv: string, timeoutSeconds: number, signal: AbortSignal): Promise<string> {
-    let latest = rv;
+  /** Watches from `#resumeRv`, moving it along with every event (bookmarks included). */
+  async #watch(timeoutSeconds: number, signal: AbortSignal): Promise<void> {
     await this.#o.rest.watch(
       {
         verb: "watch",
@@ -261,7 +283,7 @@ export class Reflector<T> {
         path: this.#o.path,
         query: {
           watch: 1,
-          resourceVersion: rv,
+          resourceVersion: this.#resumeRv,
           allowWatchBookmarks: true,
           timeoutSeconds,
           labelSelector: this.#o.labelSelector,
@@ -269,14 +291,23 @@ export class Reflector<T> {
         },
       },
       event => {
-        latest = this.#apply(event, latest);
+        this.#resumeRv = this.#apply(event, this.#resumeRv);
       },
-      { signal, idleTimeoutMs: (timeoutSeconds + 20) * 1000 },
+      {
+        signal,
+        idleTimeoutMs: (timeoutSeconds + 20) * 1000,
+        // A watch the server accepted after a failure ends the failure streak. (Watches that
+        // the server keeps closing at once are not failures, and keep backing off.)
+        onOpen: () => {
+          if (this.#lastError === undefined) return;
+          this.#lastError = undefined;
+          this.#backoff.reset();
+        },
+      },
     );
-    return latest;
   }
 
-  #apply(event: WatchEvent, rv: string): string {
+  #apply(event: WatchEvent, rv: string | undefined): string | undefined {
     if (event.type === "ERROR") throw this.#watchError(event.object);
     if (event.type === "ADDED" || event.type === "MODIFIED") this.#upsertRaw(event.object);
     else if (event.type === "DELETED") this.#deleteRaw(event.object);

@@ -40,6 +40,15 @@ export interface WatchEvent {
   readonly object: unknown;
 }
 
+/** Options of one watch request. */
+export interface WatchOptions {
+  readonly signal: AbortSignal;
+  /** The stream is dropped when no line arrives for this long. */
+  readonly idleTimeoutMs: number;
+  /** Called once the server accepted the watch (HTTP 200), before any event. */
+  readonly onOpen?: () => void;
+}
+
 /** Hooks for metrics. */
 export interface ApiObserver {
   /** After every call: `code` is the HTTP status or `network`. */
@@ -139,7 +148,7 @@ export class KubeRest {
   async watch(
     spec: RequestSpec,
     onEvent: (event: WatchEvent) => void,
-    options: { signal: AbortSignal; idleTimeoutMs: number },
+    options: WatchOptions,
   ): Promise<void> {
     const started = performance.now();
     try {
@@ -257,7 +266,7 @@ export class KubeRest {
   async #stream(
     spec: RequestSpec,
     onEvent: (event: WatchEvent) => void,
-    options: { signal: AbortSignal; idleTimeoutMs: number },
+    options: WatchOptions,
   ): Promise<void> {
     const idle = new AbortController();
     const signal = AbortSignal.any([options.signal, idle.signal]);
@@ -273,6 +282,7 @@ export class KubeRest {
       if (res.statusCode !== 200) {
         this.#checkStatus(spec, res.statusCode ?? 0, await readAll(res));
       }
+      options.onOpen?.();
       await readLines(res, line => {
         arm();
         if (line.trim() !== "") onEvent(JSON.parse(line) as WatchEvent);
