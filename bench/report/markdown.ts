@@ -326,8 +326,11 @@ function hooksSection(h: HookResults, plots: readonly Plot[]): string[] {
     `The hooks executable as shipped (\`build/bench/hooks/swh-hooks\`, ${f(h.executableMiB, 0)} MiB, a Node ` +
       `single-executable application) runs \`hook run N\` on Group binding contexts built like the operator builds ` +
       `them: full objects (SWHs, child Services, the agents' EndpointSlices with their endpoint reports, Nodes, ` +
-      `Leases) filtered by each binding's own jqFilter with the real jq. 10 pods per SWH over 5 nodes, so pods = ` +
-      `10 × SWHs. Wall time is the process's start to exit and peak RSS comes from /usr/bin/time; each is the ` +
+      `Leases, and what else a cluster holds) filtered by each binding's own jqFilter with the real jq. ` +
+      (h.workload === undefined
+        ? `10 pods per SWH over 5 nodes, so pods = 10 × SWHs. `
+        : `The generated cluster, ${h.workload}. `) +
+      `Wall time is the process's start to exit and peak RSS comes from /usr/bin/time; each is the ` +
       `median of ${h.runs[0]?.repeats ?? "-"} runs. "First" is the first run after an upgrade (no status written ` +
       `yet); "steady" is a run on the state the hooks wrote (their patches applied), where there is nothing to do.`,
     "",
