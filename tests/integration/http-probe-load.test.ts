@@ -6,7 +6,6 @@
 // (and at most one session) per address.
 
 import { jest } from "@jest/globals";
-import { readFile } from "node:fs/promises";
 import { createServer as createHttpServer, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { TLSSocket } from "node:tls";
@@ -15,6 +14,7 @@ import type { ProbeSpec } from "../../images/agent/src/probes/types.js";
 import { ProbeScheduler } from "../../images/agent/src/scheduler/scheduler.js";
 import type { WorkerSpec } from "../../images/agent/src/scheduler/types.js";
 import { freePort } from "../support/loopback.js";
+import { countTcpSockets, TCP_STATE } from "../support/proc-net.js";
 import { createTestPki, type TestPki } from "../support/tls.js";
 
 const PERIOD_MS = 200;
@@ -76,18 +76,8 @@ async function startTargets(
  * TIME_WAIT sockets on the agent's side of connections to the targets: remote address in
  * 127.3.0.0/16 and remote port `port` (the servers' own TIME_WAITs have it as the local port).
  */
-async function agentTimeWaits(port: number): Promise<number> {
-  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
-  const text = await readFile("/proc/net/tcp", "utf8");
-  return text
-    .split("\n")
-    .slice(1)
-    .map(line => line.trim().split(/\s+/))
-    .filter(fields => {
-      const remote = fields[2] ?? "";
-      // /proc/net/tcp prints IPv4 addresses little-endian: 127.3.x.y is "yyxx037F".
-      return fields[3] === "06" && remote.endsWith(`037F:${hexPort}`);
-    }).length;
+function agentTimeWaits(port: number): Promise<number> {
+  return countTcpSockets(port, TCP_STATE.TIME_WAIT, { side: "remote", remoteIpPrefix: "127.3." });
 }
 
 function httpProbe(port: number, overrides: Partial<Extract<ProbeSpec, { mode: "HTTP" }>>) {

@@ -6,10 +6,10 @@
 // policy: the server closes first, so no TIME_WAIT is left on the agent's side; the agent resets
 // only when it stops reading early.
 
-import { readFile } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
 import { blackholeAvailable, startBlackhole } from "../../../../tests/support/blackhole.js";
+import { countTcpSockets, TCP_STATE } from "../../../../tests/support/proc-net.js";
 import { createTestPki, type TestPki } from "../../../../tests/support/tls.js";
 import { createHttpProber, type HttpProber } from "./http.js";
 import { RESPONSE_ERRORS } from "./http-response.js";
@@ -113,17 +113,11 @@ async function waitFor(predicate: () => boolean, timeoutMs = 2_000): Promise<voi
 }
 
 /**
- * TIME_WAIT sockets on the agent's side of connections to `port` (IPv4 loopback): local port
- * ephemeral, remote port `port`. The server's own TIME_WAITs (local port `port`) are not counted.
+ * TIME_WAIT sockets on the agent's side of connections to `port`: remote port `port`. The
+ * server's own TIME_WAITs (local port `port`) are not counted.
  */
-async function agentTimeWaits(port: number): Promise<number> {
-  const hex = port.toString(16).toUpperCase().padStart(4, "0");
-  const text = await readFile("/proc/net/tcp", "utf8");
-  return text
-    .split("\n")
-    .slice(1)
-    .map(line => line.trim().split(/\s+/))
-    .filter(fields => fields[3] === "06" && fields[2]?.endsWith(`:${hex}`)).length;
+function agentTimeWaits(port: number): Promise<number> {
+  return countTcpSockets(port, TCP_STATE.TIME_WAIT, { side: "remote" });
 }
 
 function httpSpec(port: number, overrides: Partial<HttpSpec> = {}): HttpSpec {
