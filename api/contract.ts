@@ -43,6 +43,8 @@ export const ANNOTATION_FENCED_AT = "network.deckhouse.io/fenced-at";
  */
 export const LABEL_REPLACED_BY = "network.deckhouse.io/replaced-by";
 export const ANNOTATION_REPLACED_AT = "network.deckhouse.io/replaced-at";
+/** Seconds after the mark the leftovers may serve, from the SWH's probe timing at marking. */
+export const ANNOTATION_REPLACED_GRACE = "network.deckhouse.io/replaced-grace-seconds";
 
 /** Child Service metadata bookkeeping: keys copied from the SWH, comma-separated, sorted. */
 export const ANNOTATION_PROPAGATED_ANNOTATIONS = "network.deckhouse.io/propagated-annotations";

@@ -786,7 +786,11 @@ function markOf(kind: "Endpoints" | "EndpointSlice", name: string, namespace = "
     mergePatch: {
       metadata: {
         labels: { "network.deckhouse.io/replaced-by": READ_UID },
-        annotations: { "network.deckhouse.io/replaced-at": "2026-01-01T10:00:00Z" },
+        annotations: {
+          "network.deckhouse.io/replaced-at": "2026-01-01T10:00:00Z",
+          // The fixture's probes settle within a minute: the shortest grace.
+          "network.deckhouse.io/replaced-grace-seconds": "120",
+        },
       },
     },
     ignoreMissingObject: true,

@@ -52,7 +52,11 @@ import {
   MIRRORED_SLICES_BINDING,
   type ControllerSliceSnapshot,
 } from "./lib/controller-leftovers.js";
-import { planLeftoverMarks, type SelectorlessChild } from "./lib/leftover-marks.js";
+import {
+  leftoverGraceSeconds,
+  planLeftoverMarks,
+  type SelectorlessChild,
+} from "./lib/leftover-marks.js";
 import { childMetadataPatch, desiredChildMetadata } from "./lib/metadata.js";
 import {
   namespacesBinding,
@@ -218,7 +222,10 @@ export function planChildServices(snapshots: ChildServiceSnapshots, now: Date): 
     const child = byKey.get(key);
     const operation = planOne(swh, child);
     if (operation !== undefined) operations.push(operation);
-    if (child !== undefined && isSelectorlessChild(swh, child)) selectorless.push(swh);
+    if (child !== undefined && isSelectorlessChild(swh, child)) {
+      const graceSeconds = leftoverGraceSeconds(swh.spec.healthcheck);
+      selectorless.push({ namespace: swh.namespace, name: swh.name, uid: swh.uid, graceSeconds });
+    }
   }
   operations.push(...planLeftoverMarks(selectorless, snapshots.controllerSlices ?? [], now));
   return { operations, invalid, terminating };

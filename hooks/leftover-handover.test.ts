@@ -23,9 +23,9 @@ function leftover(
   name: string,
   service: string,
   ready: string[],
-  extra: { mirror?: boolean; markedAgoMs?: number; uid?: string } = {},
+  extra: { mirror?: boolean; markedAgoMs?: number; uid?: string; graceMs?: number } = {},
 ): MarkedLeftoverSnapshot {
-  const { mirror = false, markedAgoMs = 1_000, uid = `uid-${service}` } = extra;
+  const { mirror = false, markedAgoMs = 1_000, uid = `uid-${service}`, graceMs } = extra;
   return {
     name,
     namespace: "shop",
@@ -33,6 +33,7 @@ function leftover(
     mirror,
     replacedBy: uid,
     replacedAtMs: NOW_MS - markedAgoMs,
+    ...(graceMs === undefined ? {} : { graceMs }),
     readyAddresses: ready,
   };
 }
@@ -101,6 +102,19 @@ describe("planLeftoverHandover", () => {
       "grace period over",
       [leftover("web-a", "web", ["10.0.0.1", "10.0.0.2"], { markedAgoMs: GRACE })],
       [agentSlice("web", { "10.0.0.1": true })],
+      ["LeftoverExpired EndpointSlice shop/web-a"],
+    ],
+    // an SWH probed every minute: its agents get the longer grace its mark carries
+    [
+      "past 2 minutes, within the mark's own grace: kept",
+      [leftover("web-a", "web", ["10.0.0.1"], { markedAgoMs: GRACE + 60_000, graceMs: 390_000 })],
+      [],
+      [],
+    ],
+    [
+      "the mark's own grace over",
+      [leftover("web-a", "web", ["10.0.0.1"], { markedAgoMs: 390_000, graceMs: 390_000 })],
+      [],
       ["LeftoverExpired EndpointSlice shop/web-a"],
     ],
     [

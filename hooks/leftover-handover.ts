@@ -5,7 +5,8 @@
 // of an SWH are deleted when
 // - every address they list as ready is listed as ready by the agents' slices of the same SWH
 //   (deleting them removes no ready endpoint: `LeftoverReplaced`), or
-// - LEFTOVER_HANDOVER_GRACE_MS passed since the first mark (`LeftoverExpired`): by then the agents
+// - the grace written in the mark passed since the first mark (`LeftoverExpired`; twice the time
+//   the SWH's probes take to pass, 2 minutes at least: leftoverGraceSeconds): by then the agents
 //   have probed every pod, and an endpoint they do not publish as ready is failing or gone, so
 //   its stale copy must stop serving.
 // They go together: the Endpoints object first (its mirror would come back otherwise), then the
@@ -19,14 +20,11 @@ import {
   type MarkedLeftoverSnapshot,
 } from "./lib/controller-leftovers.js";
 import type { EndpointSliceSnapshot, ObjectIdentity } from "./lib/agent-objects.js";
+import { MIN_LEFTOVER_GRACE_SECONDS } from "./lib/leftover-marks.js";
 import { objectKey } from "./lib/swh.js";
 
-/**
- * How long after the mark leftovers go even when the agents do not publish the same ready
- * endpoints: with default settings an endpoint settles within initialDelaySeconds +
- * failureThreshold x periodSeconds (about 40 s); the same grace as the Go slices' hand-over.
- */
-export const LEFTOVER_HANDOVER_GRACE_MS = 2 * 60 * 1000;
+/** The grace of a mark that carries none (written by an earlier build): the shortest one. */
+export const LEFTOVER_HANDOVER_GRACE_MS = MIN_LEFTOVER_GRACE_SECONDS * 1000;
 
 /** Why leftovers are deleted now. */
 export type LeftoverReason = "LeftoverReplaced" | "LeftoverExpired";
@@ -63,7 +61,8 @@ export function leftoverReason(
   const covered = leftovers.every(l => l.readyAddresses.every(a => agentsReady?.has(a) === true));
   if (covered) return "LeftoverReplaced";
   const markedAt = Math.min(...leftovers.map(l => l.replacedAtMs ?? Number.NEGATIVE_INFINITY));
-  return markedAt + LEFTOVER_HANDOVER_GRACE_MS <= nowMs ? "LeftoverExpired" : undefined;
+  const graceMs = Math.max(...leftovers.map(l => l.graceMs ?? LEFTOVER_HANDOVER_GRACE_MS));
+  return markedAt + graceMs <= nowMs ? "LeftoverExpired" : undefined;
 }
 
 function deletions(

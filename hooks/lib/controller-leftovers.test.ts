@@ -147,6 +147,12 @@ function marked(obj: Record<string, unknown>, at = "2026-01-01T00:00:00Z"): any 
   return copy;
 }
 
+/** `obj` with the grace annotation of a mark. */
+function graced(obj: any, seconds: string): any {
+  obj.metadata.annotations["network.deckhouse.io/replaced-grace-seconds"] = seconds;
+  return obj;
+}
+
 describe("filterMarkedLeftover", () => {
   const atMs = Date.parse("2026-01-01T00:00:00Z");
   const notReady = ((): Record<string, unknown> => {
@@ -188,6 +194,16 @@ describe("filterMarkedLeftover", () => {
       "an unreadable mark time",
       marked(CONTROLLER_SLICE, "yesterday"),
       expect.not.objectContaining({ replacedAtMs: expect.anything() }),
+    ],
+    [
+      "the grace the mark carries",
+      graced(marked(CONTROLLER_SLICE), "390"),
+      expect.objectContaining({ replacedAtMs: atMs, graceMs: 390_000 }),
+    ],
+    [
+      "an unreadable grace: none (the shortest applies)",
+      graced(marked(CONTROLLER_SLICE), "soon"),
+      expect.not.objectContaining({ graceMs: expect.anything() }),
     ],
     ["not marked", CONTROLLER_SLICE, undefined],
     // someone else's slice carrying our label is never deleted

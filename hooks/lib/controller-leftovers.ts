@@ -36,6 +36,7 @@
 import type { KubernetesBinding } from "shell-operator-ts-hooks";
 import {
   ANNOTATION_REPLACED_AT,
+  ANNOTATION_REPLACED_GRACE,
   LABEL_MANAGED_BY,
   LABEL_REPLACED_BY,
   LABEL_SERVICE_NAME,
@@ -84,6 +85,8 @@ export interface MarkedLeftoverSnapshot extends ControllerSliceIdentity {
   readonly replacedBy: string;
   /** ANNOTATION_REPLACED_AT in epoch milliseconds; undefined when absent or unreadable. */
   readonly replacedAtMs?: number;
+  /** ANNOTATION_REPLACED_GRACE in milliseconds; undefined when absent (marked by an older build). */
+  readonly graceMs?: number;
   /** Addresses of the endpoints it lists as ready (absent `ready` counts as ready). */
   readonly readyAddresses: readonly string[];
 }
@@ -99,13 +102,13 @@ export const CONTROLLER_SLICE_JQ_FILTER = `{
   metadata: { name: .metadata.name, namespace: .metadata.namespace, labels: ${LABELS_JQ} }
 }`;
 
-/** jq program for the GC hook's binding: as above, plus the mark's time and ready addresses. */
+/** jq program for the GC hook's binding: as above, plus the mark's time, grace, ready addresses. */
 export const MARKED_LEFTOVER_JQ_FILTER = `{
   metadata: {
     name: .metadata.name,
     namespace: .metadata.namespace,
     labels: ${LABELS_JQ},
-    annotations: ((.metadata.annotations // {}) | with_entries(select(.key == "${ANNOTATION_REPLACED_AT}")))
+    annotations: ((.metadata.annotations // {}) | with_entries(select(.key == "${ANNOTATION_REPLACED_AT}" or .key == "${ANNOTATION_REPLACED_GRACE}")))
   },
   endpoints: [(.endpoints // [])[] | {addresses, conditions: {ready: .conditions.ready}}]
 }`;
@@ -169,12 +172,15 @@ export function filterMarkedLeftover(obj: unknown): MarkedLeftoverSnapshot | und
   const identity = readControllerSlice(obj);
   const replacedBy = replacedByOf(obj);
   if (identity === undefined || replacedBy === undefined) return undefined;
-  const at = asString(recordAt(recordAt(obj, "metadata"), "annotations")[ANNOTATION_REPLACED_AT]);
+  const annotations = recordAt(recordAt(obj, "metadata"), "annotations");
+  const at = asString(annotations[ANNOTATION_REPLACED_AT]);
   const ms = at === undefined ? Number.NaN : Date.parse(at);
+  const grace = Number(asString(annotations[ANNOTATION_REPLACED_GRACE]) ?? Number.NaN);
   return {
     ...identity,
     replacedBy,
     ...(Number.isFinite(ms) ? { replacedAtMs: ms } : {}),
+    ...(Number.isInteger(grace) && grace > 0 ? { graceMs: grace * 1000 } : {}),
     readyAddresses: readyAddresses(asRecord(obj)?.endpoints),
   };
 }

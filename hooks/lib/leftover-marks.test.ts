@@ -4,18 +4,36 @@
 // marked objects, other Services' slices and other namespaces are left alone.
 
 import type { ControllerSliceSnapshot } from "./controller-leftovers.js";
-import { leftoverMark, planLeftoverMarks, type SelectorlessChild } from "./leftover-marks.js";
+import {
+  leftoverGraceSeconds,
+  leftoverMark,
+  planLeftoverMarks,
+  type SelectorlessChild,
+} from "./leftover-marks.js";
 
 const NOW = new Date("2026-01-01T10:00:00.123Z");
 const MARK = {
   metadata: {
     labels: { "network.deckhouse.io/replaced-by": "uid-web" },
-    annotations: { "network.deckhouse.io/replaced-at": "2026-01-01T10:00:00Z" },
+    annotations: {
+      "network.deckhouse.io/replaced-at": "2026-01-01T10:00:00Z",
+      "network.deckhouse.io/replaced-grace-seconds": "120",
+    },
   },
 };
 
-const WEB: SelectorlessChild = { namespace: "shop", name: "web", uid: "uid-web" };
-const API: SelectorlessChild = { namespace: "shop", name: "api", uid: "uid-api" };
+const WEB: SelectorlessChild = {
+  namespace: "shop",
+  name: "web",
+  uid: "uid-web",
+  graceSeconds: 120,
+};
+const API: SelectorlessChild = {
+  namespace: "shop",
+  name: "api",
+  uid: "uid-api",
+  graceSeconds: 300,
+};
 
 function snap(
   name: string,
@@ -45,8 +63,30 @@ function mark(kind: "Endpoints" | "EndpointSlice", name: string, mergePatch: obj
 }
 
 describe("leftoverMark", () => {
-  it("is the SWH's uid and the time in whole seconds, nothing else", () => {
-    expect(leftoverMark("uid-web", NOW)).toEqual(MARK);
+  it("is the SWH's uid, the time in whole seconds and the grace, nothing else", () => {
+    expect(leftoverMark("uid-web", NOW, 120)).toEqual(MARK);
+  });
+});
+
+describe("leftoverGraceSeconds", () => {
+  it.each<[string, Parameters<typeof leftoverGraceSeconds>[0], number]>([
+    ["no healthcheck: 2 minutes", undefined, 120],
+    ["defaults settle in 10 + 10 x 1 + 1 s: 2 minutes", { probes: [{ mode: "TCP" }] }, 120],
+    [
+      "a probe every minute, 3 successes: twice 10 + 180 + 5 s",
+      {
+        periodSeconds: 60,
+        probes: [{ mode: "TCP" }, { mode: "HTTP", successThreshold: 3, timeoutSeconds: 5 }],
+      },
+      390,
+    ],
+    [
+      "a long initial delay counts too",
+      { initialDelaySeconds: 100, periodSeconds: 5, probes: [{ mode: "TCP" }] },
+      212,
+    ],
+  ])("%s", (_case, healthcheck, expected) => {
+    expect(leftoverGraceSeconds(healthcheck)).toBe(expected);
   });
 });
 
@@ -101,7 +141,7 @@ describe("planLeftoverMarks", () => {
       [snap("api-a", "api"), snap("web-a", "web")],
       [
         mark("EndpointSlice", "web-a"),
-        mark("EndpointSlice", "api-a", leftoverMark("uid-api", NOW)),
+        mark("EndpointSlice", "api-a", leftoverMark("uid-api", NOW, 300)),
       ],
     ],
   ])("%s", (_case, children, slices, expected) => {
@@ -113,7 +153,7 @@ describe("planLeftoverMarks", () => {
     const children: SelectorlessChild[] = [];
     for (let i = 0; i < 10_000; i++) slices.push(snap(`svc-${i}-a`, `svc-${i}`));
     for (let i = 0; i < 10_000; i += 10) {
-      children.push({ namespace: "shop", name: `svc-${i}`, uid: `uid-${i}` });
+      children.push({ namespace: "shop", name: `svc-${i}`, uid: `uid-${i}`, graceSeconds: 120 });
     }
     const operations = planLeftoverMarks(children, slices, NOW);
     expect(operations).toHaveLength(1000);

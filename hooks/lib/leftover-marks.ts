@@ -6,13 +6,18 @@
 // The GC hook deletes what is marked once the agents have taken over (hooks/leftover-handover.ts).
 
 import type { MergePatchOperation } from "shell-operator-ts-hooks";
-import { ANNOTATION_REPLACED_AT, LABEL_REPLACED_BY } from "../../api/contract.js";
+import {
+  ANNOTATION_REPLACED_AT,
+  ANNOTATION_REPLACED_GRACE,
+  LABEL_REPLACED_BY,
+} from "../../api/contract.js";
+import { HEALTHCHECK_DEFAULTS, type Healthcheck } from "../../api/v1alpha1.js";
 import { compareText, groupBy } from "./collections.js";
 import {
   ENDPOINT_SLICE_API_VERSION,
   type ControllerSliceSnapshot,
 } from "./controller-leftovers.js";
-import { objectKey } from "./swh.js";
+import { objectKey, type DeepReadonly } from "./swh.js";
 
 /** A child Service that is ours and has no selector, with the uid of its SWH. */
 export interface SelectorlessChild {
@@ -20,14 +25,44 @@ export interface SelectorlessChild {
   readonly name: string;
   /** The SWH's uid: the mark's value. */
   readonly uid: string;
+  /** How long the leftovers may serve after the mark (leftoverGraceSeconds of the SWH). */
+  readonly graceSeconds: number;
 }
 
-/** The mark: the SWH's uid and the time (RFC 3339, whole seconds). */
-export function leftoverMark(uid: string, now: Date): object {
+/** The shortest grace: the same as the Go slices' hand-over. */
+export const MIN_LEFTOVER_GRACE_SECONDS = 120;
+
+/**
+ * How long after the mark leftovers go even when the agents do not publish the same ready
+ * endpoints: twice the time a new endpoint takes to pass its slowest probe
+ * (initialDelaySeconds + periodSeconds x successThreshold + timeoutSeconds), 2 minutes at
+ * least. With default settings an endpoint settles within about 20 s, so 2 minutes; an SWH that
+ * probes every minute gets long enough for its agents to decide before its old endpoints go.
+ */
+export function leftoverGraceSeconds(healthcheck: DeepReadonly<Healthcheck> | undefined): number {
+  const d = HEALTHCHECK_DEFAULTS;
+  const delay = healthcheck?.initialDelaySeconds ?? d.initialDelaySeconds;
+  const period = healthcheck?.periodSeconds ?? d.periodSeconds;
+  const slowest = Math.max(
+    0,
+    ...(healthcheck?.probes ?? []).map(
+      p =>
+        period * (p.successThreshold ?? d.successThreshold) +
+        (p.timeoutSeconds ?? d.timeoutSeconds),
+    ),
+  );
+  return Math.max(MIN_LEFTOVER_GRACE_SECONDS, Math.ceil(2 * (delay + slowest)));
+}
+
+/** The mark: the SWH's uid, the time (RFC 3339, whole seconds) and the grace. */
+export function leftoverMark(uid: string, now: Date, graceSeconds: number): object {
   return {
     metadata: {
       labels: { [LABEL_REPLACED_BY]: uid },
-      annotations: { [ANNOTATION_REPLACED_AT]: now.toISOString().replace(/\.\d{3}Z$/, "Z") },
+      annotations: {
+        [ANNOTATION_REPLACED_AT]: now.toISOString().replace(/\.\d{3}Z$/, "Z"),
+        [ANNOTATION_REPLACED_GRACE]: String(graceSeconds),
+      },
     },
   };
 }
@@ -47,7 +82,7 @@ function childMarks(
 ): MergePatchOperation[] {
   const unmarked = slices.filter(s => s.replacedBy !== child.uid);
   if (unmarked.length === 0) return [];
-  const mark = leftoverMark(child.uid, now);
+  const mark = leftoverMark(child.uid, now, child.graceSeconds);
   const out: MergePatchOperation[] = [];
   const { namespace } = child;
   if (unmarked.some(s => s.mirror)) {
