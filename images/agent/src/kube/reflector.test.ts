@@ -112,6 +112,21 @@ function restFor(server: string): KubeRest {
   return new KubeRest(kc);
 }
 
+/** A quiet pods informer against `server`, counting restarts by reason, backing off `backoffMs`. */
+function pods(server: string, restarts: string[], backoffMs: number): Reflector<Pod> {
+  return new Reflector<Pod>({
+    name: "pods",
+    rest: restFor(server),
+    resource: "pods",
+    path: "/api/v1/pods",
+    transform: raw => raw as Pod,
+    relistIntervalMs: 10 * 60_000,
+    backoff: { initialMs: backoffMs, maxMs: backoffMs },
+    log: createLogger({ level: "error", sink: () => undefined }),
+    observer: { onRestart: (_name, reason) => restarts.push(reason) },
+  });
+}
+
 async function until(what: () => string, check: () => boolean, timeoutMs = 8_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
@@ -154,18 +169,8 @@ describe("Reflector against an API server that forgets resourceVersions", () => 
     const server = await scripted.start();
     const events: string[] = [];
     const restarts: string[] = [];
-    const r = new Reflector<Pod>({
-      name: "pods",
-      rest: restFor(server),
-      resource: "pods",
-      path: "/api/v1/pods",
-      transform: raw => raw as Pod,
-      relistIntervalMs: 10 * 60_000,
-      // A backoff this long would show: the 410 must be answered by a relist at once.
-      backoff: { initialMs: 10_000, maxMs: 10_000 },
-      log: createLogger({ level: "error", sink: () => undefined }),
-      observer: { onRestart: (_name, reason) => restarts.push(reason) },
-    });
+    // A backoff this long would show: the 410 must be answered by a relist at once.
+    const r = pods(server, restarts, 10_000);
     reflector = r;
     r.on((e: ReflectorEvent<Pod>) =>
       events.push(`${e.type} ${e.key}@${e.object.metadata.resourceVersion}`),
@@ -214,21 +219,6 @@ describe("Reflector against an API server that forgets resourceVersions", () => 
   });
 });
 
-/** Informer options for the failure tests: short backoff, quiet log. */
-function pods(server: string, restarts: string[]): Reflector<Pod> {
-  return new Reflector<Pod>({
-    name: "pods",
-    rest: restFor(server),
-    resource: "pods",
-    path: "/api/v1/pods",
-    transform: raw => raw as Pod,
-    relistIntervalMs: 10 * 60_000,
-    backoff: { initialMs: 50, maxMs: 50 },
-    log: createLogger({ level: "error", sink: () => undefined }),
-    observer: { onRestart: (_name, reason) => restarts.push(reason) },
-  });
-}
-
 describe("Reflector when the watch fails", () => {
   let api: ScriptedApi | undefined;
   let reflector: Reflector<Pod> | undefined;
@@ -255,7 +245,7 @@ describe("Reflector when the watch fails", () => {
     );
     api = scripted;
     const restarts: string[] = [];
-    reflector = pods(await scripted.start(), restarts);
+    reflector = pods(await scripted.start(), restarts, 50);
     reflector.start();
     await until(
       () => `requests ${scripted.requests.join(", ")}`,
