@@ -1,5 +1,7 @@
 // One jest entry, three projects: fast unit tests beside the code, integration tests against
 // real servers (HTTP/TLS, TCP, PostgreSQL), and end-to-end tests against the cluster in a box.
+// `npm test` runs them with one worker (--maxWorkers=1, jest's default on a 2-core machine): the
+// e2e scenario files share one world, and some change its settings or kill its agents.
 const tsJest = {
   "^.+\\.ts$": ["ts-jest", { useESM: true, tsconfig: "tsconfig.json" }],
 };

@@ -34,6 +34,12 @@ export const LABEL_MODULE = "module";
 export const ANNOTATION_ENDPOINT_REPORTS = "network.deckhouse.io/endpoint-reports";
 /** Annotation the fencing hook sets (RFC 3339 time) when it marks a dead agent's slice. */
 export const ANNOTATION_FENCED_AT = "network.deckhouse.io/fenced-at";
+/**
+ * On an agent's Lease: the renewTime before the renewals it missed, set when it renews again
+ * (its acquireTime is then reset to that moment). The fencing hook reads the pair as "silent
+ * from here to there" (hooks/fencing-outage.ts).
+ */
+export const ANNOTATION_SILENT_SINCE = "network.deckhouse.io/silent-since";
 
 /**
  * Marks the child-service hook puts on what kube-controller-manager left for a child Service

@@ -24,10 +24,16 @@
 //   first. A live agent looks silent at most for the moment a renewal takes to arrive, and only
 //   at the longest renew interval allowed; all live agents at that same moment only delay
 //   fencing by one run.
-// - A comeback gives the others time. When an agent has re-acquired its Lease (the agent resets
-//   `acquireTime` when it renews a Lease that had expired) after another node's Lease ran out,
-//   that node gets one Lease duration from the re-acquisition to renew too. A node that really
-//   died during an outage is fenced that much later.
+// - A comeback vouches for the others' silence. An agent that renews after missing renewals
+//   resets its `acquireTime` (the comeback) and records in its Lease since when it was silent
+//   (ANNOTATION_SILENT_SINCE, images/agent/src/lease.ts). Every node whose last renewal falls in
+//   that silence, or up to half a Lease duration before it (agents renew at least that often,
+//   so an outage silences them all within that much), was plausibly cut off by the same outage:
+//   it gets one Lease duration from the comeback to renew too, expired or about to. This covers
+//   outages shorter than a Lease duration too, where the first agents back had not expired and
+//   the others had. A node that really died during an outage is fenced up to that much later;
+//   one that died before it is not (its last renewal is older), and a new or restarted agent
+//   with a fresh Lease vouches for nobody.
 
 import type { AgentHeartbeat } from "./lib/agent-objects.js";
 
@@ -44,28 +50,35 @@ export interface OutageAwareExpiry {
 /**
  * Per-node agent expiry with the two outage rules applied (see file header): `suspended` when
  * no Lease (of two at least) was renewed within the last half of its duration; otherwise a node
- * whose Lease expired before some live agent (re-)acquired its own expires one Lease duration
- * after the latest such acquisition.
+ * whose last renewal falls in a live agent's silence (from half a duration before its start to
+ * the comeback) expires one Lease duration after that comeback at the earliest.
  */
 export function outageAwareExpiry(
   byNode: ReadonlyMap<string, AgentHeartbeat>,
   nowMs: number,
 ): OutageAwareExpiry {
   const heartbeats = [...byNode.values()];
-  const live = heartbeats.filter(l => l.expiresAtMs >= nowMs);
   const suspended = byNode.size >= 2 && !heartbeats.some(l => renewedInLastHalf(l, nowMs));
-  // The latest (re-)acquisition by a live agent: any node expired before it gets the grace.
-  let latestComeback = Number.NEGATIVE_INFINITY;
-  for (const { acquiredAtMs } of live) {
-    if (acquiredAtMs !== undefined && acquiredAtMs <= nowMs) {
-      latestComeback = Math.max(latestComeback, acquiredAtMs);
-    }
-  }
+  const comebacks = heartbeats.flatMap(({ expiresAtMs, acquiredAtMs, silentSinceMs }) =>
+    expiresAtMs >= nowMs &&
+    acquiredAtMs !== undefined &&
+    acquiredAtMs <= nowMs &&
+    silentSinceMs !== undefined &&
+    silentSinceMs < acquiredAtMs
+      ? [{ from: silentSinceMs, at: acquiredAtMs }]
+      : [],
+  );
   const expiry = new Map<string, number>();
   const graced: string[] = [];
   for (const [node, heartbeat] of byNode) {
     const { expiresAtMs, durationMs } = heartbeat;
-    const until = latestComeback > expiresAtMs ? latestComeback + durationMs : expiresAtMs;
+    const renewedAtMs = expiresAtMs - durationMs;
+    let until = expiresAtMs;
+    for (const { from, at } of comebacks) {
+      if (renewedAtMs >= from - durationMs / 2 && renewedAtMs < at) {
+        until = Math.max(until, at + durationMs);
+      }
+    }
     if (until > expiresAtMs && until >= nowMs) graced.push(node);
     expiry.set(node, until);
   }

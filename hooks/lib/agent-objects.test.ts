@@ -103,6 +103,10 @@ const FULL_LEASE = {
     name: "swh-agent-node1",
     namespace: "d8-service-with-healthchecks",
     labels: { "network.deckhouse.io/component": "swh-agent-heartbeat" },
+    annotations: {
+      "network.deckhouse.io/silent-since": "2024-05-01T08:59:30.500000Z",
+      "other.example.com/kept-out": "x",
+    },
     managedFields: [{}],
   },
   spec: {
@@ -204,7 +208,7 @@ describe("filterEndpointSlice", () => {
 });
 
 describe("filterLease", () => {
-  it("reads holder, renew and acquire times (microseconds) and duration", () => {
+  it("reads holder, renew and acquire times (microseconds), duration and silence start", () => {
     expect(filterLease(FULL_LEASE)).toEqual({
       name: "swh-agent-node1",
       namespace: "d8-service-with-healthchecks",
@@ -212,6 +216,7 @@ describe("filterLease", () => {
       renewTimeMs: Date.UTC(2024, 4, 1, 10, 0, 0, 123),
       leaseDurationSeconds: 30,
       acquireTimeMs: Date.UTC(2024, 4, 1, 9, 0, 0, 0),
+      silentSinceMs: Date.UTC(2024, 4, 1, 8, 59, 30, 500),
     });
   });
 
@@ -220,6 +225,7 @@ describe("filterLease", () => {
     // The legacy-slice hand-over reads since when the agent holds its Lease; nothing else.
     expect(reduced).toHaveProperty("spec.acquireTime", FULL_LEASE.spec.acquireTime);
     expect(reduced).not.toHaveProperty("metadata.managedFields");
+    expect(reduced).not.toHaveProperty(["metadata", "annotations", "other.example.com/kept-out"]);
     expect(filterLease(reduced)).toEqual(filterLease(FULL_LEASE));
   });
 

@@ -12,6 +12,7 @@
 import {
   ANNOTATION_ENDPOINT_REPORTS,
   ANNOTATION_FENCED_AT,
+  ANNOTATION_SILENT_SINCE,
   LABEL_MANAGED_BY,
   LABEL_NODE_NAME,
   LABEL_SERVICE_NAME,
@@ -88,6 +89,9 @@ export interface LeaseSnapshot {
   readonly leaseDurationSeconds?: number;
   /** `spec.acquireTime` in epoch milliseconds: since when this holder has held the Lease. */
   readonly acquireTimeMs?: number;
+  /** ANNOTATION_SILENT_SINCE in epoch milliseconds: the agent came back at acquireTime after
+   *  missing the renewals due since then. */
+  readonly silentSinceMs?: number;
 }
 
 /** Name, namespace and uid of any object: enough for Nodes and for GC's view of SWHs. */
@@ -120,12 +124,13 @@ export const ENDPOINT_SLICE_JQ_FILTER = `{
   endpoints: [(.endpoints // [])[] | {addresses, conditions, nodeName, targetRef: {name: .targetRef.name}}]
 }`;
 
-/** jq program for agent Leases: holder, renew and acquire times, and duration only. */
+/** jq program for agent Leases: holder, renew and acquire times, duration, silence start. */
 export const LEASE_JQ_FILTER = `{
   metadata: {
     name: .metadata.name,
     namespace: .metadata.namespace,
-    labels: ((.metadata.labels // {}) | with_entries(select(.key == "${LABEL_NODE_NAME}")))
+    labels: ((.metadata.labels // {}) | with_entries(select(.key == "${LABEL_NODE_NAME}"))),
+    annotations: ((.metadata.annotations // {}) | with_entries(select(.key == "${ANNOTATION_SILENT_SINCE}")))
   },
   spec: {
     holderIdentity: .spec.holderIdentity,
@@ -231,6 +236,7 @@ export function filterLease(obj: unknown): LeaseSnapshot | undefined {
     renewTimeMs: timeMs(spec.renewTime),
     leaseDurationSeconds: asNumber(spec.leaseDurationSeconds),
     acquireTimeMs: timeMs(spec.acquireTime),
+    silentSinceMs: timeMs(recordAt(metadata, "annotations")[ANNOTATION_SILENT_SINCE]),
   });
 }
 
@@ -272,6 +278,8 @@ export interface AgentHeartbeat {
   readonly expiresAtMs: number;
   /** Since when the agent has held the Lease (epoch ms), when the Lease says so. */
   readonly acquiredAtMs?: number;
+  /** With `acquiredAtMs`: the agent was silent from here until it came back then (epoch ms). */
+  readonly silentSinceMs?: number;
   /** How long the Lease is valid without renewal (ms). */
   readonly durationMs: number;
 }
@@ -294,7 +302,12 @@ export function agentHeartbeatsByNode(
     const durationMs = (lease.leaseDurationSeconds ?? DEFAULT_LEASE_DURATION_SECONDS) * 1000;
     byNode.set(
       key,
-      compact<AgentHeartbeat>({ expiresAtMs, acquiredAtMs: lease.acquireTimeMs, durationMs }),
+      compact<AgentHeartbeat>({
+        expiresAtMs,
+        acquiredAtMs: lease.acquireTimeMs,
+        silentSinceMs: lease.silentSinceMs,
+        durationMs,
+      }),
     );
   }
   return byNode;

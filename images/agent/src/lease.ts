@@ -6,6 +6,7 @@
 // the seconds the new agent needs to start; if no agent returns, the Lease simply expires.
 
 import {
+  ANNOTATION_SILENT_SINCE,
   LABEL_LEASE_COMPONENT,
   LABEL_NODE_NAME,
   LEASE_COMPONENT_VALUE,
@@ -33,28 +34,36 @@ export interface HeartbeatOptions {
 }
 
 /**
- * The Lease body to write at `nowMs`: `existing` renewed by this node, or a new Lease. A Lease
- * held by another identity is taken over (acquireTime reset, leaseTransitions incremented).
+ * The Lease body to write at `nowMs`: `existing` (the last Lease this agent wrote or read)
+ * renewed by this node, or a new Lease. A Lease held by another identity is taken over
+ * (acquireTime reset, leaseTransitions incremented).
+ *
+ * A renewal that comes after missed ones (more than two renew intervals since the last, or after
+ * the Lease expired) is a comeback: the agent was cut off, as every agent is in an API server
+ * outage. It re-acquires the Lease (acquireTime = now) and records the last renewal before the
+ * silence in ANNOTATION_SILENT_SINCE, which tells the fencing hook which other nodes' silence
+ * the same outage explains (hooks/fencing-outage.ts).
  */
 export function renewedLease(
   existing: RawLease | undefined,
-  o: { namespace: string; nodeName: string; leaseDurationMs: number },
+  o: { namespace: string; nodeName: string; leaseDurationMs: number; renewIntervalMs: number },
   nowMs: number,
 ): RawLease {
   const now = microTime(nowMs);
   const spec = existing?.spec ?? {};
-  // A Lease that expired before this renewal was lost: renewing it re-acquires it, which tells
-  // the fencing hook that this agent just came back (hooks/fencing-outage.ts).
-  const renewedMs = spec.renewTime ? Date.parse(spec.renewTime) : Number.NaN;
-  const lapsed = !(renewedMs + (spec.leaseDurationSeconds ?? 0) * 1000 >= nowMs);
-  const mine = spec.holderIdentity === o.nodeName;
-  const held = mine && !lapsed;
+  const holding = holdingOf(spec, o, nowMs);
+  const held = holding.kind === "held";
+  const silentSince = holding.kind === "comeback" ? holding.silentSince : undefined;
+  const metadata = leaseMetadata(existing, o);
   const transitions = spec.leaseTransitions ?? 0;
-  const takenFromOther = !mine && spec.holderIdentity !== undefined && spec.holderIdentity !== "";
+  const takenFromOther =
+    spec.holderIdentity !== o.nodeName &&
+    spec.holderIdentity !== undefined &&
+    spec.holderIdentity !== "";
   return {
     apiVersion: "coordination.k8s.io/v1",
     kind: "Lease",
-    metadata: leaseMetadata(existing, o),
+    metadata: held ? metadata : withSilentSince(metadata, silentSince),
     spec: {
       ...spec,
       holderIdentity: o.nodeName,
@@ -64,6 +73,42 @@ export function renewedLease(
       leaseTransitions: takenFromOther ? transitions + 1 : transitions,
     },
   };
+}
+
+/** What this renewal is to the Lease: held on, a comeback after missed renewals, or new. */
+type Holding =
+  | { readonly kind: "held" }
+  | { readonly kind: "comeback"; readonly silentSince: string }
+  | { readonly kind: "new" };
+
+function holdingOf(
+  spec: NonNullable<RawLease["spec"]>,
+  o: { nodeName: string; renewIntervalMs: number },
+  nowMs: number,
+): Holding {
+  const renewedMs = spec.renewTime ? Date.parse(spec.renewTime) : Number.NaN;
+  if (spec.holderIdentity !== o.nodeName || !spec.renewTime || !Number.isFinite(renewedMs)) {
+    return { kind: "new" };
+  }
+  const lapsed = renewedMs + (spec.leaseDurationSeconds ?? 0) * 1000 < nowMs;
+  const missed = renewedMs + 2 * o.renewIntervalMs < nowMs;
+  return lapsed || missed ? { kind: "comeback", silentSince: spec.renewTime } : { kind: "held" };
+}
+
+/**
+ * `metadata` with ANNOTATION_SILENT_SINCE set to `since` (a comeback) or removed (a new or
+ * taken-over Lease, which vouches for nobody's silence).
+ */
+function withSilentSince(
+  metadata: NonNullable<RawLease["metadata"]>,
+  since: string | undefined,
+): NonNullable<RawLease["metadata"]> {
+  const annotations = { ...(metadata.annotations ?? {}) };
+  delete annotations[ANNOTATION_SILENT_SINCE];
+  if (since !== undefined) annotations[ANNOTATION_SILENT_SINCE] = since;
+  const out: NonNullable<RawLease["metadata"]> = { ...metadata, annotations };
+  if (Object.keys(annotations).length === 0) delete out.annotations;
+  return out;
 }
 
 function leaseMetadata(

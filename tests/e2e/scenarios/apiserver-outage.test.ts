@@ -7,11 +7,14 @@
 // the DaemonSet reports the agents not ready, and restarts nothing). After SIGCONT the
 // EndpointSlices and the SWH status must reach the backends' true state, with no endpoint fenced
 // on the way: the agents were alive all along, only the API server was not. The times from the
-// resume to convergence are recorded in build/e2e-report.json, never asserted.
+// resume to convergence are recorded in build/e2e-report.json, never asserted. A second freeze,
+// a second shorter than the Lease, then checks the case where some Leases expire and others do
+// not: every agent comes back vouching for the others' silence, and nobody is fenced.
 //
 // The scenario runs in a box and world of its own (scenario/own-box.ts): freezing the API server
 // of the shared scenario world would fail whatever another jest worker runs there meanwhile.
 import { jest } from "@jest/globals";
+import { ANNOTATION_SILENT_SINCE } from "../../../api/contract.js";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   freezeApiServer,
@@ -26,7 +29,8 @@ import {
   type AgentSample,
   type LivenessSamples,
 } from "../../cluster/scenario/liveness.js";
-import { hookLogEntries } from "../../cluster/scenario/operator-log.js";
+import { agentLease } from "../../cluster/scenario/agent-behaviour.js";
+import { hookLogEntries, readHookLog } from "../../cluster/scenario/operator-log.js";
 import {
   expectConvergedAndSettled,
   expectFencingSuspended,
@@ -57,6 +61,12 @@ jest.setTimeout(600_000);
 
 /** How long the API server stays frozen. */
 const OUTAGE_MS = 60_000;
+/** The second, short freeze: a second under the world's 8 s Lease (renewed every 2 s). */
+const SHORT_OUTAGE_MS = 7_000;
+/** The world's renew interval (tests/cluster/world/world.ts). */
+const RENEW_INTERVAL_MS = 2_000;
+/** After the short freeze: every renewal is in, and the 5 s fencing hook has run twice. */
+const AFTER_SHORT_OUTAGE_MS = 12_000;
 /** When, into the outage, the backends change (the agents' renewals are failing by then). */
 const CHANGE_AFTER_MS = 5_000;
 const SUFFIX = "outage";
@@ -282,6 +292,49 @@ describe("the API server frozen for a minute", () => {
         expect(Number((await operatorStatusOf(b.operatorBefore)).hookRuns)).toBeGreaterThan(runs),
       30_000,
       500,
+    );
+  });
+
+  it("after a freeze shorter than a Lease, every agent comes back vouching for the others; nothing is fenced", async () => {
+    const b = need(base, "the baseline");
+    // The world is steady now; a freeze of 7 s lets some Leases expire and not others.
+    frozen = await freezeApiServer(world.layout.stateDir);
+    const { frozenAt } = frozen;
+    await sleep(SHORT_OUTAGE_MS);
+    const resumedAt = await frozen.resume();
+    await sleep(AFTER_SHORT_OUTAGE_MS);
+    // Each agent missed at least two renewals, so each re-acquired its Lease on its return and
+    // recorded since when it was silent: the comeback the fencing hook reads. (A renewal sent
+    // during the freeze may still land at the resume, stamped when it was sent, so the silence
+    // may start inside the freeze and the comeback be stamped before the resume.)
+    const comebacks = await Promise.all(
+      NODES.map(async node => {
+        const lease = await agentLease(world, node);
+        const acquiredAt = Date.parse(lease?.spec?.acquireTime ?? "");
+        const since = Date.parse(lease?.metadata?.annotations?.[ANNOTATION_SILENT_SINCE] ?? "");
+        return {
+          node,
+          cameBackAfterFreezing: acquiredAt > frozenAt,
+          silentBeforeTheResume: since < resumedAt,
+          missedTwoRenewals: acquiredAt - since > 2 * RENEW_INTERVAL_MS,
+        };
+      }),
+    );
+    expect(comebacks).toEqual(
+      NODES.map(node => ({
+        node,
+        cameBackAfterFreezing: true,
+        silentBeforeTheResume: true,
+        missedTwoRenewals: true,
+      })),
+    );
+    // Nothing changed readiness, and the fencing hook declared nobody dead.
+    for (const swh of SWHS) expect(b.recorders[swh].changesSince(frozenAt)).toEqual([]);
+    expect(await readHookLog(b.operatorBefore.logFile, "fencing EndpointSlices", frozenAt)).toEqual(
+      [],
+    );
+    process.stdout.write(
+      `short freeze of ${((resumedAt - frozenAt) / 1000).toFixed(1)} s: every agent came back vouching for the others, nothing fenced\n`,
     );
   });
 });
