@@ -32,8 +32,8 @@
 //   it gets one Lease duration from the comeback to renew too, expired or about to. This covers
 //   outages shorter than a Lease duration too, where the first agents back had not expired and
 //   the others had. A node that really died during an outage is fenced up to that much later;
-//   one that died before it is not (its last renewal is older), and a new or restarted agent
-//   with a fresh Lease vouches for nobody.
+//   one that died before it is not (its last renewal is older), and an agent that starts a new
+//   Lease (a new node, a Lease taken over) vouches for nobody.
 
 import type { AgentHeartbeat } from "./lib/agent-objects.js";
 
@@ -43,7 +43,7 @@ export interface OutageAwareExpiry {
   readonly expiry: ReadonlyMap<string, number>;
   /** True when none of at least two agent Leases was renewed in its last half duration. */
   readonly suspended: boolean;
-  /** Nodes whose expired Lease is extended because another agent just came back. */
+  /** Nodes whose Lease is extended because another agent just came back. */
   readonly graced: readonly string[];
 }
 
