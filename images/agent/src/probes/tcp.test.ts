@@ -45,11 +45,15 @@ describe("probeTcp", () => {
 
   it("leaves no TIME_WAIT socket behind (closes with RST)", async () => {
     const before = server.accepted();
+    // Any TIME_WAIT already on the port (left by an earlier user of it) is not the probe's.
+    const timeWaitsBefore = await countTcpSockets(server.port, TCP_STATE.TIME_WAIT);
     for (let i = 0; i < 50; i++) {
       expect((await probeTcp("127.0.0.1", tcp(server.port), 1_000)).ok).toBe(true);
     }
     await waitFor(() => server.closedConnections() >= before + 50);
-    expect(await countTcpSockets(server.port, TCP_STATE.TIME_WAIT)).toBe(0);
+    expect(await countTcpSockets(server.port, TCP_STATE.TIME_WAIT)).toBeLessThanOrEqual(
+      timeWaitsBefore,
+    );
     expect(server.bytesReceived()).toBe(0);
   });
 
