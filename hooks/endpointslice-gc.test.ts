@@ -330,6 +330,25 @@ describe("endpointslice-gc hook", () => {
     expect(result.operations).toEqual([]);
   });
 
+  it("fences the last live agent's death although a deleted node's Lease is still there", async () => {
+    // node-b was removed from the cluster long ago; nothing deletes its Lease. node-a's agent
+    // just died: two silent Leases, but only one of a node that exists, so this is no outage.
+    const slices = [rawSlice("prod", "web-node-a", "node-a", web)];
+    const result = await runHookForTest(endpointsliceGcHook, {
+      now: NOW,
+      snapshots: {
+        ...baseSnapshots,
+        nodes: [rawNode("node-a")],
+        leases: [rawLease("node-a", 31), rawLease("node-b", 86_400)],
+        slices,
+      },
+    });
+    expect(result.operations.map(op => op.operation)).toEqual(["JQPatch"]);
+    expect(result.metrics).toContainEqual(
+      expect.objectContaining({ name: GC_METRICS.fencingSuspended, value: 0 }),
+    );
+  });
+
   it("fences once the Lease duration has passed, not before", async () => {
     const slices = [rawSlice("prod", "web-node-a", "node-a", web)];
     const at = async (agoSeconds: number) =>
@@ -538,6 +557,20 @@ describe("kube-controller-manager leftovers of adopted Services", () => {
         labels: { reason: "LeftoverReplaced" },
       }),
     );
+  });
+
+  it("keeps them when the agents' slice that would replace them is fenced in the same run", async () => {
+    // node-a's agent is dead (its 30 s Lease ran out) and node-b's is alive, so fencing is on:
+    // the ready endpoint of node-a's slice is about to be withdrawn and vouches for nothing.
+    const result = await runHookForTest(endpointsliceGcHook, {
+      now: NOW,
+      snapshots: {
+        ...snapshots(true),
+        nodes: [rawNode("node-a"), rawNode("node-b")],
+        leases: [rawLease("node-a", 31), rawLease("node-b", 1)],
+      },
+    });
+    expect(result.operations.map(op => op.operation)).toEqual(["JQPatch"]);
   });
 
   it("deletes them after the grace period even when the agents do not serve them", async () => {

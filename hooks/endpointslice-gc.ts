@@ -45,6 +45,7 @@ import {
   LEASE_JQ_FILTER,
   OBJECT_IDENTITY_JQ_FILTER,
   agentHeartbeatsByNode,
+  type AgentHeartbeat,
   filterEndpointSlice,
   filterLease,
   filterObjectIdentity,
@@ -146,7 +147,7 @@ function nodeMissing(slice: EndpointSliceSnapshot, nodeKeys: ReadonlySet<string>
 export function planGc(snapshots: Omit<GcSnapshots, "leases">): readonly GcDecision[] {
   const swhUids = new Set(snapshots.swhs.map(s => s.uid).filter(u => u !== undefined));
   const swhByKey = swhUidIndex(snapshots.swhs);
-  const nodeKeys = new Set(snapshots.nodes.map(n => nodeLabelValue(n.name)));
+  const nodeKeys = nodeKeysOf(snapshots.nodes);
   const decisions: GcDecision[] = [];
   for (const slice of snapshots.slices) {
     const reason =
@@ -155,6 +156,26 @@ export function planGc(snapshots: Omit<GcSnapshots, "leases">): readonly GcDecis
     if (reason !== undefined) decisions.push({ slice, reason });
   }
   return decisions;
+}
+
+/** `nodeLabelValue` of every Node's name: the key slices and Leases are matched on. */
+function nodeKeysOf(nodes: readonly ObjectIdentity[]): ReadonlySet<string> {
+  return new Set(nodes.map(n => nodeLabelValue(n.name)));
+}
+
+/**
+ * The heartbeats of nodes that exist. Nothing deletes a removed node's Lease, so without this a
+ * cluster down to one live agent plus a stale Lease would count "every agent silent" when that
+ * agent dies, and suspend fencing for good. An empty Node snapshot (a broken or forbidden
+ * watch, as in planGc) filters nothing.
+ */
+function existingNodesOnly(
+  heartbeats: ReadonlyMap<string, AgentHeartbeat>,
+  nodes: readonly ObjectIdentity[],
+): ReadonlyMap<string, AgentHeartbeat> {
+  const nodeKeys = nodeKeysOf(nodes);
+  if (nodeKeys.size === 0) return heartbeats;
+  return new Map([...heartbeats].filter(([node]) => nodeKeys.has(node)));
 }
 
 /**
@@ -169,16 +190,21 @@ export function planGcAndFencing(snapshots: GcSnapshots, now: Date): GcAndFencin
   const heartbeats = agentHeartbeatsByNode(snapshots.leases);
   const deletions = [...gc, ...planLegacyHandover(kept, heartbeats, nowMs)];
   const deleted = new Set(deletions.map(d => d.slice));
-  const outage = outageAwareExpiry(heartbeats, nowMs);
+  const outage = outageAwareExpiry(existingNodesOnly(heartbeats, snapshots.nodes), nowMs);
   const fencing = outage.suspended
     ? { fence: [], alreadyFenced: 0, deadNodes: new Map<string, never>() }
     : planFencing(snapshots.slices, outage.expiry, nowMs, deleted);
-  const leftovers = planLeftoverHandover(
-    snapshots.leftovers ?? [],
-    snapshots.swhs,
-    snapshots.slices.filter(s => !deleted.has(s)),
-    nowMs,
-  );
+  const fencedNow = new Set(fencing.fence.map(d => d.slice));
+  const leftovers =
+    (snapshots.leftovers ?? []).length === 0
+      ? []
+      : planLeftoverHandover(
+          snapshots.leftovers ?? [],
+          snapshots.swhs,
+          // A slice this run deletes or fences is no evidence that the agents serve.
+          snapshots.slices.filter(s => !deleted.has(s) && !fencedNow.has(s)),
+          nowMs,
+        );
   return {
     delete: deletions,
     fencing,

@@ -21,9 +21,10 @@ import {
 } from "./lib/controller-leftovers.js";
 import type { EndpointSliceSnapshot, ObjectIdentity } from "./lib/agent-objects.js";
 import { MIN_LEFTOVER_GRACE_SECONDS } from "./lib/leftover-marks.js";
+import { readyAddressesBy } from "./legacy-slices.js";
 import { objectKey } from "./lib/swh.js";
 
-/** The grace of a mark that carries none (written by an earlier build): the shortest one. */
+/** The grace of a mark whose grace annotation is absent or unreadable: the shortest one. */
 export const LEFTOVER_HANDOVER_GRACE_MS = MIN_LEFTOVER_GRACE_SECONDS * 1000;
 
 /** Why leftovers are deleted now. */
@@ -37,19 +38,11 @@ export interface LeftoverDecision {
 
 /** Ready addresses of the agents' slices per `namespace/service-name` (Go slices not counted). */
 export function agentReadyAddresses(
-  slices: readonly EndpointSliceSnapshot[],
+  slices: Iterable<EndpointSliceSnapshot>,
 ): ReadonlyMap<string, ReadonlySet<string>> {
-  const ready = new Map<string, Set<string>>();
-  for (const slice of slices) {
-    if (slice.legacy || slice.serviceName === undefined) continue;
-    const key = objectKey(slice.namespace, slice.serviceName);
-    const set = ready.get(key) ?? new Set<string>();
-    ready.set(key, set);
-    for (const endpoint of slice.endpoints.filter(e => e.ready)) {
-      for (const address of endpoint.addresses) set.add(address);
-    }
-  }
-  return ready;
+  return readyAddressesBy(slices, s =>
+    s.serviceName === undefined ? undefined : objectKey(s.namespace, s.serviceName),
+  );
 }
 
 /** The reason to delete one SWH's marked leftovers now, or undefined to keep them. */

@@ -35,27 +35,38 @@ function swhNodeKey(namespace: string, serviceName: string, nodeName: string): s
 }
 
 /**
+ * The addresses our agents publish as ready, grouped by `keyOf(slice)` (slices it gives no key
+ * are skipped). Legacy slices are not counted.
+ */
+export function readyAddressesBy(
+  slices: Iterable<EndpointSliceSnapshot>,
+  keyOf: (slice: EndpointSliceSnapshot) => string | undefined,
+): ReadonlyMap<string, ReadonlySet<string>> {
+  const ready = new Map<string, Set<string>>();
+  for (const slice of slices) {
+    const key = slice.legacy ? undefined : keyOf(slice);
+    if (key === undefined) continue;
+    const set = ready.get(key) ?? new Set<string>();
+    ready.set(key, set);
+    for (const endpoint of slice.endpoints.filter(e => e.ready)) {
+      for (const address of endpoint.addresses) set.add(address);
+    }
+  }
+  return ready;
+}
+
+/**
  * The addresses our agents publish as ready, per (SWH, node): the key joins the slice's
  * namespace/service-name and `nodeLabelValue` of its node. Legacy slices are not counted.
  */
 export function readyAddressesBySwhAndNode(
   slices: readonly EndpointSliceSnapshot[],
 ): ReadonlyMap<string, ReadonlySet<string>> {
-  const ready = new Map<string, Set<string>>();
-  for (const slice of slices) {
-    if (slice.legacy || slice.serviceName === undefined || slice.nodeName === undefined) continue;
-    const key = swhNodeKey(slice.namespace, slice.serviceName, slice.nodeName);
-    const set = ready.get(key) ?? new Set<string>();
-    ready.set(key, set);
-    addReadyAddresses(set, slice);
-  }
-  return ready;
-}
-
-function addReadyAddresses(set: Set<string>, slice: EndpointSliceSnapshot): void {
-  for (const endpoint of slice.endpoints) {
-    if (endpoint.ready) for (const address of endpoint.addresses) set.add(address);
-  }
+  return readyAddressesBy(slices, s =>
+    s.serviceName === undefined || s.nodeName === undefined
+      ? undefined
+      : swhNodeKey(s.namespace, s.serviceName, s.nodeName),
+  );
 }
 
 /** Inputs of the hand-over decision for one legacy slice. */
