@@ -53,23 +53,9 @@ export function isForbidden(err: unknown): boolean {
   return statusOf(err) === 403;
 }
 
-/**
- * The first HTTP status in an error's cause chain, 0 when there is none (a network failure). An
- * error thrown while a stream was read (a watch's ERROR event) reaches callers wrapped.
- */
-export function statusIn(err: unknown): number {
-  let current = err;
-  for (let depth = 0; current instanceof Error && depth < 5; depth++) {
-    const status = statusOf(current);
-    if (status !== 0) return status;
-    current = current.cause;
-  }
-  return 0;
-}
-
 /** A short label for metrics and logs: the HTTP status, or `network`. */
 export function errorCode(err: unknown): string {
-  const status = statusIn(err);
+  const status = statusOf(err);
   return status === 0 ? "network" : String(status);
 }
 

@@ -14,7 +14,7 @@
 
 import type { Logger } from "../log.js";
 import { Backoff, jittered, sleep } from "./backoff.js";
-import { describeError, errorCode, isGone, KubeApiError, statusIn } from "./errors.js";
+import { describeError, errorCode, isGone, KubeApiError, statusOf } from "./errors.js";
 import { isRecord, type RawList, type RawObject, type RawStatus } from "./objects.js";
 import type { KubeRest, WatchEvent } from "./rest.js";
 
@@ -83,21 +83,6 @@ function metaOf(raw: unknown): RawObject["metadata"] {
 function keyOfRaw(raw: unknown): string {
   const meta = metaOf(raw);
   return meta?.namespace ? `${meta.namespace}/${meta.name ?? ""}` : (meta?.name ?? "");
-}
-
-class GoneError extends Error {}
-
-/**
- * The resourceVersion expired: a 410 answer to the request, or a 410 ERROR event in the stream
- * (the REST layer wraps an error thrown by the event handler, so look through the causes).
- */
-function isExpired(err: unknown): boolean {
-  let current = err;
-  for (let depth = 0; current instanceof Error && depth < 5; depth++) {
-    if (current instanceof GoneError || isGone(current)) return true;
-    current = current.cause;
-  }
-  return false;
 }
 
 /** A list+watch cache of one collection (see file header). */
@@ -194,10 +179,10 @@ export class Reflector<T> {
   }
 
   async #onFailure(err: unknown, signal: AbortSignal): Promise<void> {
-    const expired = isExpired(err);
-    // A network failure keeps the place to resume from; anything else relists.
-    if (expired || statusIn(err) !== 0) this.#resumeRv = undefined;
-    if (expired) {
+    const gone = isGone(err);
+    // A network failure (status 0) keeps the place to resume from; any API answer relists.
+    if (gone || statusOf(err) !== 0) this.#resumeRv = undefined;
+    if (gone) {
       this.#o.observer?.onRestart?.(this.#o.name, "gone");
       this.#o.log.info("watch resourceVersion expired; relisting", { informer: this.#o.name });
       return;
@@ -216,7 +201,6 @@ export class Reflector<T> {
 
   async #listAndWatch(signal: AbortSignal): Promise<void> {
     if (this.#resumeRv === undefined || this.#now() >= this.#relistAt) {
-      this.#resumeRv = undefined; // a list that fails halfway is started again
       this.#resumeRv = await this.#list();
       this.#relistAt = this.#now() + jittered(this.#o.relistIntervalMs);
     } else {
@@ -316,9 +300,6 @@ export class Reflector<T> {
 
   #watchError(object: unknown): Error {
     const status = (isRecord(object) ? object : {}) as RawStatus;
-    if (status.code === 410 || status.reason === "Expired" || status.reason === "Gone") {
-      return new GoneError(status.message ?? "resourceVersion expired");
-    }
     return new KubeApiError(`watch ${this.#o.path}: ${status.message ?? "error event"}`, {
       status: status.code ?? 0,
       ...(status.reason ? { reason: status.reason } : {}),

@@ -285,7 +285,7 @@ export class KubeRest {
       options.onOpen?.();
       await readLines(res, line => {
         arm();
-        if (line.trim() !== "") onEvent(JSON.parse(line) as WatchEvent);
+        if (line.trim() !== "") onEvent(parseWatchEvent(line));
       });
     } catch (err) {
       if (options.signal.aborted) return;
@@ -345,7 +345,19 @@ function readAll(res: http.IncomingMessage): Promise<string> {
   });
 }
 
-/** Calls `onLine` for every newline-terminated line; resolves at the end of the stream. */
+/** One line of a watch stream; a line that is not JSON is a broken stream (a network failure). */
+function parseWatchEvent(line: string): WatchEvent {
+  try {
+    return JSON.parse(line) as WatchEvent;
+  } catch (err) {
+    throw new Error("unreadable watch event", { cause: err });
+  }
+}
+
+/**
+ * Calls `onLine` for every newline-terminated line; resolves at the end of the stream, rejects
+ * with what `onLine` threw (as it is: a KubeApiError from an ERROR event keeps its status).
+ */
 function readLines(res: http.IncomingMessage, onLine: (line: string) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     let pending = "";
@@ -360,7 +372,7 @@ function readLines(res: http.IncomingMessage, onLine: (line: string) => void): P
           onLine(line);
         } catch (err) {
           res.destroy();
-          reject(new Error("unreadable watch event", { cause: err }));
+          reject(err instanceof Error ? err : new Error(String(err)));
           return;
         }
         newline = pending.indexOf("\n");
