@@ -110,22 +110,17 @@ describe("HTTP prober over plain HTTP", () => {
     expect(server.requests[before]!.rawHeaders.filter(h => /^host$/i.test(h))).toHaveLength(1);
   });
 
-  it("does not buffer a large body: the connection is reset after the cap", async () => {
-    const connections = server.connections();
+  // How the connection ends after the body cap or at the timeout (reset, not read to the end) is
+  // asserted against a scripted server in http-exchange.test.ts; here, the verdicts.
+  it("judges a large body by its head without reading it all", async () => {
     const outcome = await probe(httpSpec(server.port, { path: "/big" }));
     expect(outcome.ok).toBe(true);
     expect(outcome.durationMs).toBeLessThan(500);
-    await probe(httpSpec(server.port, { path: "/big" }));
-    expect(server.connections() - connections).toBe(2);
   });
 
-  it("judges a trickling body by its head, and cuts it off at the timeout", async () => {
-    const connections = server.connections();
+  it("judges a trickling body by its head, though the body outlasts the timeout", async () => {
     const outcome = await probe(httpSpec(server.port, { path: "/trickle" }), 300);
     expect(outcome.ok).toBe(true);
-    await new Promise(resolve => setTimeout(resolve, 400));
-    expect((await probe(httpSpec(server.port, { path: "/trickle" }), 300)).ok).toBe(true);
-    expect(server.connections() - connections).toBe(2);
   });
 
   it("times out on slow response headers", async () => {

@@ -4,18 +4,11 @@
 import { blackholeAvailable, startBlackhole } from "../../../../tests/support/blackhole.js";
 import { closedPort, ipv6LoopbackAvailable } from "../../../../tests/support/loopback.js";
 import { countTcpSockets, TCP_STATE } from "../../../../tests/support/proc-net.js";
+import { waitFor } from "../../../../tests/support/wait-for.js";
 import { startTcpServer, type TestTcpServer } from "../../../../tests/support/tcp-server.js";
 import { probeTcp } from "./tcp.js";
 
 const tcp = (port: number) => ({ mode: "TCP" as const, port });
-
-async function waitFor(predicate: () => boolean, timeoutMs = 2_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > until) throw new Error("condition not met in time");
-    await new Promise(resolve => setTimeout(resolve, 10));
-  }
-}
 
 describe("probeTcp", () => {
   let server: TestTcpServer;
