@@ -3,10 +3,10 @@
 // and recognised later by pid plus the state-dir marker in their command line, the way testenv
 // manages its own daemons (whose helpers this reuses).
 import { spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
-import { isOurProcess, logTail, stopDaemon } from "../testenv/daemon.js";
+import { closeSync, openSync } from "node:fs";
+import { hasExited, isOurProcess, killDaemon, logTail, stopDaemon } from "../testenv/daemon.js";
 
-export { isOurProcess, logTail, stopDaemon };
+export { hasExited, isOurProcess, killDaemon, logTail, stopDaemon };
 
 /** How to start one daemon. */
 export interface WorldDaemonSpec {
@@ -34,30 +34,5 @@ export function startWorldDaemon(spec: WorldDaemonSpec): number {
     return child.pid;
   } finally {
     closeSync(log);
-  }
-}
-
-/** Sends SIGKILL to a daemon of ours and waits until it is gone. */
-export async function killDaemon(pid: number, marker: string): Promise<void> {
-  if (!isOurProcess(pid, marker)) return;
-  process.kill(pid, "SIGKILL");
-  const deadline = Date.now() + 5_000;
-  while (isOurProcess(pid, marker)) {
-    if (Date.now() >= deadline) throw new Error(`process ${pid} survived SIGKILL`);
-    await new Promise(resolve => setTimeout(resolve, 20));
-  }
-}
-
-/**
- * True once `pid` has exited (no such process, or a zombie). Unlike `!isOurProcess`, not fooled
- * by the instant of an exec (`ip netns exec` becoming `node`) when the command line is empty.
- */
-export function hasExited(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state === "Z" || state === "X";
-  } catch {
-    return true;
   }
 }

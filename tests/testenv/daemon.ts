@@ -32,15 +32,41 @@ export function startDaemon(spec: DaemonSpec): number {
 }
 
 /**
+ * The state letter of a `/proc/<pid>/stat` line (`R`, `S`, `T` stopped, `Z`...): the field after
+ * the parenthesised command name, which may itself contain spaces and parentheses.
+ */
+export function statState(stat: string): string {
+  const end = stat.lastIndexOf(")");
+  if (end < 0) throw new Error(`not a /proc/<pid>/stat line: ${stat.slice(0, 80)}`);
+  return stat.slice(end + 2, end + 3);
+}
+
+/** The state letter of a process; undefined when it is gone. */
+export function processState(pid: number): string | undefined {
+  try {
+    return statState(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * True once `pid` has exited: no such process, or a zombie (Z) or dead (X) one. Unlike
+ * `!isOurProcess`, not fooled by the instant of an exec (`ip netns exec` becoming `node`) when
+ * the command line is empty.
+ */
+export function hasExited(pid: number): boolean {
+  const state = processState(pid);
+  return state === undefined || state === "Z" || state === "X";
+}
+
+/**
  * True when `pid` is a live (non-zombie) process whose command line contains `marker` (the state
  * dir path, present in every daemon's flags).
  */
 export function isOurProcess(pid: number, marker: string): boolean {
+  if (hasExited(pid)) return false;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Field 3, after the parenthesised command name, is the state; Z = zombie, X = dead.
-    const processState = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    if (processState === "Z" || processState === "X") return false;
     return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(marker);
   } catch {
     return false;

@@ -5,9 +5,11 @@
 // connections are then served, as after a real stall. The process is found through the box's
 // state (testenv `status`), checked to be this box's, and resumed on process exit should the
 // scenario die while it is frozen.
-import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
+import { processState } from "../../testenv/daemon.js";
 import { status } from "../../testenv/index.js";
+
+export { statState } from "../../testenv/daemon.js";
 
 /** A frozen API server. */
 export interface FrozenApiServer {
@@ -16,25 +18,6 @@ export interface FrozenApiServer {
   readonly frozenAt: number;
   /** Resumes it (idempotent); resolves to when it was resumed (ms since the epoch). */
   resume(): Promise<number>;
-}
-
-/**
- * The state letter of a `/proc/<pid>/stat` line (`R`, `S`, `T` stopped, `Z`...): the field after
- * the parenthesised command name, which may itself contain spaces and parentheses.
- */
-export function statState(stat: string): string {
-  const end = stat.lastIndexOf(")");
-  if (end < 0) throw new Error(`not a /proc/<pid>/stat line: ${stat.slice(0, 80)}`);
-  return stat.slice(end + 2, end + 3);
-}
-
-/** The state letter of a process; undefined when it is gone. */
-export function processState(pid: number): string | undefined {
-  try {
-    return statState(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return undefined;
-  }
 }
 
 async function waitState(pid: number, want: (s: string | undefined) => boolean): Promise<void> {
