@@ -36,9 +36,10 @@ const FIXES: Record<string, string> = {
     "and one callback, so a miss points at a regression there or at a saturated core (see lateness)",
   memory:
     "above the Node.js baseline, RSS is mostly the V8 heap that V8 chooses to keep (reserved against in use in " +
-    "the capacity table): add --optimize-for-size to the agent image's Node.js flags (measured in the capacity " +
-    "table with its CPU cost), and allocate less per probe that lives a whole period (the scheduler's next-probe " +
-    "timer and threshold state are promoted to the old generation on every probe)",
+    "the capacity table): the image already ships --max-semi-space-size=2 --optimize-for-size (the table " +
+    "shows them against V8's defaults, with their CPU cost); beyond them, allocate less per probe that lives a " +
+    "whole period (the scheduler's next-probe timer and threshold state are promoted to the old generation on " +
+    "every probe)",
   propagation:
     "lower the agent's write coalescing window (--write-coalesce-ms, 20 ms by default) and check the API " +
     "server's latency for slice updates in the audit log",
