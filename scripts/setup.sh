@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs what a fresh machine lacks: Debian packages, npm dependencies (Node 24 comes from the
 # `node` devDependency). Idempotent and quiet when everything is already there.
 set -euo pipefail
@@ -19,16 +20,17 @@ fi
 
 if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm dependencies"
-  # Not `npm ci`: the registry here serves only this platform's optional packages (e.g. jest's
-  # resolver bindings), so the lock lacks the others and `npm ci` refuses it as out of sync.
-  # `npm install` resolves from the same lock and leaves it unchanged.
-  npm install --no-audit --no-fund
+  # The lock lists every platform's optional bindings, so `npm ci` installs exactly it and
+  # never rewrites it. Install scripts run only where package.json's allowScripts approves them
+  # (node's preinstall, esbuild's postinstall).
+  npm ci --no-audit --no-fund
 fi
 
-# Go tools of the cluster in a box (etcd, kube-apiserver, kube-controller-manager), built once
-# from the Go module proxy into ~/.cache/swh-testenv (about 7 minutes cold on 2 cores, instant
-# when cached). Go itself is preinstalled on the project's machines; without it this fails with
-# a clear message.
+# Go tools of the cluster in a box (etcd, kube-apiserver, kube-controller-manager and the
+# addon-operator that runs the module), built once from the Go module proxy into
+# ~/.cache/swh-testenv (about 13 minutes cold on 2 cores, instant when cached). Go itself is
+# preinstalled on the project's machines; without it this fails with a clear message.
 bash tests/testenv/build-tools.sh core
-# helm renders the chart in the template tests (about 3.5 minutes cold, cached after).
-bash tests/testenv/build-tools.sh helm
+# helm renders the chart in the template tests, promtool runs the alert rules' unit tests
+# (a few minutes each cold, cached after).
+bash tests/testenv/build-tools.sh helm promtool

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Stages the module exactly as Deckhouse's bundle image ships it: the repository root is both the
 # module and a TypeScript project (node_modules, sources, tests), and Deckhouse tooling must see
 # only the module. dmt, for one, treats every directory holding a module.yaml at any depth as a
 # module, so node_modules would be linted too. The staged tree is what the template tests render,
 # what dmt lints and what the cluster in a box points addon-operator at.
 #
-# Ships: .helmignore, Chart.yaml, module.yaml, values.yaml?, enabled?, charts?, crds, docs?
+# Ships: .helmignore, Chart.yaml, module.yaml, oss.yaml, values.yaml?, enabled?, charts?, crds, docs?
 # (without docs/internal: design notes for developers, not module documentation), monitoring,
 # openapi, templates, and hooks/ holding only the built hooks executable.
 #
@@ -55,7 +56,7 @@ if [ "$with_hooks" = 1 ] && [ ! -x "$hooks_bin" ]; then
 fi
 
 # Required parts of the module, then optional ones (copied when present).
-required=(.helmignore Chart.yaml module.yaml crds monitoring openapi templates)
+required=(.helmignore Chart.yaml module.yaml oss.yaml crds monitoring openapi templates)
 optional=(values.yaml enabled charts docs)
 
 parent="$(dirname "$out")"

@@ -1,8 +1,8 @@
 // Makes sure every artefact the world runs exists and is newer than its sources: the hooks
 // executable (Node single-executable, scripts/build-hooks.mjs), the agent bundle
-// (scripts/build-agent.mjs), the harness bundles (operator stand-in, backend daemon) and helm
-// (testenv's build-tools.sh, from the Go module proxy, once per machine). Serialised by a lock,
-// so parallel jest workers build once.
+// (scripts/build-agent.mjs), the harness bundles (ModuleConfig bridge, backend daemon) and
+// addon-operator (testenv's build-tools.sh, from the Go module proxy, once per machine).
+// Serialised by a lock, so parallel jest workers build once.
 import { execFile, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdir, rename } from "node:fs/promises";
@@ -18,9 +18,9 @@ const run = promisify(execFile);
 export interface Artefacts {
   readonly hooksExecutable: string;
   readonly agentBundle: string;
-  readonly operatorBundle: string;
+  readonly bridgeBundle: string;
   readonly backendBundle: string;
-  readonly helm: string;
+  readonly addonOperator: string;
 }
 
 /** Newest modification time (ms) of the files under `paths` (0 when none exist). */
@@ -97,27 +97,31 @@ export async function bundleEntry(entry: string, name: string): Promise<string> 
   return outfile;
 }
 
-/** The helm binary of testenv's versions.env, built with build-tools.sh when missing. */
-export async function ensureHelm(log: (line: string) => void): Promise<string> {
+/** A Go tool of testenv's versions.env (`<tool>-<version>`), built with build-tools.sh when missing. */
+export async function ensureGoTool(
+  tool: string,
+  versionKey: string,
+  log: (line: string) => void,
+): Promise<string> {
   const testenvDir = join(repoRoot(), "tests", "testenv");
   const env = parseEnvFile(readFileSync(join(testenvDir, "versions.env"), "utf8"));
-  const version = env.get("HELM_VERSION");
-  if (!version) throw new Error("tests/testenv/versions.env has no HELM_VERSION");
-  const helm = join(cacheDir(), "bin", `helm-${version}`);
-  if (existsSync(helm)) return helm;
-  log(`building helm ${version} from the Go module proxy (first run only; takes a few minutes)`);
+  const version = env.get(versionKey);
+  if (!version) throw new Error(`tests/testenv/versions.env has no ${versionKey}`);
+  const binary = join(cacheDir(), "bin", `${tool}-${version}`);
+  if (existsSync(binary)) return binary;
+  log(`building ${tool} ${version} from the Go module proxy (first run only; takes minutes)`);
   await new Promise<void>((resolve, reject) => {
-    const child = spawn("bash", [join(testenvDir, "build-tools.sh"), "helm"], {
+    const child = spawn("bash", [join(testenvDir, "build-tools.sh"), tool], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     child.stdout.on("data", (c: Buffer) => log(c.toString("utf8").trimEnd()));
     child.stderr.on("data", (c: Buffer) => log(c.toString("utf8").trimEnd()));
     child.on("error", reject);
     child.on("close", code =>
-      code === 0 ? resolve() : reject(new Error(`build-tools.sh helm failed (exit ${code})`)),
+      code === 0 ? resolve() : reject(new Error(`build-tools.sh ${tool} failed (exit ${code})`)),
     );
   });
-  return helm;
+  return binary;
 }
 
 /** Builds whatever is missing or stale; `log` gets progress lines. */
@@ -151,13 +155,13 @@ export async function ensureArtefacts(
       r("images", "agent", "src"),
       r("packages", "shell-operator-ts-hooks", "src"),
     ];
-    const operatorBundle = join(bundleDir(), "operator.mjs");
-    if (stale(operatorBundle, sources))
-      await bundleEntry("tests/cluster/operator/main.ts", "operator");
+    const bridgeBundle = join(bundleDir(), "moduleconfig-bridge.mjs");
+    if (stale(bridgeBundle, sources))
+      await bundleEntry("tests/cluster/deckhouse/bridge-main.ts", "moduleconfig-bridge");
     const backendBundle = join(bundleDir(), "backend.mjs");
     if (stale(backendBundle, sources))
       await bundleEntry("tests/cluster/backends/main.ts", "backend");
-    const helm = await ensureHelm(log);
-    return { hooksExecutable, agentBundle, operatorBundle, backendBundle, helm };
+    const addonOperator = await ensureGoTool("addon-operator", "ADDON_OPERATOR_VERSION", log);
+    return { hooksExecutable, agentBundle, bridgeBundle, backendBundle, addonOperator };
   });
 }

@@ -55,7 +55,8 @@ async function cmdStatus(): Promise<number> {
   console.log(
     `network:  ${state.network.netns}, pods in ${state.network.ipv4.cidr}${state.network.ipv6 ? ` and ${state.network.ipv6.cidr}` : ""}`,
   );
-  line("operator", state.operator?.pid, state.operator?.logFile ?? "");
+  line("addon-operator", state.operator?.pid, state.operator?.logFile ?? "");
+  line("ModuleConfig bridge", state.bridge?.pid, state.bridge?.logFile ?? "");
   line(
     "rollout stand-in",
     state.daemonSetController?.pid,

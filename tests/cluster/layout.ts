@@ -33,15 +33,13 @@ export interface WorldLayout {
   /** Serialises pod address allocation across processes. */
   readonly addressLockFile: string;
   readonly logDir: string;
-  /** MODULES_DIR of the operator: holds `900-service-with-healthchecks/`. */
+  /** MODULES_DIR of the operator: holds `900-service-with-healthchecks/` and values.yaml. */
   readonly modulesDir: string;
   readonly moduleDir: string;
   /** Backend daemons' control sockets. */
   readonly backendDir: string;
-  /** Scratch space of the operator (hook files, helm values). */
+  /** addon-operator's --tmp-dir (hook files, helm values). */
   readonly tmpDir: string;
-  /** The `global` values the operator hands to hooks and templates. */
-  readonly globalValuesFile: string;
   /** Process marker: present in every daemon's command line. */
   readonly marker: string;
 }
@@ -63,7 +61,6 @@ export function worldLayout(stateDir: string): WorldLayout {
     moduleDir: join(root, "modules", MODULE_DIR_NAME),
     backendDir: join(root, "backends"),
     tmpDir: join(root, "tmp"),
-    globalValuesFile: join(root, "global-values.yaml"),
     marker: `${stateDir}/`,
   };
 }

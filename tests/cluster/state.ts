@@ -1,7 +1,7 @@
 // The record of a running world (`<state dir>/cluster/world.json`): the pod network it built,
-// its fake nodes, and the processes it started (operator, DaemonSet rollout stand-in, one agent
-// per node, backends), so any process — a jest worker, the demo, `scripts/demo down`, the
-// rollout stand-in — can find, restart or stop them.
+// its fake nodes, and the processes it started (addon-operator, the ModuleConfig bridge, the
+// DaemonSet rollout stand-in, one agent per node, backends), so any process — a jest worker, the
+// demo, `scripts/demo down`, the rollout stand-in — can find, restart or stop them.
 import { readFile, rename, writeFile } from "node:fs/promises";
 import type { PodNetworkPlan } from "./netns/plan.js";
 
@@ -11,10 +11,12 @@ export interface DaemonRecord {
   readonly logFile: string;
 }
 
-/** The operator stand-in process. */
+/** The addon-operator process. */
 export interface OperatorRecord extends DaemonRecord {
-  /** Its /healthz /readyz /status /metrics port on 127.0.0.1. */
+  /** Its /healthz /readyz /metrics /metrics/hooks port on 127.0.0.1. */
   readonly port: number;
+  /** Its debug API's unix socket (queues, modules). */
+  readonly debugSocket: string;
 }
 
 /** One agent process. */
@@ -55,6 +57,8 @@ export interface WorldState {
   readonly network: PodNetworkPlan;
   readonly nodes: readonly NodeRecord[];
   readonly operator?: OperatorRecord;
+  /** The ModuleConfig bridge (deckhouse/bridge-main.ts). */
+  readonly bridge?: DaemonRecord;
   /** The agent DaemonSet's rollout stand-in (world/daemonset-controller.ts). */
   readonly daemonSetController?: DaemonRecord;
   readonly agents: Readonly<Record<string, AgentRecord>>;

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Builds the Go tools the cluster in a box needs (etcd, kube-apiserver, kube-controller-manager)
-# and those the hook runtime needs (shell-operator, addon-operator, dmt), plus helm for the template
-# tests, from the Go module proxy, once: every tool lands in $SWH_TESTENV_CACHE/bin/<tool>-<version>
-# and is skipped when present.
+# SPDX-License-Identifier: Apache-2.0
+# Builds the Go tools the cluster in a box needs (etcd, kube-apiserver, kube-controller-manager,
+# addon-operator), helm for the template tests and promtool for the alert rules' tests, from the
+# Go module proxy, once: every tool lands in $SWH_TESTENV_CACHE/bin/<tool>-<version> and is
+# skipped when present.
 # Each tool gets a wrapper module under src/<tool>-<version>/ because `go install` refuses modules
 # carrying `replace` directives (see docs: hook-protocol.md §E).
 #
-# Usage: build-tools.sh [core|hooks|all|<tool>...]   (default: core = etcd kube-apiserver
-#        kube-controller-manager; hooks = shell-operator addon-operator dmt; all = both + helm;
-#        a single tool by name, e.g. `build-tools.sh helm`)
+# Usage: build-tools.sh [core|all|<tool>...]   (default: core = etcd kube-apiserver
+#        kube-controller-manager addon-operator; all = core + helm promtool; a single tool by
+#        name, e.g. `build-tools.sh helm`)
 # Env:   SWH_TESTENV_CACHE (default ~/.cache/swh-testenv)
 set -euo pipefail
 
@@ -61,20 +62,20 @@ wrapper_gomod() {
       done
       printf ')\n'
       ;;
-    shell-operator)
-      printf 'module example.local/shell-operator\n\ngo 1.26.4\n\n'
-      printf 'require github.com/flant/shell-operator %s\n\n' "$SHELL_OPERATOR_VERSION"
-      printf 'replace github.com/go-openapi/validate => github.com/flant/go-openapi-validate v0.19.12-flant.0\n'
-      ;;
     addon-operator)
+      # Replaced: versions addon-operator's go.mod asks for that the proxy refuses (nelm, kubedog,
+      # module-sdk), and its own two replace lines (a dependency's are not inherited).
       printf 'module example.local/addon-operator\n\ngo 1.26.4\n\n'
       printf 'require github.com/flant/addon-operator %s\n\nreplace (\n' "$ADDON_OPERATOR_VERSION"
+      printf '\tgithub.com/werf/nelm => github.com/werf/nelm v1.28.0\n'
+      printf '\tgithub.com/werf/kubedog => github.com/werf/kubedog v0.13.1-0.20260217150136-ed58edf34eac\n'
+      printf '\tgithub.com/deckhouse/module-sdk => github.com/deckhouse/module-sdk v0.12.2\n'
       printf '\tgithub.com/go-openapi/swag => github.com/go-openapi/swag v0.21.1\n'
       printf '\tgithub.com/docker/cli => github.com/docker/cli v28.2.2+incompatible\n)\n'
       ;;
-    dmt)
-      printf 'module example.local/dmt\n\ngo 1.25.0\n\nrequire github.com/deckhouse/dmt %s\n' \
-        "$DMT_VERSION"
+    promtool)
+      printf 'module example.local/promtool\n\ngo 1.26.0\n\n'
+      printf 'require github.com/prometheus/prometheus %s\n' "$PROMETHEUS_VERSION"
       ;;
     helm)
       printf 'module example.local/helm\n\ngo 1.26.0\n\nrequire helm.sh/helm/v3 %s\n' \
@@ -89,9 +90,8 @@ tool_spec() {
     etcd) echo "$ETCD_VERSION etcd-$ETCD_VERSION go.etcd.io/etcd/server/v3 go.etcd.io/etcd/server/v3@$ETCD_VERSION" ;;
     kube-apiserver) echo "$KUBERNETES_VERSION kubernetes-$KUBERNETES_VERSION k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes@$KUBERNETES_VERSION" ;;
     kube-controller-manager) echo "$KUBERNETES_VERSION kubernetes-$KUBERNETES_VERSION k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes@$KUBERNETES_VERSION" ;;
-    shell-operator) echo "$SHELL_OPERATOR_VERSION shell-operator-$SHELL_OPERATOR_VERSION github.com/flant/shell-operator/cmd/shell-operator github.com/flant/shell-operator@$SHELL_OPERATOR_VERSION" ;;
     addon-operator) echo "$ADDON_OPERATOR_VERSION addon-operator-$ADDON_OPERATOR_VERSION github.com/flant/addon-operator/cmd/addon-operator github.com/flant/addon-operator@$ADDON_OPERATOR_VERSION" ;;
-    dmt) echo "$DMT_VERSION dmt-$DMT_VERSION github.com/deckhouse/dmt/cmd/dmt github.com/deckhouse/dmt@$DMT_VERSION" ;;
+    promtool) echo "$PROMETHEUS_VERSION promtool-$PROMETHEUS_VERSION github.com/prometheus/prometheus/cmd/promtool github.com/prometheus/prometheus@$PROMETHEUS_VERSION" ;;
     helm) echo "$HELM_VERSION helm-$HELM_VERSION helm.sh/helm/v3/cmd/helm helm.sh/helm/v3@$HELM_VERSION" ;;
     *) echo "build-tools: unknown tool '$1'" >&2; return 2 ;;
   esac
@@ -165,9 +165,8 @@ build_tool() {
 main() {
   local tools=()
   case "${1:-core}" in
-    core) tools=(etcd kube-apiserver kube-controller-manager) ;;
-    hooks) tools=(shell-operator addon-operator dmt) ;;
-    all) tools=(etcd kube-apiserver kube-controller-manager shell-operator addon-operator dmt helm) ;;
+    core) tools=(etcd kube-apiserver kube-controller-manager addon-operator) ;;
+    all) tools=(etcd kube-apiserver kube-controller-manager addon-operator helm promtool) ;;
     *) tools=("$@") ;;
   esac
   local failed=()

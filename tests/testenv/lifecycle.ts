@@ -27,7 +27,8 @@ import {
 } from "./layout.js";
 import { withLock } from "./lock.js";
 import { ensurePki, type PkiFiles } from "./pki.js";
-import { LOOPBACK, pickFreePorts, waitPortsFree } from "./ports.js";
+import { allocatePorts, releasePorts } from "./port-allocator.js";
+import { LOOPBACK, waitPortsFree } from "./ports.js";
 import { ProcessExitedError, waitForOk } from "./readiness.js";
 import {
   COMPONENTS,
@@ -245,7 +246,7 @@ function describeFailure(ctx: StartContext, err: unknown): Error {
 /** Starts the box, retrying with new ports when another process grabbed one meanwhile. */
 async function startFresh(ctx: StartContext): Promise<BoxState> {
   for (let attempt = 1; ; attempt++) {
-    const ports = portsFrom(await pickFreePorts(4));
+    const ports = portsFrom(await allocatePorts(ctx.layout.root, "box", 4));
     const pids: Partial<Record<Component, number>> = {};
     try {
       return await startOnPorts(ctx, ports, pids);
@@ -358,6 +359,7 @@ export async function down(opts: DownOptions = {}): Promise<DownResult> {
     const stopped = await stopAll(state?.pids, layout, opts.graceMs ?? 10_000);
     if (state) await waitPortsFree(Object.values(state.ports), 10_000);
     await clearState(layout.stateFile);
+    await releasePorts(layout.root);
     return { stateDir: layout.root, stopped, purged: false };
   };
   if (!existsSync(layout.root)) return { stateDir: layout.root, stopped: {}, purged: false };

@@ -111,7 +111,7 @@ function instructions(world: World): string[] {
     "  scripts/demo get            SWHs and their endpoints, once",
     "Logs:",
     `  ${join(world.layout.stateDir, "logs")}   etcd, kube-apiserver, kube-controller-manager`,
-    `  ${world.layout.logDir}   operator, rollout stand-in, agents, backends`,
+    `  ${world.layout.logDir}   addon-operator, ModuleConfig bridge, rollout stand-in, agents, backends`,
     "Stop it: scripts/demo down   (scripts/demo down --purge also deletes its data)",
   ];
 }
@@ -132,11 +132,11 @@ export async function runDemo(screen: Screen): Promise<void> {
   say(
     "Building what is missing (the first run builds etcd, kube-apiserver, kube-controller-manager",
   );
-  say("and helm from the Go module proxy: several minutes; later runs start in seconds)...");
+  say("and addon-operator from the Go module proxy: minutes; later runs start in seconds)...");
   const artefacts = await ensureArtefacts(say);
   const box = await ensureUp({ stateDir, log: process.stdout });
   say(`Box ${box.reused ? "already running" : "started"}: ${box.status.server ?? "?"}`);
-  say("Starting the operator, enabling the module with a ModuleConfig, fake nodes and agents...");
+  say("Starting addon-operator, enabling the module with a ModuleConfig, fake nodes and agents...");
   let world = await worldUp({ stateDir, settings: DEMO_SETTINGS, log: say });
   if (Object.keys(world.state.backends).length > 0) {
     say("Removing the examples of an earlier run...");

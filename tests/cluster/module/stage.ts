@@ -1,4 +1,4 @@
-// Puts the module where the operator looks for it: `<modules dir>/900-service-with-healthchecks/`
+// Puts the module where addon-operator looks for it: `<modules dir>/900-service-with-healthchecks/`
 // staged by scripts/stage-module.sh (exactly what the Deckhouse bundle ships: Chart.yaml,
 // module.yaml, openapi, templates, crds, monitoring, hooks/swh-hooks), plus the `global` values
 // Deckhouse would give the module (image registry and digests, discovery data, the CA that
@@ -11,7 +11,9 @@ import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
 import { pkiFiles } from "../../testenv/pki.js";
 import { stateLayout } from "../../testenv/layout.js";
+import { MODULE_NAME } from "../../../api/contract.js";
 import { repoRoot, type WorldLayout } from "../layout.js";
+import { camelCaseName } from "./settings.js";
 
 const run = promisify(execFile);
 
@@ -61,11 +63,22 @@ export function globalValues(caPem: string, kubernetesVersion: string): Record<s
   };
 }
 
-/** Writes the global values file, with the box's CA. */
-export async function writeGlobalValues(
+/**
+ * Writes the modules directory's values.yaml, the values addon-operator gives every module before
+ * its own: the `global` values of a Deckhouse cluster (with the box's CA) and the module off
+ * unless the operator ConfigMap (written from the ModuleConfig) enables it.
+ */
+export async function writeModulesValues(
   layout: WorldLayout,
   kubernetesVersion: string,
 ): Promise<void> {
   const caPem = await readFile(pkiFiles(stateLayout(layout.stateDir).pkiDir).caCert, "utf8");
-  await writeFile(layout.globalValuesFile, stringify(globalValues(caPem, kubernetesVersion)));
+  await mkdir(layout.modulesDir, { recursive: true });
+  await writeFile(
+    join(layout.modulesDir, "values.yaml"),
+    stringify({
+      ...globalValues(caPem, kubernetesVersion),
+      [`${camelCaseName(MODULE_NAME)}Enabled`]: false,
+    }),
+  );
 }

@@ -27,7 +27,7 @@ export interface AgentSample {
   readonly probes: number | undefined;
 }
 
-/** One look at the operator stand-in. */
+/** One look at addon-operator. */
 export interface OperatorSample {
   readonly at: number;
   readonly alive: boolean;
@@ -106,7 +106,7 @@ export async function sampleAgent(record: AgentRecord, marker: string): Promise<
   };
 }
 
-/** Looks at the operator stand-in. */
+/** Looks at addon-operator. */
 export async function sampleOperator(
   record: OperatorRecord,
   marker: string,

@@ -3,7 +3,7 @@
 // including its validation errors, which scenarios assert on.
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { collectionPath, Discovery, objectPath, type ResourceInfo } from "../operator/discovery.js";
+import { collectionPath, Discovery, objectPath, type ResourceInfo } from "../discovery.js";
 import { deleteIfPresent, getOrUndefined } from "../kube.js";
 import type { World } from "../world/handle.js";
 

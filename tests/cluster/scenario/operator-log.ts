@@ -1,7 +1,8 @@
-// What the hooks said, read back from the operator stand-in's log: it logs every line a hook
-// prints as a `hook output` entry (at debug level, which the scenario worlds use), one JSON
-// object per line wrapping the hook's own JSON log line. Scenarios use it as evidence in a
-// failure message (e.g. which nodes the fencing hook declared dead, and when).
+// What the hooks said, read back from addon-operator's JSON log: it re-logs every JSON line a hook
+// prints on stderr or stdout as one of its own entries, with the hook's message as `msg`, the
+// hook's other fields prefixed `hook_`, `output` naming the stream and `hook` naming the hook as
+// `hooks/<executable>:<name>:<index>`. Scenarios use it as evidence in a failure message (e.g.
+// which nodes the fencing hook declared dead, and when) and to prove a hook ran.
 import { readFile } from "node:fs/promises";
 
 /** One log line a hook printed. */
@@ -17,9 +18,10 @@ export interface HookLogEntry {
 
 interface OperatorLine {
   readonly time?: string;
-  readonly msg?: string;
+  readonly msg?: unknown;
   readonly hook?: string;
-  readonly line?: string;
+  readonly output?: string;
+  readonly [field: string]: unknown;
 }
 
 function parseJson(text: string): unknown {
@@ -30,24 +32,34 @@ function parseJson(text: string): unknown {
   }
 }
 
+/** `endpointslice-gc` of `hooks/swh-hooks:endpointslice-gc:4`. */
+function hookName(hook: string): string {
+  return hook.split(":")[1] ?? hook;
+}
+
 function entryOf(raw: string): HookLogEntry | undefined {
-  const outer = parseJson(raw) as OperatorLine | undefined;
-  if (outer?.msg !== "hook output" || !outer.line || !outer.time || !outer.hook) return undefined;
-  const inner = parseJson(outer.line) as Record<string, unknown> | undefined;
-  if (!inner || typeof inner.msg !== "string") return undefined;
-  const { msg, ...fields } = inner;
-  return { at: Date.parse(outer.time), hook: outer.hook, msg, fields };
+  const line = parseJson(raw) as OperatorLine | undefined;
+  if (line?.output !== "stderr" && line?.output !== "stdout") return undefined;
+  if (!line.hook || !line.time || typeof line.msg !== "string") return undefined;
+  const fields = Object.fromEntries(
+    Object.entries(line)
+      .filter(([key]) => key.startsWith("hook_"))
+      .map(([key, value]) => [key.slice("hook_".length), value]),
+  );
+  return { at: Date.parse(line.time), hook: hookName(line.hook), msg: line.msg, fields };
 }
 
 /**
- * The hook log lines in an operator log's text logged at or after `since` whose message
- * contains `msg`. Lines that are not hook output (or not JSON) are skipped.
+ * The hook log lines in an operator log's text logged at or after `since` (to the second) whose
+ * message contains `msg`. Lines that are not hook output (or not JSON) are skipped.
  */
 export function hookLogEntries(text: string, msg: string, since: number): HookLogEntry[] {
+  // addon-operator logs whole seconds: a line of the second `since` falls in may be after it.
+  const from = Math.floor(since / 1000) * 1000;
   const out: HookLogEntry[] = [];
   for (const raw of text.split("\n")) {
     const entry = entryOf(raw);
-    if (entry && entry.at >= since && entry.msg.includes(msg)) out.push(entry);
+    if (entry && entry.at >= from && entry.msg.includes(msg)) out.push(entry);
   }
   return out;
 }

@@ -26,8 +26,6 @@ import {
   FENCED_METRIC,
   healthyFlaps,
   NODES,
-  operatorGet,
-  operatorStatusOf,
   READY_BEFORE,
   readySlices,
   statusView,
@@ -36,6 +34,8 @@ import {
   type SwhName,
 } from "./outage-workload.js";
 import { EndpointRecorder } from "./recorder.js";
+import { operatorGet } from "../world/operator.js";
+import { operatorView } from "../world/operator-view.js";
 import { getSwh } from "./swh.js";
 
 /** Liveness guard of every wait after the outage (not a bar: the bar is "within seconds"). */
@@ -83,7 +83,10 @@ export async function takeBaseline(world: World, w: OutageWorkload): Promise<Out
     api: new EndpointRecorder(world, w.namespace, "api"),
   };
   for (const r of Object.values(recorders)) await r.start();
-  const fencedBefore = sumMetric(await operatorGet(operatorBefore, "/metrics"), FENCED_METRIC);
+  const fencedBefore = sumMetric(
+    (await operatorGet(operatorBefore, "/metrics/hooks")).body,
+    FENCED_METRIC,
+  );
   const sampler = new LivenessSampler({
     agents: agentsBefore,
     operator: operatorBefore,
@@ -116,7 +119,7 @@ export function expectLiveThroughout(seen: LivenessSamples, from: number, to: nu
     expect(s.readyz).toBe(503);
     expect(s.readyzBody).toMatch(/heartbeat Lease not renewed recently/);
   }
-  // The operator stand-in lived and answered /healthz throughout.
+  // addon-operator lived and answered /healthz throughout.
   const operator = seen.operator.filter(s => s.at >= from && s.at <= to);
   expect(operator.length).toBeGreaterThanOrEqual(30);
   expect(operator.filter(s => !s.alive || s.healthz !== 200)).toEqual([]);
@@ -164,7 +167,7 @@ export async function expectNothingFenced(
   // Counted only for hook runs that succeeded: a run whose patches waited on the unavailable API
   // server may apply some and count none, hence the slice watcher's flaps and the log too.
   const fencedSlices =
-    sumMetric(await operatorGet(base.operatorBefore, "/metrics"), FENCED_METRIC) -
+    sumMetric((await operatorGet(base.operatorBefore, "/metrics/hooks")).body, FENCED_METRIC) -
     base.fencedBefore;
   // Evidence when this fails: the nodes the fencing hook declared dead, and when.
   const declaredDead = (
@@ -234,7 +237,7 @@ export async function expectSameProcesses(
   }
   await eventually(
     "the operator's queue has no failed task at its head",
-    async () => expect((await operatorStatusOf(base.operatorBefore)).lastError).toBeUndefined(),
+    async () => expect((await operatorView(base.operatorBefore)).lastError).toBeUndefined(),
     CONVERGE_TIMEOUT_MS,
     500,
   );

@@ -3,11 +3,10 @@
 // restarts it, and both must prove the same bar on the same workload. Two SWHs select one pod per
 // node: `web` (HTTP on 8080) and `api` (HTTP on 9090). `api` on node-3 starts broken; during the
 // outage `web` on node-2 breaks and `api` on node-3 recovers. The observations are returned as
-// plain data for the scenarios to assert on; the operator stand-in's HTTP endpoints are read here
+// plain data for the scenarios to assert on
 // too (only loopback: nothing needs the API server).
 import { SWH_API_VERSION, SWH_KIND } from "../../../api/contract.js";
 import type { BackendClient } from "../backends/client.js";
-import type { OperatorRecord } from "../state.js";
 import { startBackend, stopBackend } from "../world/backends.js";
 import type { World } from "../world/handle.js";
 import { createPod, deletePod, type FakePod } from "../world/pods.js";
@@ -41,7 +40,7 @@ export const EXPECTED_STATUS: StatusView = {
   web: { readySummary: "2/3", changedReady: false },
   api: { readySummary: "3/3", changedReady: true },
 };
-/** The fencing hook's counter on the operator's /metrics (hooks/endpointslice-gc.ts). */
+/** The fencing hook's counter on addon-operator's /metrics/hooks (hooks/endpointslice-gc.ts). */
 export const FENCED_METRIC = "d8_swh_endpointslices_fenced_total";
 
 /** The workload in its namespace. */
@@ -160,17 +159,4 @@ export function healthyFlaps(
       .filter(c => ALWAYS_HEALTHY[swh].includes(c.pod))
       .map(c => ({ ...c, swh })),
   );
-}
-
-/** GETs `path` of the operator stand-in (/metrics, /status...). */
-export async function operatorGet(record: OperatorRecord, path: string): Promise<string> {
-  const res = await fetch(`http://127.0.0.1:${record.port}${path}`, {
-    signal: AbortSignal.timeout(5_000),
-  });
-  return res.text();
-}
-
-/** The operator stand-in's /status. */
-export async function operatorStatusOf(record: OperatorRecord): Promise<Record<string, unknown>> {
-  return JSON.parse(await operatorGet(record, "/status")) as Record<string, unknown>;
 }

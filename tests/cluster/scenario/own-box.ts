@@ -3,7 +3,7 @@
 // `<SWH_TESTENV_DIR>-world`), and jest may run several files at once in separate workers: a frozen
 // API server would fail whatever they are doing. Such a scenario gets a box next to the e2e box,
 // `<SWH_TESTENV_DIR>-<suffix>`, with the same module settings (E2E_SETTINGS) and the same world
-// (operator stand-in, nodes, agents), and tears both down when it ends — unless the developer
+// (addon-operator, nodes, agents), and tears both down when it ends — unless the developer
 // keeps the boxes between runs with SWH_E2E_TESTENV_DIR, as the other boxes are kept. Boxes of
 // this kind left by an e2e run that died (`e2e-<pid>-<suffix>`) are swept first.
 import { existsSync, readdirSync } from "node:fs";

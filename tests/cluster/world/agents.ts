@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { AGENT_SERVICE_ACCOUNT, MODULE_NAMESPACE } from "../../../api/contract.js";
 import { issueToken } from "../../testenv/client.js";
-import { pickFreePorts } from "../../testenv/ports.js";
+import { allocatePorts } from "../../testenv/port-allocator.js";
 import { isOurProcess, killDaemon, logTail, startWorldDaemon, stopDaemon } from "../daemons.js";
 import { getOrUndefined } from "../kube.js";
 import { nodeBinary } from "../layout.js";
@@ -117,7 +117,7 @@ export async function startAgent(
     readonly templateHash: string;
   },
 ): Promise<AgentRecord> {
-  const [healthPort, metricsPort] = await pickFreePorts(2);
+  const [healthPort, metricsPort] = await allocatePorts(world.layout.root, `agent-${node}`, 2);
   if (!healthPort || !metricsPort) throw new Error("no free loopback ports for an agent");
   const logFile = join(world.layout.logDir, `agent-${node}.log`);
   const args = agentArguments(opts.chartArgs, {

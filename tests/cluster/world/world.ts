@@ -1,7 +1,8 @@
 // The world of a cluster in a box: on top of a running box (etcd, kube-apiserver,
 // kube-controller-manager), the module running as Deckhouse runs it — staged into a modules
-// directory, the operator stand-in running its hooks and Helm release with its own
-// ServiceAccount, enabled and configured through a ModuleConfig — plus a pod network namespace,
+// directory, the real addon-operator running its hooks and Helm release with its own
+// ServiceAccount, enabled and configured through a ModuleConfig (the bridge turns it into the
+// operator ConfigMap, as the deckhouse-controller does) — plus a pod network namespace,
 // three fake nodes and one agent process per node with the module's own RBAC, run by the agent
 // DaemonSet's rollout stand-in (daemonset-controller.ts). `worldUp` is idempotent (a running
 // world is reused; changed settings are re-applied and, like any settings change, rolled out to
@@ -14,11 +15,12 @@ import { MODULE_NAME } from "../../../api/contract.js";
 import { parseManifests, waitForCrdEstablished } from "../../testenv/client.js";
 import { status as boxStatus } from "../../testenv/lifecycle.js";
 import { withLock } from "../../testenv/lock.js";
+import { releasePorts } from "../../testenv/port-allocator.js";
 import { ensureArtefacts, type Artefacts } from "../builds.js";
 import { isOurProcess, stopDaemon } from "../daemons.js";
 import { adminRest, apply, getOrUndefined } from "../kube.js";
 import { worldLayout, type WorldLayout } from "../layout.js";
-import { moduleConfigCrdYaml, stageModule, writeGlobalValues } from "../module/stage.js";
+import { moduleConfigCrdYaml, stageModule, writeModulesValues } from "../module/stage.js";
 import {
   createPodNetwork,
   ip,
@@ -39,7 +41,8 @@ import { daemonSetView, type DaemonSetView } from "./daemonset-plan.js";
 import { ensureDaemonSetControllerBundle, startDaemonSetController } from "./daemonset-process.js";
 import type { World } from "./handle.js";
 import { NODES, ensureNodes } from "./nodes.js";
-import { ensureOperatorIdentity, operatorStatus, startOperator } from "./operator.js";
+import { startBridge } from "./bridge.js";
+import { ensureOperatorIdentity, startOperator } from "./operator.js";
 import { waitRolledOut } from "./rollout-wait.js";
 import { argsMatchSettings } from "./settings-flags.js";
 import { updateWorldState } from "./update.js";
@@ -60,7 +63,7 @@ export interface WorldUpOptions {
   readonly settings?: Readonly<Record<string, unknown>>;
   /** Progress lines. */
   readonly log?: (line: string) => void;
-  /** Log level of the operator stand-in (default info; debug logs every hook's output). */
+  /** Log level of addon-operator and the bridge (default info; debug logs every hook's output). */
   readonly operatorLogLevel?: "debug" | "info" | "warn" | "error";
 }
 
@@ -119,19 +122,34 @@ async function ensureNetwork(
   return createPodNetwork(boxId(layout.stateDir));
 }
 
+/**
+ * Stages the module and starts what runs it, unless running: the ModuleConfig bridge first (it
+ * fills the operator ConfigMap from the ModuleConfig), then addon-operator.
+ */
 async function ensureOperator(
   world: World,
   artefacts: Artefacts,
-  opts: { readonly log: (line: string) => void; readonly logLevel: string },
+  opts: {
+    readonly log: (line: string) => void;
+    readonly logLevel: string;
+    readonly settings: Readonly<Record<string, unknown>>;
+  },
 ): Promise<WorldState> {
   const { log } = opts;
   const { layout, rest } = world;
   let state = world.state;
-  if (state.operator && isOurProcess(state.operator.pid, layout.marker)) return state;
-  log("staging the module (scripts/stage-module.sh) and starting the operator");
-  await stageModule(layout);
-  const version = (await boxStatus(layout.stateDir)).versions.kubernetes;
-  await writeGlobalValues(layout, version);
+  const operatorUp = state.operator && isOurProcess(state.operator.pid, layout.marker);
+  const bridgeUp = state.bridge && isOurProcess(state.bridge.pid, layout.marker);
+  if (operatorUp && bridgeUp) {
+    await applyModuleConfig({ rest }, opts.settings);
+    return state;
+  }
+  if (!operatorUp) {
+    log("staging the module (scripts/stage-module.sh)");
+    await stageModule(layout);
+    const version = (await boxStatus(layout.stateDir)).versions.kubernetes;
+    await writeModulesValues(layout, version);
+  }
   await ensureOperatorIdentity(rest);
   for (const crd of parseManifests(await moduleConfigCrdYaml())) {
     await apply(
@@ -141,13 +159,26 @@ async function ensureOperator(
     );
   }
   await waitForCrdEstablished("moduleconfigs.deckhouse.io", { stateDir: layout.stateDir });
-  const operator = await startOperator(layout, {
-    bundle: artefacts.operatorBundle,
-    helm: artefacts.helm,
-    logLevel: opts.logLevel,
-  });
-  state = { ...state, operator };
-  await writeWorldState(layout.stateFile, state);
+  // The ModuleConfig goes first, so a new operator starts with the module enabled.
+  await applyModuleConfig({ rest }, opts.settings);
+  if (!bridgeUp) {
+    log("starting the ModuleConfig bridge");
+    const bridge = await startBridge(layout, {
+      bundle: artefacts.bridgeBundle,
+      logLevel: opts.logLevel,
+    });
+    state = { ...state, bridge };
+    await writeWorldState(layout.stateFile, state);
+  }
+  if (!operatorUp) {
+    log("starting addon-operator");
+    const operator = await startOperator(layout, {
+      binary: artefacts.addonOperator,
+      logLevel: opts.logLevel,
+    });
+    state = { ...state, operator };
+    await writeWorldState(layout.stateFile, state);
+  }
   return state;
 }
 
@@ -240,9 +271,9 @@ export async function worldUp(opts: WorldUpOptions): Promise<World> {
     state = await ensureOperator({ layout, state, rest }, artefacts, {
       log,
       logLevel: opts.operatorLogLevel ?? "info",
+      settings,
     });
-    await applyModuleConfig({ rest }, settings);
-    log("waiting for the operator to install the CRD and the module's release");
+    log("waiting for addon-operator to install the CRD and the module's release");
     const applied = await waitModuleApplied({ rest, layout }, settings);
     await ensureNodes(rest, state.network, state.nodes);
     state = { ...state, settings };
@@ -315,14 +346,6 @@ export async function ensureNodeAgent(world: World, node: string): Promise<Agent
   return startNodeAgent(world, node);
 }
 
-/** The operator's /status, when it runs. */
-export async function worldOperatorStatus(
-  world: World,
-): Promise<Record<string, unknown> | undefined> {
-  const state = (await refreshWorld(world)).state;
-  return state.operator ? operatorStatus(state.operator) : undefined;
-}
-
 /** What worldDown did. */
 export interface WorldDownResult {
   readonly stopped: readonly string[];
@@ -366,7 +389,8 @@ export async function worldDown(
     }
     for (const b of Object.values(state.backends)) await stop(`backend ${b.name}`, b.pid, 60_000);
     for (const a of Object.values(state.agents)) await stop(`agent ${a.node}`, a.pid, 15_000);
-    if (state.operator) await stop("operator", state.operator.pid, 15_000);
+    if (state.operator) await stop("addon-operator", state.operator.pid, 15_000);
+    if (state.bridge) await stop("ModuleConfig bridge", state.bridge.pid, 15_000);
     const stray = await killNamespaceProcesses(state.network.netns);
     if (stray > 0) log(`killed ${stray} process(es) left in ${state.network.netns}`);
     await removePodNetwork(state.network);
@@ -375,6 +399,7 @@ export async function worldDown(
     await rm(layout.stateFile, { force: true });
     await rm(layout.backendDir, { recursive: true, force: true });
     await rm(layout.tmpDir, { recursive: true, force: true });
+    await releasePorts(layout.root);
     return { stopped, removedNetwork: state.network.netns };
   });
 }

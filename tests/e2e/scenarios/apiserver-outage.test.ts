@@ -2,7 +2,7 @@
 // seconds after; no crash", end to end. The kube-apiserver is frozen (SIGSTOP) for 60 s — a hung
 // control plane: connections accepted, nothing answered — while one backend breaks (`web` on
 // node-2) and another recovers (`api` on node-3). Throughout the outage the agents must keep
-// probing (their probe counters grow), stay alive with /healthz 200, and the operator stand-in
+// probing (their probe counters grow), stay alive with /healthz 200, and addon-operator
 // too; /readyz turns 503 once the heartbeat Lease could not be renewed for a Lease duration (so
 // the DaemonSet reports the agents not ready, and restarts nothing). After SIGCONT the
 // EndpointSlices and the SWH status must reach the backends' true state, with no endpoint fenced
@@ -45,7 +45,6 @@ import {
 import {
   changeBackends,
   NODES,
-  operatorStatusOf,
   setUpWorkload,
   SWHS,
   tearDownWorkload,
@@ -54,6 +53,7 @@ import {
 import { ownWorld, releaseOwnWorld, type OwnWorld } from "../../cluster/scenario/own-box.js";
 import { recordMeasurement } from "../../cluster/scenario/report.js";
 import { conditionOf, endpointStatusOf, getSwh } from "../../cluster/scenario/swh.js";
+import { operatorView } from "../../cluster/world/operator-view.js";
 import type { World } from "../../cluster/world/world.js";
 import { eventually } from "../support/eventually.js";
 
@@ -145,22 +145,27 @@ describe("the outage helpers", () => {
     expect(allReadyAt(samples, ["a", "b", "c"], 10)).toBeUndefined();
   });
 
-  it("reads the hooks' own log lines back from the operator's log", () => {
-    const hookLine = (time: string, line: unknown): string =>
+  it("reads the hooks' own log lines back from addon-operator's log", () => {
+    // As addon-operator v1.24 logs a hook's JSON line: its msg, its fields prefixed hook_.
+    const hookLine = (time: string, msg: string, fields: Record<string, unknown>): string =>
       JSON.stringify({
+        level: "warn",
+        msg,
+        hook: "hooks/swh-hooks:endpointslice-gc:4",
+        ...Object.fromEntries(Object.entries(fields).map(([k, v]) => [`hook_${k}`, v])),
+        module: "service-with-healthchecks",
+        output: "stderr",
         time,
-        msg: "hook output",
-        hook: "endpointslice-gc",
-        line: JSON.stringify(line),
       });
     const text = [
-      hookLine("2024-05-01T10:00:00Z", { msg: "fencing EndpointSlices of a node", node: "n1" }),
-      JSON.stringify({ time: "2024-05-01T10:00:01Z", msg: "hook ran", hook: "status" }),
+      hookLine("2024-05-01T10:00:00Z", "fencing EndpointSlices of a node", { node: "n1" }),
+      JSON.stringify({ time: "2024-05-01T10:00:01Z", msg: "Module hook start", hook: "x:y:1" }),
       "not json",
-      hookLine("2024-05-01T10:00:02Z", { msg: "fencing EndpointSlices of a node", node: "n2" }),
-      hookLine("2024-05-01T10:00:03Z", { msg: "status updated", count: 1 }),
+      hookLine("2024-05-01T10:00:02Z", "fencing EndpointSlices of a node", { node: "n2" }),
+      hookLine("2024-05-01T10:00:03Z", "status updated", { count: 1 }),
     ].join("\n");
-    const since = Date.parse("2024-05-01T10:00:01Z");
+    // Whole seconds: a line of the second `since` falls in counts.
+    const since = Date.parse("2024-05-01T10:00:02.400Z");
     expect(hookLogEntries(text, "fencing EndpointSlices", since)).toEqual([
       {
         at: Date.parse("2024-05-01T10:00:02Z"),
@@ -285,11 +290,10 @@ describe("the API server frozen for a minute", () => {
     const o = need(outage, "the outage");
     const b = need(base, "the baseline");
     await expectSameProcesses(world, b, need(samples, "the samples"), o.frozenAt);
-    const runs = Number((await operatorStatusOf(b.operatorBefore)).hookRuns);
+    const runs = (await operatorView(b.operatorBefore)).hookRuns;
     await eventually(
       "hooks keep running after the outage",
-      async () =>
-        expect(Number((await operatorStatusOf(b.operatorBefore)).hookRuns)).toBeGreaterThan(runs),
+      async () => expect((await operatorView(b.operatorBefore)).hookRuns).toBeGreaterThan(runs),
       30_000,
       500,
     );

@@ -6,7 +6,7 @@
 // watch cache that may answer 410 Gone to the resourceVersions the clients resume from. Meanwhile
 // one backend breaks (`web` on node-2) and another recovers (`api` on node-3), as in the freeze
 // variant (apiserver-outage.test.ts), on the same workload (scenario/outage-workload.ts).
-// Asserted: the agents and the operator stand-in stay alive with /healthz 200 and the same pids,
+// Asserted: the agents and addon-operator stay alive with /healthz 200 and the same pids,
 // the agents keep probing, the agents' informers noticed the outage (they restarted); after the
 // restart the slices and statuses reach the truth with no healthy endpoint flipping and nothing
 // fenced, and a pod and an SWH created after the restart are picked up (list+watch

@@ -1,15 +1,16 @@
-// Settings that cannot work, and getting out of them, the way a Deckhouse cluster behaves:
+// Settings that cannot work, and getting out of them, the way a Deckhouse cluster behaves, with
+// the real addon-operator:
 // - settings that break the module's `x-deckhouse-validations` rule (a Lease renewed less than
 //   twice per duration) are refused by the ModuleConfig bridge with the rule's own message; the
-//   operator keeps the settings in force and its queue stays healthy (before the bridge evaluated
-//   the rules, such settings reached the chart's `fail` and wedged the operator's queue);
+//   operator keeps the settings in force and its queue stays healthy;
 // - settings the schema accepts but the API server refuses (a `nodeSelector` key with a space:
-//   OpenAPI cannot constrain map keys, so no schema rule catches it) are in force when the operator (re)starts: the
-//   release fails and is retried, and once the ModuleConfig is fixed the next retry applies the
-//   fixed settings — no restart needed (before, the operator's startup waited for a module run
-//   that never finished, so fixed settings were never applied).
+//   OpenAPI cannot constrain map keys, so no schema rule catches it) fail the release, which the
+//   operator retries at the head of its main queue (`addon-operator queue list` shows the error);
+//   they are still in force when the operator restarts, and once the ModuleConfig is fixed the
+//   next retry applies the fixed settings — no restart needed.
 // Puts the e2e settings back and leaves a running operator recorded in world.json.
 import { jest } from "@jest/globals";
+import { MODULE_NAME } from "../../../api/contract.js";
 import type { Artefacts } from "../../cluster/builds.js";
 import { stopDaemon } from "../../cluster/daemons.js";
 import { getOrUndefined } from "../../cluster/kube.js";
@@ -26,9 +27,13 @@ import { daemonSetView } from "../../cluster/world/daemonset-plan.js";
 import {
   OPERATOR_CONFIG_MAP,
   OPERATOR_NAMESPACE,
-  operatorStatus,
   startOperator,
 } from "../../cluster/world/operator.js";
+import {
+  moduleConverged,
+  operatorView,
+  type OperatorView,
+} from "../../cluster/world/operator-view.js";
 import { updateWorldState } from "../../cluster/world/update.js";
 import {
   applyModuleConfig,
@@ -56,14 +61,8 @@ const INVALID_NODE_SELECTOR = {
   agent: { nodeSelector: { "node role": "edge" } },
 };
 const CM_PATH = `/api/v1/namespaces/${OPERATOR_NAMESPACE}/configmaps/${OPERATOR_CONFIG_MAP}`;
-const RELEASE_FAILURE = /^ModuleRun: helm release: applying DaemonSet \S+ failed/;
-
-interface OperatorView {
-  readonly enabled?: boolean;
-  readonly converged?: boolean;
-  readonly lastError?: string;
-  readonly releaseChecksum?: string;
-}
+/** addon-operator's error for the release, as its queue shows it (helm's own words). */
+const RELEASE_FAILURE = /helm upgrade failed: .*DaemonSet.apps "agent" is invalid/s;
 
 let world: World;
 let artefacts: Artefacts;
@@ -72,12 +71,6 @@ async function currentOperator(): Promise<OperatorRecord> {
   const { state } = await refreshWorld(world);
   if (!state.operator) throw new Error("world.json records no operator");
   return state.operator;
-}
-
-async function statusOf(record: OperatorRecord): Promise<OperatorView> {
-  const status = (await operatorStatus(record)) as OperatorView | undefined;
-  if (!status) throw new Error(`the operator (pid ${record.pid}) does not answer /status`);
-  return status;
 }
 
 async function operatorData(): Promise<Record<string, string> | undefined> {
@@ -89,15 +82,13 @@ function converged(record: OperatorRecord, timeoutMs = 120_000): Promise<Operato
   return eventually(
     "the operator converged",
     async () => {
-      const status = await statusOf(record);
+      const view = await operatorView(record);
       // Compared whole, so that a failure shows what the operator is stuck on.
-      const { enabled, converged: done, lastError } = status;
-      expect({ enabled, converged: done, lastError }).toEqual({
-        enabled: true,
+      expect({ converged: moduleConverged(view, MODULE_NAME), view }).toEqual({
         converged: true,
-        lastError: undefined,
+        view: expect.anything(),
       });
-      return status;
+      return view;
     },
     timeoutMs,
     250,
@@ -109,8 +100,7 @@ async function restartOperator(): Promise<OperatorRecord> {
   const old = await currentOperator();
   await stopDaemon(old.pid, world.layout.marker, 30_000);
   const record = await startOperator(world.layout, {
-    bundle: artefacts.operatorBundle,
-    helm: artefacts.helm,
+    binary: artefacts.addonOperator,
     logLevel: "debug",
   });
   await updateWorldState(world.layout, state => ({ ...state, operator: record }));
@@ -163,7 +153,7 @@ describe("settings the API server refuses, in force when the operator starts", (
     await eventually(
       "the running operator's release fails",
       async () =>
-        expect((await statusOf(await currentOperator())).lastError).toMatch(RELEASE_FAILURE),
+        expect((await operatorView(await currentOperator())).lastError).toMatch(RELEASE_FAILURE),
       60_000,
       250,
     );
@@ -172,10 +162,10 @@ describe("settings the API server refuses, in force when the operator starts", (
     const failing = await eventually(
       "the restarted operator's release fails with the settings in force",
       async () => {
-        const status = await statusOf(restarted);
-        expect(status).toMatchObject({ enabled: true, converged: false });
-        expect(status.lastError).toMatch(RELEASE_FAILURE);
-        return status;
+        const view = await operatorView(restarted);
+        expect(moduleConverged(view, MODULE_NAME)).toBe(false);
+        expect(view.lastError).toMatch(RELEASE_FAILURE);
+        return view;
       },
       120_000,
       250,
@@ -186,7 +176,7 @@ describe("settings the API server refuses, in force when the operator starts", (
     await applyModuleConfig(world, E2E_SETTINGS);
     const done = await converged(restarted, 120_000);
     const fixMs = Date.now() - fixedAt;
-    expect(done.releaseChecksum).toEqual(expect.any(String));
+    expect(done.mainQueue.filter(t => t.startsWith("ModuleRun"))).toEqual([]);
     expect((await currentOperator()).pid).toBe(restarted.pid);
     // The bad settings never reached the DaemonSet; the fixed ones are what it had before.
     const after = await agentDaemonSet(world.rest);

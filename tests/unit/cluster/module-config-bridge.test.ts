@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { MODULE_NAME } from "../../../api/contract.js";
-import { decide, type ModuleConfigObject } from "../../cluster/operator/module-config-bridge.js";
+import { decide, type ModuleConfigObject } from "../../cluster/deckhouse/module-config-bridge.js";
 import { compileModuleSchemas } from "../../cluster/module/settings.js";
 
 const openapi = (file: string): Record<string, unknown> =>

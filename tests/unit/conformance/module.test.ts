@@ -1,9 +1,9 @@
 // Stand-in for dmt's `module` and `no-cyrillic` linters (deckhouse/dmt cannot be built here):
-// definition-file, helmignore, requirements, legacy-release-file and license (what it checks and
+// definition-file, helmignore, requirements (weight too), oss, legacy-release-file and license (what it checks and
 // what .dmtlint.yaml excludes, with why), and no-cyrillic files, on the staged module. The staged
 // tree is what ships (scripts/stage-module.sh): node_modules, sources and tests never reach dmt.
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join, matchesGlob } from "node:path";
 import { parse } from "yaml";
 import { MODULE_NAME, MODULE_NAMESPACE } from "../../../api/contract.js";
 import { REPO_ROOT } from "../../support/helm.js";
@@ -54,8 +54,38 @@ describe("module linter", () => {
     expect(min).toBeDefined();
     const [major = 0, minor = 0] = min ?? [];
     expect(major > 1 || (major === 1 && minor >= 68)).toBe(true);
-    // weight is for Deckhouse < 1.72 only; requirements at or above 1.72 must drop it.
+  });
+
+  it("requirements: weight 900-999 while Deckhouse < 1.72 is allowed, none from 1.72 on", () => {
+    // weight_required and weight_deprecated: Deckhouse before 1.72 refuses an external module
+    // without a weight in 900..999; from 1.72 on a non-critical module must not set one.
+    const def = moduleYaml();
+    const [major = 0, minor = 0] = minimum(def.requirements?.deckhouse) ?? [];
     if (major > 1 || minor >= 72) expect(def.weight).toBeUndefined();
+    else expect(def.weight).toEqual(expect.any(Number));
+    if (def.weight !== undefined) {
+      expect(def.weight).toBeGreaterThanOrEqual(900);
+      expect(def.weight).toBeLessThanOrEqual(999);
+    }
+  });
+
+  it("oss: a module with images ships oss.yaml naming its third-party software", () => {
+    expect(existsSync(join(REPO_ROOT, "images"))).toBe(true);
+    const oss = parse(readFileSync(join(m.dir, "oss.yaml"), "utf8")) as {
+      name?: string;
+      license?: string;
+      version?: string;
+    }[];
+    expect(oss.length).toBeGreaterThan(0);
+    for (const entry of oss) {
+      expect(entry).toEqual(
+        expect.objectContaining({
+          name: expect.any(String),
+          license: expect.any(String),
+          version: expect.any(String),
+        }),
+      );
+    }
   });
 
   it("helmignore: present, and never hides templates/ or Chart.yaml", () => {
@@ -69,6 +99,12 @@ describe("module linter", () => {
     }
     // What a Deckhouse module must keep out of its Helm release.
     expect(lines).toEqual(expect.arrayContaining(["crds", "docs", "hooks", "openapi", "*.md"]));
+    // Root coverage: every entry of the staged module but the chart's own is listed.
+    const chart = new Set(["templates", "charts", "monitoring", "Chart.yaml", "values.yaml"]);
+    const unlisted = readdirSync(m.dir)
+      .filter(e => e !== ".helmignore" && !chart.has(e))
+      .filter(e => !lines.some(p => matchesGlob(e, p.replace(/\/$/, ""))));
+    expect(unlisted).toEqual([]);
   });
 
   it("legacy-release-file: no release.yaml", () => {

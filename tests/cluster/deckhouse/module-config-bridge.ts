@@ -13,7 +13,7 @@ import { Reflector } from "../../../images/agent/src/kube/reflector.js";
 import type { KubeRest } from "../../../images/agent/src/kube/rest.js";
 import type { Logger } from "../../../images/agent/src/log.js";
 import { camelCaseName, loadModuleSchemas, type ModuleSchemas } from "../module/settings.js";
-import type { Discovery } from "./discovery.js";
+import type { Discovery } from "../discovery.js";
 
 /** The parts of a ModuleConfig the bridge reads. */
 export interface ModuleConfigObject {

@@ -1,8 +1,8 @@
-// API discovery for the operator stand-in: which REST resource serves (apiVersion, kind), and
-// whether it is namespaced. Hook configs and patch operations name kinds; the API speaks plural
+// API discovery for the harness: which REST resource serves (apiVersion, kind), and whether it
+// is namespaced. Scenario objects and the ModuleConfig bridge name kinds; the API speaks plural
 // resources. Cached per group version and refreshed on a miss, because the module's own hook
 // creates the ServiceWithHealthchecks CRD after start-up.
-import type { KubeRest } from "../../../images/agent/src/kube/rest.js";
+import type { KubeRest } from "../../images/agent/src/kube/rest.js";
 import { setTimeout as sleep } from "node:timers/promises";
 
 /** A resolved resource. */
