@@ -327,6 +327,10 @@ export function applyGcAndFencingPlan(
 export const endpointsliceGcHook = defineHook(
   {
     name: "endpointslice-gc",
+    // A queue of its own: a hook run the API server refuses (a tenant's admission policy on a
+    // child Service, say) stays at the head of its queue and is retried there; fencing must not
+    // wait behind it on the main queue.
+    queue: "fencing",
     schedule: [{ name: "every-5s", crontab: "*/5 * * * * *" }],
     kubernetes: {
       slices: {

@@ -1,6 +1,6 @@
 // Runs the cluster benchmark in the cluster in a box (BRIEF §7 "Propagation" and "Zero API
 // writes ... one write per slice per change"). The box runs with its audit log on and the whole
-// module as Deckhouse runs it (tests/cluster's world: the operator stand-in running the real
+// module as Deckhouse runs it (tests/cluster's world: the real addon-operator running the
 // hooks executable and Helm release, three agents, a pod network namespace). On top, a node of
 // our own whose agent - the real agent, instrumented to print threshold crossings - probes 1,000
 // pods whose addresses live in the pod network, where the benchmark's target servers listen. The
@@ -351,7 +351,7 @@ export async function runCluster(options: ClusterOptions): Promise<ClusterResult
       kubernetes,
       method:
         "real agent (images/agent/src Agent + ProbeScheduler + TCP prober), real probes over a veth into " +
-        "a pod network namespace, module running under the operator stand-in (tests/cluster), slices timed " +
+        "a pod network namespace, module running under the real addon-operator (tests/cluster), slices timed " +
         "by a list+watch in the benchmark process, requests counted in the kube-apiserver audit log",
       startedAt,
       finishedAt: loadNow(),

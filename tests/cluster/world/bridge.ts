@@ -8,11 +8,7 @@ import { issueToken } from "../../testenv/client.js";
 import { isOurProcess, logTail, startWorldDaemon } from "../daemons.js";
 import { nodeBinary, type WorldLayout } from "../layout.js";
 import type { DaemonRecord } from "../state.js";
-import {
-  OPERATOR_CONFIG_MAP,
-  OPERATOR_NAMESPACE,
-  OPERATOR_SERVICE_ACCOUNT,
-} from "./operator.js";
+import { OPERATOR_CONFIG_MAP, OPERATOR_NAMESPACE, OPERATOR_SERVICE_ACCOUNT } from "./operator.js";
 
 /** Starts the bridge; resolves once it logged that it follows the ModuleConfig. */
 export async function startBridge(
@@ -45,5 +41,7 @@ export async function startBridge(
     if (logTail(logFile, 50).includes("ModuleConfig bridge running")) return { pid, logFile };
     await sleep(200);
   }
-  throw new Error(`the ModuleConfig bridge did not start in 90 s; log tail:\n${logTail(logFile, 30)}`);
+  throw new Error(
+    `the ModuleConfig bridge did not start in 90 s; log tail:\n${logTail(logFile, 30)}`,
+  );
 }

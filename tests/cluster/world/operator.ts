@@ -70,7 +70,12 @@ export async function ensureOperatorIdentity(rest: KubeRest): Promise<void> {
 /** Starts addon-operator; resolves once its /healthz answers. */
 export async function startOperator(
   layout: WorldLayout,
-  opts: { readonly binary: string; readonly logLevel: string },
+  opts: {
+    readonly binary: string;
+    readonly logLevel: string;
+    /** Keep every hook run's files (binding contexts, patches) in the tmp dir. */
+    readonly keepHookFiles?: boolean;
+  },
 ): Promise<OperatorRecord> {
   const token = await issueToken(OPERATOR_NAMESPACE, OPERATOR_SERVICE_ACCOUNT, {
     stateDir: layout.stateDir,
@@ -100,6 +105,7 @@ export async function startOperator(
       DEBUG_UNIX_SOCKET: debugSocket,
       LOG_TYPE: "json",
       LOG_LEVEL: opts.logLevel,
+      ...(opts.keepHookFiles ? { DEBUG_KEEP_TMP_FILES: "true" } : {}),
     },
     logFile,
   });
@@ -114,7 +120,9 @@ export async function startOperator(
     }
     await sleep(200);
   }
-  throw new Error(`addon-operator did not serve /healthz in 60 s; log tail:\n${logTail(logFile, 30)}`);
+  throw new Error(
+    `addon-operator did not serve /healthz in 60 s; log tail:\n${logTail(logFile, 30)}`,
+  );
 }
 
 /** An HTTP answer: status and body. */

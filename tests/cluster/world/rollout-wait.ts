@@ -3,7 +3,7 @@
 // and available), plus what only the box can check: world.json records an agent from the current
 // template, alive, for each of them. Used by worldUp and by the scenarios.
 import { setTimeout as sleep } from "node:timers/promises";
-import { isOurProcess } from "../daemons.js";
+import { hasExited, isOurProcess, logTail } from "../daemons.js";
 import { readWorldState, type WorldState } from "../state.js";
 import { agentDaemonSet } from "./agents.js";
 import {
@@ -30,8 +30,20 @@ function currentAgents(state: WorldState, view: DaemonSetView, marker: string): 
 }
 
 /**
+ * Agents recorded from the current template whose process is gone, with their log tails: no
+ * kubelet restarts them, so a rollout waiting for them would only time out at n-1 of n.
+ */
+function deadAgents(state: WorldState, view: DaemonSetView, marker: string): string[] {
+  return Object.values(state.agents)
+    .filter(a => a.templateHash === view.templateHash && a.readyAt === undefined)
+    .filter(a => hasExited(a.pid) || !isOurProcess(a.pid, marker))
+    .map(a => `agent ${a.node} (pid ${a.pid}) exited; log tail:\n${logTail(a.logFile, 20)}`);
+}
+
+/**
  * Waits until the agent DaemonSet of at least `minGeneration` is rolled out (see file header);
- * throws after `timeoutMs` with kubectl's last message.
+ * throws at once, with the log, when an agent started for the rollout died before it was ready,
+ * and after `timeoutMs` with kubectl's last message.
  */
 export async function waitRolledOut(
   world: Pick<World, "rest" | "layout">,
@@ -52,6 +64,10 @@ export async function waitRolledOut(
       const desired = ds.status?.desiredNumberScheduled ?? 0;
       const running = state ? currentAgents(state, view, world.layout.marker) : 0;
       last = `generation ${view.generation}: ${status.message}; ${running}/${desired} agents from template ${view.templateHash} running`;
+      const dead = state ? deadAgents(state, view, world.layout.marker) : [];
+      if (dead.length > 0) {
+        throw new Error(`the agent DaemonSet cannot roll out: ${dead.join("\n")}`);
+      }
       if (
         status.done &&
         view.generation >= (opts.minGeneration ?? 0) &&

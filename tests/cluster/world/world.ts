@@ -29,7 +29,13 @@ import {
   removePodNetwork,
 } from "../netns/netns.js";
 import { boxId } from "../netns/plan.js";
-import { readWorldState, writeWorldState, type AgentRecord, type WorldState } from "../state.js";
+import {
+  readWorldState,
+  writeWorldState,
+  type AgentRecord,
+  type OperatorRecord,
+  type WorldState,
+} from "../state.js";
 import {
   agentDaemonSet,
   agentKubeconfig,
@@ -182,6 +188,16 @@ async function ensureOperator(
   return state;
 }
 
+/** Records when a started agent answered /readyz (as the rollout stand-in does for its own). */
+async function markAgentReady(layout: WorldLayout, record: AgentRecord): Promise<void> {
+  const readyAt = new Date().toISOString();
+  await updateWorldState(layout, s => {
+    const current = s.agents[record.node];
+    if (current?.pid !== record.pid) return s;
+    return { ...s, agents: { ...s.agents, [record.node]: { ...current, readyAt } } };
+  });
+}
+
 /**
  * Restarts recorded agents whose process is gone (the machine rebooted, or a scenario left one
  * dead), from the DaemonSet's current template. The rollout stand-in does the rest: it starts
@@ -213,7 +229,12 @@ async function restartDeadAgents(
   const state = { ...world.state, agents };
   await writeWorldState(layout.stateFile, state);
   for (const record of started) await waitAgentReady(record, layout.marker, 90_000);
-  return state;
+  // Under the world lock already (worldUp): written directly, not through updateWorldState.
+  const readyAt = new Date().toISOString();
+  for (const record of started) agents[record.node] = { ...record, readyAt };
+  const ready = { ...state, agents };
+  await writeWorldState(layout.stateFile, ready);
+  return ready;
 }
 
 /** Starts the agent DaemonSet's rollout stand-in unless it runs; returns the updated state. */
@@ -336,6 +357,7 @@ export async function startNodeAgent(world: World, node: string): Promise<AgentR
   });
   if (!record) throw new Error(`the agent of ${node} was not started`);
   await waitAgentReady(record, world.layout.marker, 90_000);
+  await markAgentReady(world.layout, record);
   return record;
 }
 
@@ -344,6 +366,26 @@ export async function ensureNodeAgent(world: World, node: string): Promise<Agent
   const current = (await refreshWorld(world)).state.agents[node];
   if (current && isOurProcess(current.pid, world.layout.marker)) return current;
   return startNodeAgent(world, node);
+}
+
+/**
+ * Stops addon-operator (SIGTERM, as a pod is stopped) and starts a new one with the same
+ * environment, recorded in world.json; `keepHookFiles` keeps every hook run's files.
+ */
+export async function restartOperator(
+  world: World,
+  opts: { readonly keepHookFiles?: boolean; readonly logLevel?: string } = {},
+): Promise<OperatorRecord> {
+  const artefacts = await ensureArtefacts();
+  const old = (await refreshWorld(world)).state.operator;
+  if (old) await stopDaemon(old.pid, world.layout.marker, 30_000);
+  const record = await startOperator(world.layout, {
+    binary: artefacts.addonOperator,
+    logLevel: opts.logLevel ?? "debug",
+    keepHookFiles: opts.keepHookFiles ?? false,
+  });
+  await updateWorldState(world.layout, state => ({ ...state, operator: record }));
+  return record;
 }
 
 /** What worldDown did. */

@@ -11,8 +11,6 @@
 // Puts the e2e settings back and leaves a running operator recorded in world.json.
 import { jest } from "@jest/globals";
 import { MODULE_NAME } from "../../../api/contract.js";
-import type { Artefacts } from "../../cluster/builds.js";
-import { stopDaemon } from "../../cluster/daemons.js";
 import { getOrUndefined } from "../../cluster/kube.js";
 import { moduleConfigStatus } from "../../cluster/scenario/agent-behaviour.js";
 import {
@@ -24,21 +22,17 @@ import { recordMeasurement } from "../../cluster/scenario/report.js";
 import type { OperatorRecord } from "../../cluster/state.js";
 import { agentDaemonSet } from "../../cluster/world/agents.js";
 import { daemonSetView } from "../../cluster/world/daemonset-plan.js";
-import {
-  OPERATOR_CONFIG_MAP,
-  OPERATOR_NAMESPACE,
-  startOperator,
-} from "../../cluster/world/operator.js";
+import { OPERATOR_CONFIG_MAP, OPERATOR_NAMESPACE } from "../../cluster/world/operator.js";
 import {
   moduleConverged,
   operatorView,
   type OperatorView,
 } from "../../cluster/world/operator-view.js";
-import { updateWorldState } from "../../cluster/world/update.js";
 import {
   applyModuleConfig,
   E2E_SETTINGS,
   refreshWorld,
+  restartOperator,
   type World,
 } from "../../cluster/world/world.js";
 import { eventually } from "../support/eventually.js";
@@ -65,7 +59,6 @@ const CM_PATH = `/api/v1/namespaces/${OPERATOR_NAMESPACE}/configmaps/${OPERATOR_
 const RELEASE_FAILURE = /helm upgrade failed: .*DaemonSet.apps "agent" is invalid/s;
 
 let world: World;
-let artefacts: Artefacts;
 
 async function currentOperator(): Promise<OperatorRecord> {
   const { state } = await refreshWorld(world);
@@ -95,20 +88,8 @@ function converged(record: OperatorRecord, timeoutMs = 120_000): Promise<Operato
   );
 }
 
-/** Stops the operator (SIGTERM, as a pod is stopped) and starts a new one, recorded in world.json. */
-async function restartOperator(): Promise<OperatorRecord> {
-  const old = await currentOperator();
-  await stopDaemon(old.pid, world.layout.marker, 30_000);
-  const record = await startOperator(world.layout, {
-    binary: artefacts.addonOperator,
-    logLevel: "debug",
-  });
-  await updateWorldState(world.layout, state => ({ ...state, operator: record }));
-  return record;
-}
-
 beforeAll(async () => {
-  ({ world, artefacts } = await scenarioWorld());
+  ({ world } = await scenarioWorld());
   await converged(await currentOperator());
 }, SCENARIO_SETUP_TIMEOUT_MS);
 
@@ -158,7 +139,7 @@ describe("settings the API server refuses, in force when the operator starts", (
       250,
     );
 
-    const restarted = await restartOperator();
+    const restarted = await restartOperator(world);
     const failing = await eventually(
       "the restarted operator's release fails with the settings in force",
       async () => {

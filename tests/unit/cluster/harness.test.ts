@@ -17,11 +17,7 @@ import {
   setupCommands,
   teardownCommands,
 } from "../../cluster/netns/plan.js";
-import {
-  camelCaseName,
-  closeObjects,
-  loadModuleSchemas,
-} from "../../cluster/module/settings.js";
+import { camelCaseName, closeObjects, loadModuleSchemas } from "../../cluster/module/settings.js";
 import { decide } from "../../cluster/deckhouse/module-config-bridge.js";
 import { endpointRows } from "../../cluster/scenario/endpoints.js";
 import { repoRoot } from "../../cluster/layout.js";
