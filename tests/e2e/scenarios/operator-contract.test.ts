@@ -9,7 +9,8 @@
 // - every patch operation kind the hooks wrote is applied and visible in the API: CreateOrUpdate
 //   (child Service, Secret-access Role and RoleBinding), MergePatch on the status subresource,
 //   DeleteInBackground (the RoleBinding once no SWH references the Secret);
-// - the hooks' metrics are exposed on the operator's /metrics/hooks;
+// - the hooks' metrics are exposed on the operator's /metrics/hooks, and a deleted SWH's gauges
+//   go with it (the status hook expires its metric group every run);
 // - a hook whose write the API server refuses (a ValidatingAdmissionPolicy) fails, stays at the
 //   head of the main queue and is retried with backoff (`failures N` grows, the reason shown),
 //   and converges once the API accepts the write; meanwhile the fencing hook, on a queue of its
@@ -235,6 +236,19 @@ describe("patch operations applied by the real addon-operator", () => {
   });
 
   it("DeleteInBackground removes the Secret access once no SWH references the Secret", async () => {
+    // The status hook's grouped gauges: db's series is there now, and must go with db (expire).
+    const dbSeries = async (): Promise<boolean> =>
+      (await operatorGet(operator, "/metrics/hooks")).body
+        .split("\n")
+        .some(
+          l =>
+            l.startsWith("d8_swh_endpoints{") &&
+            l.includes(`namespace="${ns}"`) &&
+            l.includes('name="db"'),
+        );
+    await eventually("db's status gauges are exported", async () =>
+      expect(await dbSeries()).toBe(true),
+    );
     await deleteManifestObject(world, dbSwh());
     await eventually(
       "the Secret-access Role is gone",
@@ -249,6 +263,9 @@ describe("patch operations applied by the real addon-operator", () => {
       )
     ).flat();
     expect(ops.map(o => o.operation)).toContain("DeleteInBackground");
+    await eventually("db's status gauges are gone from the operator", async () =>
+      expect(await dbSeries()).toBe(false),
+    );
   });
 });
 
