@@ -37,7 +37,7 @@ export const ANNOTATION_FENCED_AT = "network.deckhouse.io/fenced-at";
 /**
  * On an agent's Lease: the renewTime before the renewals it missed, set when it renews again
  * (its acquireTime is then reset to that moment). The fencing hook reads the pair as "silent
- * from here to there" (hooks/fencing-outage.ts).
+ * from here to there" (hooks/endpointslice-gc/fencing-outage.ts).
  */
 export const ANNOTATION_SILENT_SINCE = "network.deckhouse.io/silent-since";
 

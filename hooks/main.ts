@@ -6,11 +6,11 @@
 // and then into a Node single-executable application, so no Node.js install is needed.
 
 import { runBatch, type AnyHook } from "shell-operator-ts-hooks";
-import { childServiceHook } from "./child-service.js";
-import { endpointsliceGcHook } from "./endpointslice-gc.js";
-import { ensureCrdsHook } from "./ensure-crds.js";
-import { secretAccessHook } from "./secret-access.js";
-import { statusHook } from "./status.js";
+import { childServiceHook } from "./child-service/hook.js";
+import { endpointsliceGcHook } from "./endpointslice-gc/hook.js";
+import { ensureCrdsHook } from "./ensure-crds/hook.js";
+import { secretAccessHook } from "./secret-access/hook.js";
+import { statusHook } from "./status/hook.js";
 
 /**
  * Every hook of the module. Append new hooks at the end: addon-operator addresses hooks by their

@@ -64,7 +64,7 @@ export interface EndpointSliceSnapshot {
   /**
    * True for a slice of the Go implementation's agent: managed by `servicewithhealthchecks` but
    * without the node-name label (named `<swh>-<node>`, one per SWH and node). Our agents do not
-   * watch such slices; the GC hook hands them over (see hooks/legacy-slices.ts).
+   * watch such slices; the GC hook hands them over (see hooks/endpointslice-gc/legacy-slices.ts).
    */
   readonly legacy: boolean;
   readonly owners: readonly SliceOwner[];

@@ -23,7 +23,7 @@
 // marks them (LABEL_REPLACED_BY = the SWH's uid, ANNOTATION_REPLACED_AT = now; the Endpoints
 // object is marked instead of its mirror, which the mirroring controller would rewrite, and the
 // mark reaches the mirror by the controller's own copy). The GC hook deletes marked objects once
-// the agents publish the same ready endpoints, or after a grace period (hooks/leftover-handover.ts).
+// the agents publish the same ready endpoints, or after a grace period (hooks/endpointslice-gc/leftover-handover.ts).
 //
 // Bindings. The child-service hook: the endpointslice controller's slices (one or more per
 // Service with a selector, cluster-wide) are snapshot-only, as they exist before the adoption and

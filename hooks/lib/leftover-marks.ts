@@ -3,7 +3,7 @@
 // they still feed. A mark is a merge patch of two metadata keys; nothing else of the object
 // changes, and the controllers that made the objects no longer reconcile them (the Service has
 // no selector), except the mirroring controller, whose mirror is reached through its Endpoints.
-// The GC hook deletes what is marked once the agents have taken over (hooks/leftover-handover.ts).
+// The GC hook deletes what is marked once the agents have taken over (hooks/endpointslice-gc/leftover-handover.ts).
 
 import type { MergePatchOperation } from "shell-operator-ts-hooks";
 import {

@@ -1,7 +1,24 @@
-// The status hook's bindings and handler: the one and only writer of ServiceWithHealthchecks
-// `status`. It binds SWHs (with their stored status), all Services (for the child) and the
-// agents' EndpointSlices, plans with planStatus and emits one status MergePatch per SWH whose
-// status changed, plus the per-SWH gauges.
+// The status hook: the one and only writer of ServiceWithHealthchecks `status`. Agents publish
+// endpoints (and per-endpoint failure reports) on their EndpointSlices; the child-service hook
+// owns the child Service; this hook folds both into each SWH's status - endpoint counts, the
+// per-endpoint list, the Ready and ChildServiceReady conditions, cluster IPs and load balancer.
+//
+// A single writer that writes only on change is the point: the Go implementation had every agent
+// patch every SWH's status, and at scale that status storm was its first failure. Each run
+// recomputes every SWH's status from all snapshots (batch hooks always get them all), compares it
+// with the status already stored - semantically, ignoring order and empty values - and emits a
+// status MergePatch with only the fields that differ, or nothing.
+//
+// This file holds the bindings and the handler (hooks/main.ts registers `statusHook`); the parts
+// live beside it, one job per file:
+//   snapshots.ts      what the hook keeps of SWHs and Services (jqFilters + TS filters)
+//   endpoints.ts      the slices of one SWH folded into endpoint statuses and counts
+//   pod-statuses.ts   per-address statuses merged into the CRD's per-pod list, within limits
+//   conditions.ts     Ready and ChildServiceReady, with stable transition times
+//   desired.ts        the whole desired status of one SWH
+//   diff.ts           semantic comparison with the stored status and the merge patch
+//   plan.ts           one run over all SWHs: the writes and the per-SWH summaries
+//   metrics.ts        the per-SWH gauges
 
 import { defineHook } from "shell-operator-ts-hooks";
 import {

@@ -42,7 +42,7 @@ export interface HeartbeatOptions {
  * the Lease expired) is a comeback: the agent was cut off, as every agent is in an API server
  * outage. It re-acquires the Lease (acquireTime = now) and records the last renewal before the
  * silence in ANNOTATION_SILENT_SINCE, which tells the fencing hook which other nodes' silence
- * the same outage explains (hooks/fencing-outage.ts).
+ * the same outage explains (hooks/endpointslice-gc/fencing-outage.ts).
  */
 export function renewedLease(
   existing: RawLease | undefined,

@@ -198,7 +198,7 @@ export async function expectNothingFenced(
 
 /**
  * Asserts that the fencing hook ran during the outage and logged fencing as suspended (no agent
- * renewed lately, hooks/fencing-outage.ts): nothing was fenced by design, not by luck. Only
+ * renewed lately, hooks/endpointslice-gc/fencing-outage.ts): nothing was fenced by design, not by luck. Only
  * where hook runs go on during the outage: a frozen API server leaves the operator's queue free
  * (nothing changes, so only the schedule runs the fencing hook, which then has nothing to write),
  * while a dead one fails the patches of whichever task is at the head of the queue, and the

@@ -40,7 +40,7 @@ export const EXPECTED_STATUS: StatusView = {
   web: { readySummary: "2/3", changedReady: false },
   api: { readySummary: "3/3", changedReady: true },
 };
-/** The fencing hook's counter on addon-operator's /metrics/hooks (hooks/endpointslice-gc.ts). */
+/** The fencing hook's counter on addon-operator's /metrics/hooks (hooks/endpointslice-gc/hook.ts). */
 export const FENCED_METRIC = "d8_swh_endpointslices_fenced_total";
 
 /** The workload in its namespace. */

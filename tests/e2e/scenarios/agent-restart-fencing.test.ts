@@ -36,7 +36,7 @@ const pods: FakePod[] = [];
 const backendName = (): string => `app-${ns}`;
 const LEASE_SECONDS = (E2E_SETTINGS.heartbeat as { leaseDurationSeconds: number })
   .leaseDurationSeconds;
-/** The fencing hook's schedule (hooks/endpointslice-gc.ts: every 5 s). */
+/** The fencing hook's schedule (hooks/endpointslice-gc/hook.ts: every 5 s). */
 const HOOK_PERIOD_SECONDS = 5;
 
 beforeAll(async () => {

@@ -30,7 +30,7 @@ import {
   type MergePatchOperation,
   type PatchCollector,
 } from "shell-operator-ts-hooks";
-import { SWH_API_VERSION, SWH_KIND } from "../api/contract.js";
+import { SWH_API_VERSION, SWH_KIND } from "../../api/contract.js";
 import {
   classifyChildService,
   controllerUid,
@@ -39,32 +39,32 @@ import {
   SERVICE_SPEC_JQ_FILTER,
   type OwnerReferenceSnapshot,
   type ServiceSnapshot,
-} from "./lib/child-service-state.js";
+} from "../lib/child-service-state.js";
 import {
   childServiceSpecForCreate,
   childServiceSpecPatch,
   childServiceSpecProblem,
-} from "./lib/child-service-spec.js";
+} from "./spec.js";
 import {
   controllerSlicesBinding,
   CONTROLLER_SLICES_BINDING,
   mirroredSlicesBinding,
   MIRRORED_SLICES_BINDING,
   type ControllerSliceSnapshot,
-} from "./lib/controller-leftovers.js";
+} from "../lib/controller-leftovers.js";
 import {
   leftoverGraceSeconds,
   planLeftoverMarks,
   type SelectorlessChild,
-} from "./lib/leftover-marks.js";
-import { childMetadataPatch, desiredChildMetadata } from "./lib/metadata.js";
+} from "../lib/leftover-marks.js";
+import { childMetadataPatch, desiredChildMetadata } from "./metadata.js";
 import {
   namespacesBinding,
   NAMESPACES_BINDING,
   terminatingNamespaceNames,
   type TerminatingNamespace,
-} from "./lib/namespaces.js";
-import { filterSwh, objectKey, SWH_SPEC_JQ_FILTER, type SwhSnapshot } from "./lib/swh.js";
+} from "../lib/namespaces.js";
+import { filterSwh, objectKey, SWH_SPEC_JQ_FILTER, type SwhSnapshot } from "../lib/swh.js";
 
 /** Binding names of this hook. */
 export const SWH_BINDING = "swh";

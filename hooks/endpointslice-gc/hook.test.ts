@@ -10,21 +10,15 @@ import {
   validateShellOperatorConfig,
   type PatchOperation,
 } from "shell-operator-ts-hooks";
-import { leaseNameForNode, nodeLabelValue } from "../api/contract.js";
+import { leaseNameForNode, nodeLabelValue } from "../../api/contract.js";
 import {
   filterEndpointSlice,
   filterLease,
   filterObjectIdentity,
   type EndpointSliceSnapshot,
   type ObjectIdentity,
-} from "./lib/agent-objects.js";
-import {
-  GC_METRICS,
-  endpointsliceGcHook,
-  ownerProblem,
-  planGc,
-  planGcAndFencing,
-} from "./endpointslice-gc.js";
+} from "../lib/agent-objects.js";
+import { GC_METRICS, endpointsliceGcHook, ownerProblem, planGc, planGcAndFencing } from "./hook.js";
 
 const NOW = new Date("2024-05-01T10:00:00Z");
 const SWH_KIND = "ServiceWithHealthchecks";

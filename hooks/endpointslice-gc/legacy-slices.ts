@@ -7,10 +7,10 @@
 // Service's ready endpoints (the policy is in docs/internal/DESIGN.md, "Migration from the Go
 // implementation"). It is pure: the EndpointSlice GC hook runs it on its snapshots.
 
-import { nodeLabelValue } from "../api/contract.js";
+import { nodeLabelValue } from "../../api/contract.js";
 import { deadAgentReason } from "./fencing.js";
-import type { AgentHeartbeat, EndpointSliceSnapshot } from "./lib/agent-objects.js";
-import { objectKey } from "./lib/swh.js";
+import type { AgentHeartbeat, EndpointSliceSnapshot } from "../lib/agent-objects.js";
+import { objectKey } from "../lib/swh.js";
 
 /** Why a legacy slice is deleted. */
 export type LegacyReason = "LegacyReplaced" | "LegacyEmpty";

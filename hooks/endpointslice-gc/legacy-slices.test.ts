@@ -3,7 +3,7 @@
 // its Lease for the grace period) and when it stays (our agent is missing, dead, or has not yet
 // published the same ready endpoints). Node names longer than a label value included.
 
-import { nodeLabelValue } from "../api/contract.js";
+import { nodeLabelValue } from "../../api/contract.js";
 import {
   LEGACY_HANDOVER_GRACE_MS,
   legacyHandover,
@@ -14,7 +14,7 @@ import {
   filterEndpointSlice,
   type AgentHeartbeat,
   type EndpointSliceSnapshot,
-} from "./lib/agent-objects.js";
+} from "../lib/agent-objects.js";
 
 const NOW_MS = Date.UTC(2024, 4, 1, 10, 0, 0);
 const LONG_NODE = `${"rack-17-".repeat(10)}worker.example.com`;

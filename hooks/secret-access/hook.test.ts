@@ -28,8 +28,8 @@ import {
   type RoleBindingSnapshot,
   type RoleSnapshot,
   type SecretReferences,
-} from "./secret-access.js";
-import { NAMESPACE_JQ_FILTER, NAMESPACES_BINDING } from "./lib/namespaces.js";
+} from "./hook.js";
+import { NAMESPACE_JQ_FILTER, NAMESPACES_BINDING } from "../lib/namespaces.js";
 
 /** Free-form JSON fixtures. */
 type Obj = Record<string, any>;

@@ -28,14 +28,14 @@ import {
   SECRET_ACCESS_NAME,
   SWH_API_VERSION,
   SWH_KIND,
-} from "../api/contract.js";
-import { asRecord, asString, asStringMap, jsonEqual } from "./lib/json.js";
+} from "../../api/contract.js";
+import { asRecord, asString, asStringMap, jsonEqual } from "../lib/json.js";
 import {
   namespacesBinding,
   NAMESPACES_BINDING,
   terminatingNamespaceNames,
-} from "./lib/namespaces.js";
-import { readNamespacedName } from "./lib/swh.js";
+} from "../lib/namespaces.js";
+import { readNamespacedName } from "../lib/swh.js";
 
 /** Binding names of this hook. */
 export const SWH_BINDING = "swh";

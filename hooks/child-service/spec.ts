@@ -11,9 +11,9 @@
 // `kubectl describe service` showing what the user wrote.
 
 import type { ServicePort } from "../../api/v1alpha1.js";
-import type { ServiceSpecSnapshot } from "./child-service-state.js";
-import { compact, jsonEqual } from "./json.js";
-import type { DeepReadonly, SwhSpec } from "./swh.js";
+import type { ServiceSpecSnapshot } from "../lib/child-service-state.js";
+import { compact, jsonEqual } from "../lib/json.js";
+import type { DeepReadonly, SwhSpec } from "../lib/swh.js";
 
 /** Server default of sessionAffinityConfig.clientIP.timeoutSeconds (3 hours). */
 export const DEFAULT_CLIENT_IP_TIMEOUT_SECONDS = 10800;

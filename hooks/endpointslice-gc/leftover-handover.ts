@@ -14,15 +14,15 @@
 // alone: the garbage collector deletes those objects with their Service. Pure; the GC hook runs it.
 
 import type { ObjectRef } from "shell-operator-ts-hooks";
-import { compareText, groupBy } from "./lib/collections.js";
+import { compareText, groupBy } from "../lib/collections.js";
 import {
   ENDPOINT_SLICE_API_VERSION,
   type MarkedLeftoverSnapshot,
-} from "./lib/controller-leftovers.js";
-import type { EndpointSliceSnapshot, ObjectIdentity } from "./lib/agent-objects.js";
-import { MIN_LEFTOVER_GRACE_SECONDS } from "./lib/leftover-marks.js";
+} from "../lib/controller-leftovers.js";
+import type { EndpointSliceSnapshot, ObjectIdentity } from "../lib/agent-objects.js";
+import { MIN_LEFTOVER_GRACE_SECONDS } from "../lib/leftover-marks.js";
 import { readyAddressesBy } from "./legacy-slices.js";
-import { objectKey } from "./lib/swh.js";
+import { objectKey } from "../lib/swh.js";
 
 /** The grace of a mark whose grace annotation is absent or unreadable: the shortest one. */
 export const LEFTOVER_HANDOVER_GRACE_MS = MIN_LEFTOVER_GRACE_SECONDS * 1000;

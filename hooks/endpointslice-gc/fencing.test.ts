@@ -2,8 +2,8 @@
 // binary on a full EndpointSlice, as the operator runs it on the live object.
 
 import { execFileSync } from "node:child_process";
-import { nodeLabelValue } from "../api/contract.js";
-import { filterEndpointSlice, type EndpointSliceSnapshot } from "./lib/agent-objects.js";
+import { nodeLabelValue } from "../../api/contract.js";
+import { filterEndpointSlice, type EndpointSliceSnapshot } from "../lib/agent-objects.js";
 import { deadAgentReason, fencingJqProgram, isFenced, planFencing } from "./fencing.js";
 
 const NOW = new Date("2024-05-01T10:00:00Z");

@@ -17,26 +17,26 @@ import {
   SERVICES_BINDING,
   SWH_BINDING,
   type ChildServiceOperation,
-} from "./child-service.js";
+} from "./hook.js";
 import {
   CONTROLLER_SLICE_JQ_FILTER,
   CONTROLLER_SLICES_BINDING,
   filterControllerSlice,
   MIRRORED_SLICES_BINDING,
   type ControllerSliceSnapshot,
-} from "./lib/controller-leftovers.js";
+} from "../lib/controller-leftovers.js";
 import {
   filterTerminatingNamespace,
   NAMESPACE_JQ_FILTER,
   NAMESPACES_BINDING,
   type TerminatingNamespace,
-} from "./lib/namespaces.js";
+} from "../lib/namespaces.js";
 import {
   filterService,
   SERVICE_SPEC_JQ_FILTER,
   type ServiceSnapshot,
-} from "./lib/child-service-state.js";
-import { filterSwh, SWH_SPEC_JQ_FILTER, type SwhSnapshot } from "./lib/swh.js";
+} from "../lib/child-service-state.js";
+import { filterSwh, SWH_SPEC_JQ_FILTER, type SwhSnapshot } from "../lib/swh.js";
 
 /** Free-form JSON fixtures, edited in place by `edit`. */
 type Obj = Record<string, any>;

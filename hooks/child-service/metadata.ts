@@ -9,7 +9,7 @@ import {
   HERITAGE_VALUE,
   LABEL_HERITAGE,
 } from "../../api/contract.js";
-import { ANNOTATION_LAST_APPLIED } from "./swh.js";
+import { ANNOTATION_LAST_APPLIED } from "../lib/swh.js";
 
 /** SWH annotations never copied to the child: they describe the SWH object itself. */
 export const NEVER_PROPAGATED_ANNOTATIONS: ReadonlySet<string> = new Set([

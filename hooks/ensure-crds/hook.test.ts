@@ -19,10 +19,10 @@ import {
   parseCrdFile,
   resolveModuleDir,
   type ExecutableLocation,
-} from "./ensure-crds.js";
+} from "./hook.js";
 
 /** The repository root, which is the module directory. */
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /** A small valid CRD document. */
 function crdYaml(name: string): string {

@@ -4,7 +4,7 @@
 // deletes slices whose SWH or node no longer exists and fences (marks not ready) the slices of
 // agents whose heartbeat Lease expired.
 //
-// The same run hands over the Go implementation's legacy slices (hooks/legacy-slices.ts): they
+// The same run hands over the Go implementation's legacy slices (hooks/endpointslice-gc/legacy-slices.ts): they
 // are deleted once our agent on their node publishes the same ready endpoints, or has run long
 // enough to be the truth. Node names are compared through `nodeLabelValue` everywhere, as the
 // agents label slices and Leases with it: a 64+ character node name is neither GC'd nor fenced.
@@ -18,7 +18,7 @@
 // is collected at once); their identity-only jqFilter makes the operator drop Modified events.
 //
 // The same run deletes kube-controller-manager's leftovers of adopted Services once the agents
-// serve instead (hooks/leftover-handover.ts): the child-service hook marks them, and only marked
+// serve instead (hooks/endpointslice-gc/leftover-handover.ts): the child-service hook marks them, and only marked
 // slices are watched here (snapshot-only), so a cluster's own EndpointSlices cost nothing.
 
 import { defineHook, type HookInput, type MetricsCollector } from "shell-operator-ts-hooks";
@@ -31,7 +31,7 @@ import {
   SWH_API_VERSION,
   SWH_KIND,
   nodeLabelValue,
-} from "../api/contract.js";
+} from "../../api/contract.js";
 import { fencingJqProgram, planFencing, type FencingPlan } from "./fencing.js";
 import { outageAwareExpiry } from "./fencing-outage.js";
 import {
@@ -52,14 +52,14 @@ import {
   type EndpointSliceSnapshot,
   type LeaseSnapshot,
   type ObjectIdentity,
-} from "./lib/agent-objects.js";
-import { groupBy } from "./lib/collections.js";
+} from "../lib/agent-objects.js";
+import { groupBy } from "../lib/collections.js";
 import {
   leftoversBinding,
   LEFTOVERS_BINDING,
   type MarkedLeftoverSnapshot,
-} from "./lib/controller-leftovers.js";
-import { objectKey } from "./lib/swh.js";
+} from "../lib/controller-leftovers.js";
+import { objectKey } from "../lib/swh.js";
 
 /** Why a slice is garbage (or, for the Go implementation's slices, handed over). */
 export type GcReason = "OwnerMissing" | "OwnerReplaced" | "NodeMissing" | "Unowned" | LegacyReason;
@@ -76,7 +76,7 @@ export interface GcAndFencingPlan {
   readonly fencing: FencingPlan;
   /** kube-controller-manager's leftovers of adopted Services to delete. */
   readonly leftovers: readonly LeftoverDecision[];
-  /** No agent Lease renewed lately, anywhere: fencing suspended (hooks/fencing-outage.ts). */
+  /** No agent Lease renewed lately, anywhere: fencing suspended (hooks/endpointslice-gc/fencing-outage.ts). */
   readonly suspended?: boolean;
   /** Nodes given time to renew because another agent just came back. */
   readonly graced?: readonly string[];

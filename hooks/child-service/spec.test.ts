@@ -2,15 +2,15 @@
 // semantic spec diff (server defaults are not differences) and the guard against specs the
 // API server would reject.
 
-import type { ServiceSpecSnapshot } from "./child-service-state.js";
+import type { ServiceSpecSnapshot } from "../lib/child-service-state.js";
 import {
   childServiceSpecForCreate,
   childServiceSpecPatch,
   childServiceSpecProblem,
   desiredPorts,
   normalizePort,
-} from "./child-service-spec.js";
-import type { SwhSpec } from "./swh.js";
+} from "./spec.js";
+import type { SwhSpec } from "../lib/swh.js";
 
 describe("normalizePort", () => {
   it.each([

@@ -2,11 +2,11 @@
 // off), the endpoints it published stay as last written - possibly "ready" - and traffic keeps
 // flowing to pods nobody is probing any more. This file decides which of those slices to fence
 // and builds the patch that marks every endpoint not ready and not serving. It is pure: the
-// EndpointSlice GC hook (hooks/endpointslice-gc.ts) runs it on its snapshots every 5 seconds.
+// EndpointSlice GC hook (hooks/endpointslice-gc/hook.ts) runs it on its snapshots every 5 seconds.
 
-import { ANNOTATION_FENCED_AT, nodeLabelValue } from "../api/contract.js";
-import type { EndpointSliceSnapshot } from "./lib/agent-objects.js";
-import { compareText } from "./lib/collections.js";
+import { ANNOTATION_FENCED_AT, nodeLabelValue } from "../../api/contract.js";
+import type { EndpointSliceSnapshot } from "../lib/agent-objects.js";
+import { compareText } from "../lib/collections.js";
 
 /** Why a node's agent counts as dead. */
 export type DeadAgentReason = "LeaseExpired" | "LeaseMissing";
