@@ -9,7 +9,7 @@ import {
   runHookForTest,
   toShellOperatorConfig,
   validateShellOperatorConfig,
-} from "shell-operator-ts-hooks";
+} from "shell-operator-ts-hooks/testing";
 import { parse } from "yaml";
 import {
   childServiceHook,

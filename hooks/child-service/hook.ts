@@ -28,7 +28,6 @@ import {
   type HookInput,
   type KubeObject,
   type MergePatchOperation,
-  type PatchCollector,
 } from "shell-operator-ts-hooks";
 import { SWH_API_VERSION, SWH_KIND } from "../../api/contract.js";
 import {
@@ -231,22 +230,6 @@ export function planChildServices(snapshots: ChildServiceSnapshots, now: Date): 
   return { operations, invalid, terminating };
 }
 
-/** Hands the planned operations to the patch collector. */
-export function emitChildServiceOperations(
-  patches: PatchCollector,
-  operations: readonly ChildServiceOperation[],
-): void {
-  for (const op of operations) {
-    if (op.operation === "MergePatch") {
-      const { kind, namespace, name } = op;
-      const ref = { apiVersion: op.apiVersion ?? "v1", kind, namespace, name };
-      patches.mergePatch(ref, op.mergePatch, { ignoreMissingObject: op.ignoreMissingObject });
-    } else {
-      patches.createIfNotExists(op.object);
-    }
-  }
-}
-
 const bindings = {
   [SWH_BINDING]: {
     name: SWH_BINDING,
@@ -311,7 +294,7 @@ function handle(input: HookInput<typeof bindings>): void {
     },
     input.now,
   );
-  emitChildServiceOperations(input.patches, plan.operations);
+  input.patches.add(...plan.operations);
   logPlan(plan, input.logger);
 }
 

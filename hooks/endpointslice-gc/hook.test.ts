@@ -4,12 +4,12 @@
 // names longer than a label value are matched, and that the Go implementation's slices and
 // kube-controller-manager's leftovers of adopted Services are handed over without a gap.
 
+import { type PatchOperation } from "shell-operator-ts-hooks";
 import {
   runHookForTest,
   toShellOperatorConfig,
   validateShellOperatorConfig,
-  type PatchOperation,
-} from "shell-operator-ts-hooks";
+} from "shell-operator-ts-hooks/testing";
 import { leaseNameForNode, nodeLabelValue } from "../../api/contract.js";
 import {
   filterEndpointSlice,

@@ -10,7 +10,7 @@ import {
   runHookForTest,
   toShellOperatorConfig,
   validateShellOperatorConfig,
-} from "shell-operator-ts-hooks";
+} from "shell-operator-ts-hooks/testing";
 import {
   crdFileNames,
   ensureCrdsHook,

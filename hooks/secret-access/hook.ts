@@ -16,7 +16,6 @@ import {
   type DeletePatchOperation,
   type HookInput,
   type KubeObject,
-  type PatchCollector,
 } from "shell-operator-ts-hooks";
 import {
   AGENT_SERVICE_ACCOUNT,
@@ -264,33 +263,6 @@ export function planSecretAccess(
   return operations;
 }
 
-/** Hands the planned operations to the patch collector. */
-export function emitSecretAccessOperations(
-  patches: PatchCollector,
-  operations: readonly SecretAccessOperation[],
-): void {
-  for (const op of operations) {
-    switch (op.operation) {
-      case "Create":
-        patches.create(op.object);
-        break;
-      case "CreateOrUpdate":
-        patches.createOrUpdate(op.object);
-        break;
-      case "DeleteInBackground":
-        patches.deleteInBackground({
-          apiVersion: op.apiVersion ?? RBAC_API_VERSION,
-          kind: op.kind,
-          namespace: op.namespace,
-          name: op.name,
-        });
-        break;
-      default:
-        throw new Error(`secret-access: unexpected operation ${op.operation}`);
-    }
-  }
-}
-
 const ownedSelector = {
   labelSelector: { matchLabels: { ...SECRET_ACCESS_LABELS } },
   nameSelector: { matchNames: [SECRET_ACCESS_NAME] },
@@ -330,7 +302,7 @@ function handle(input: HookInput<typeof bindings>): void {
     input.snapshots[ROLE_BINDINGS_BINDING],
     terminatingNamespaceNames(input.snapshots[NAMESPACES_BINDING]),
   );
-  emitSecretAccessOperations(input.patches, operations);
+  input.patches.add(...operations);
   if (operations.length > 0) {
     input.logger.info("agent Secret access to write", { operations: operations.length });
   }

@@ -2,7 +2,7 @@
 // MergePatches on the status subresource, one per changed SWH; nothing when every status is
 // current; the per-SWH gauges and the expired group when there is no SWH.
 
-import { runHookForTest } from "shell-operator-ts-hooks";
+import { runHookForTest } from "shell-operator-ts-hooks/testing";
 import { STATUS_METRICS } from "./metrics.js";
 import { statusHook } from "./hook.js";
 import { planStatus } from "./plan.js";

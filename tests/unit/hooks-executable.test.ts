@@ -21,7 +21,7 @@ import {
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { validateShellOperatorConfig } from "shell-operator-ts-hooks";
+import { validateShellOperatorConfig } from "shell-operator-ts-hooks/testing";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const BUILD_TIMEOUT_MS = 120_000;

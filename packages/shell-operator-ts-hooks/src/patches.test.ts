@@ -189,4 +189,49 @@ describe("createPatchCollector", () => {
       collector.create({ apiVersion: "v1", kind: "Service", metadata: { name: "" } }),
     ).toThrow(/metadata.name/);
   });
+
+  it("takes ready operations with add(), in the same shapes as its methods build", () => {
+    const byMethods = createPatchCollector();
+    byMethods.createIfNotExists(service);
+    byMethods.mergePatch(ref, { spec: { type: "ClusterIP" } }, { ignoreMissingObject: true });
+    byMethods.deleteInBackground(clusterRef);
+    byMethods.jqPatch(ref, ".metadata", { subresource: "status" });
+    byMethods.jsonPatch(ref, [{ op: "remove", path: "/spec/x" }]);
+    const ready = createPatchCollector();
+    ready.add(
+      { operation: "CreateIfNotExists", object: service },
+      // optional keys present but unset are dropped, as the methods never write them
+      {
+        operation: "MergePatch",
+        ...ref,
+        mergePatch: { spec: { type: "ClusterIP" } },
+        ignoreMissingObject: true,
+        ignoreHookError: false,
+      },
+      { operation: "DeleteInBackground", ...clusterRef, namespace: "" },
+      { operation: "JQPatch", ...ref, jqFilter: ".metadata", subresource: "status" },
+    );
+    ready.add({ operation: "JSONPatch", ...ref, jsonPatch: [{ op: "remove", path: "/spec/x" }] });
+    expect(toJsonLines(ready.operations())).toBe(toJsonLines(byMethods.operations()));
+  });
+
+  it("refuses ready operations without an apiVersion, a target or a known kind", () => {
+    const collector = createPatchCollector();
+    expect(() =>
+      collector.add({ operation: "DeleteInBackground", kind: "Role", namespace: "a", name: "r" }),
+    ).toThrow(/DeleteInBackground of Role r needs an apiVersion/);
+    expect(() =>
+      collector.add({
+        operation: "MergePatch",
+        apiVersion: "v1",
+        kind: "",
+        name: "x",
+        mergePatch: {},
+      }),
+    ).toThrow(/kind and name/);
+    expect(() =>
+      collector.add({ operation: "Patch" } as unknown as Parameters<typeof collector.add>[0]),
+    ).toThrow(/unknown patch operation "Patch"/);
+    expect(collector.operations()).toEqual([]);
+  });
 });

@@ -37,8 +37,43 @@ export function createPatchCollector(): PatchCollector {
       void ops.push({ operation: "JSONPatch", ...target(ref), jsonPatch, ...flags(opts) }),
     jqPatch: (ref, jqFilter, opts) =>
       void ops.push({ operation: "JQPatch", ...target(ref), jqFilter, ...flags(opts) }),
+    add: (...operations) => {
+      for (const op of operations) ops.push(normalize(op));
+    },
     operations: () => ops.slice(),
   };
+}
+
+/**
+ * A ready operation (a planner's output) checked and brought to the protocol's shape, exactly
+ * as the collector's own methods build it.
+ */
+function normalize(op: PatchOperation): PatchOperation {
+  switch (op.operation) {
+    case "Create":
+    case "CreateOrUpdate":
+    case "CreateIfNotExists":
+      return createOperation(op.operation, op.object, op);
+    case "Delete":
+    case "DeleteInBackground":
+    case "DeleteNonCascading":
+      return { operation: op.operation, ...readyTarget(op), ...subresourceOf(op) };
+    case "MergePatch":
+      return {
+        operation: op.operation,
+        ...readyTarget(op),
+        mergePatch: op.mergePatch,
+        ...flags(op),
+      };
+    case "JSONPatch":
+      return { operation: op.operation, ...readyTarget(op), jsonPatch: op.jsonPatch, ...flags(op) };
+    case "JQPatch":
+      return { operation: op.operation, ...readyTarget(op), jqFilter: op.jqFilter, ...flags(op) };
+    default:
+      throw new Error(
+        `unknown patch operation ${JSON.stringify((op as { operation?: unknown }).operation)}`,
+      );
+  }
 }
 
 function createOperation(
@@ -52,8 +87,17 @@ function createOperation(
   return { operation, object, ...subresourceOf(opts) };
 }
 
+/** target() of a ready operation: the methods take an ObjectRef, whose apiVersion is required. */
+function readyTarget(
+  op: Exclude<PatchOperation, { object: KubeObject }>,
+): ReturnType<typeof target> {
+  if (!op.apiVersion)
+    throw new Error(`${op.operation} of ${op.kind} ${op.name} needs an apiVersion`);
+  return target(op);
+}
+
 /** apiVersion, kind, namespace (only when non-empty) and name, in the protocol's order. */
-function target(ref: ObjectRef): {
+function target(ref: Omit<ObjectRef, "apiVersion"> & { readonly apiVersion?: string }): {
   apiVersion?: string;
   kind: string;
   namespace?: string;

@@ -374,6 +374,8 @@ export interface PatchCollector {
   mergePatch(ref: ObjectRef, patch: object, opts?: PatchOptions): void;
   jsonPatch(ref: ObjectRef, ops: JsonPatchOp[], opts?: PatchOptions): void;
   jqPatch(ref: ObjectRef, jqFilter: string, opts?: PatchOptions): void;
+  /** Ready operations (a planner's output), checked and kept in order like the methods above. */
+  add(...operations: readonly PatchOperation[]): void;
   /** Everything collected, in order, in the protocol's JSON shapes. */
   operations(): readonly PatchOperation[];
 }

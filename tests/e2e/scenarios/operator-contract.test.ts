@@ -26,7 +26,7 @@ import {
   SWH_API_VERSION,
   SWH_KIND,
 } from "../../../api/contract.js";
-import { parseBindingContexts } from "../../../packages/shell-operator-ts-hooks/src/binding-context.js";
+import { parseBindingContexts } from "shell-operator-ts-hooks/internal";
 import type { Artefacts } from "../../cluster/builds.js";
 import { deleteIfPresent, getOrUndefined } from "../../cluster/kube.js";
 import {

@@ -3,7 +3,7 @@
 
 import { appServicesHook, failingHook } from "../testdata/example-hooks.js";
 import { runBatch } from "./batch.js";
-import { createHarness, type Harness } from "./harness.js";
+import { createHarness, type Harness } from "../testdata/process-harness.js";
 import { runShellHook } from "./shell.js";
 
 const app = (name: string, port: number): object => ({
