@@ -1,6 +1,6 @@
 // The agent under measurement in the cluster benchmark (bundled to build/bench/cluster-agent.mjs):
-// the agent exactly as images/agent/src/main.ts assembles it - the real Agent, the real
-// ProbeScheduler with the real probers, the module's ServiceAccount token, the flags the chart
+// the agent exactly as images/agent/src/main.ts assembles it (createAgent: the real Agent, the
+// real ProbeScheduler with the real probers), the module's ServiceAccount token, the flags the chart
 // renders - with one addition: every time a probe's thresholded state changes (the moment a
 // result crosses its threshold) it prints {event:"cross", address, healthy, at} on stdout, so
 // the orchestrator can time threshold -> EndpointSlice change against its own slice watch.
@@ -10,12 +10,12 @@
 // agent stops: probing ends, slices and Lease are left as they are.
 
 import { KubeConfig } from "@kubernetes/client-node";
-import { Agent } from "../../images/agent/src/agent.js";
+import { createAgent } from "../../images/agent/src/agent.js";
 import { parseConfig } from "../../images/agent/src/config.js";
+import { addressOfWorkerKey } from "../../images/agent/src/desired/endpoints.js";
 import { KubeRest } from "../../images/agent/src/kube/rest.js";
 import { createLogger } from "../../images/agent/src/log.js";
 import { AgentMetrics } from "../../images/agent/src/metrics.js";
-import { ProbeScheduler } from "../../images/agent/src/scheduler/scheduler.js";
 import { emit } from "../lib/child.js";
 
 const parsed = parseConfig(process.argv.slice(2), {});
@@ -39,30 +39,17 @@ const rest = new KubeRest(kc, {
   userAgent: `swh-agent/${config.nodeName}`,
 });
 
-/** The probe's address: worker keys are `swhUid|podUid|address|probeIndex`. */
-function addressOf(key: string): string {
-  return key.split("|")[2] ?? "";
-}
-
-const agent = new Agent({
-  config,
+const agent = createAgent(config, {
   rest,
   log,
   metrics,
-  createScheduler: ({ onChange, observer }) =>
-    new ProbeScheduler({
-      maxConcurrent: config.maxConcurrentProbes,
-      observer,
-      onChange: (key, state) => {
-        emit({
-          event: "cross",
-          address: addressOf(key),
-          healthy: state.healthy,
-          known: state.known,
-          at: Date.now(),
-        });
-        onChange(key, state);
-      },
+  onProbeStateChange: (key, state) =>
+    emit({
+      event: "cross",
+      address: addressOfWorkerKey(key),
+      healthy: state.healthy,
+      known: state.known,
+      at: Date.now(),
     }),
 });
 

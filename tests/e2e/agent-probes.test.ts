@@ -7,7 +7,7 @@ import { jest } from "@jest/globals";
 import { KubeConfig } from "@kubernetes/client-node";
 import { randomBytes } from "node:crypto";
 import { LABEL_NODE_NAME } from "../../api/contract.js";
-import { Agent } from "../../images/agent/src/agent.js";
+import { createAgent, type Agent } from "../../images/agent/src/agent.js";
 import { parseConfig, type AgentConfig } from "../../images/agent/src/config.js";
 import type { RawEndpointSlice } from "../../images/agent/src/kube/objects.js";
 import { Reflector } from "../../images/agent/src/kube/reflector.js";
@@ -15,7 +15,6 @@ import { KubeRest } from "../../images/agent/src/kube/rest.js";
 import { createLogger } from "../../images/agent/src/log.js";
 import { AgentMetrics } from "../../images/agent/src/metrics.js";
 import type { Prober, ProbeOutcome } from "../../images/agent/src/probes/types.js";
-import { ProbeScheduler } from "../../images/agent/src/scheduler/scheduler.js";
 import { ensureNamespace, putPod, setupAgentCluster, type AgentCluster } from "../agent/cluster.js";
 import { applyYaml } from "../testenv/index.js";
 import { eventually } from "./support/eventually.js";
@@ -55,21 +54,12 @@ function config(): AgentConfig {
 }
 
 function newAgent(onChange?: (key: string) => void): Agent {
-  return new Agent({
-    config: config(),
+  return createAgent(config(), {
     rest,
     log: quiet,
     metrics: new AgentMetrics(false),
-    createScheduler: cb =>
-      new ProbeScheduler({
-        probers: { TCP: tableProber, HTTP: tableProber, PostgreSQL: tableProber },
-        maxConcurrent: 1000,
-        observer: cb.observer,
-        onChange: (key, state) => {
-          onChange?.(key);
-          cb.onChange(key, state);
-        },
-      }),
+    probers: { TCP: tableProber, HTTP: tableProber, PostgreSQL: tableProber },
+    ...(onChange ? { onProbeStateChange: (key: string) => onChange(key) } : {}),
   });
 }
 

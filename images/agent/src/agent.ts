@@ -1,10 +1,14 @@
-// The agent's control loop: informers in, probe workers and EndpointSlice writes out.
+// The agent's composition root and control loop: informers in, probe workers and EndpointSlice
+// writes out. The rooms it wires together each have one job:
 //
 //   informers (SWHs, pods of this node, own slices, referenced Secrets)
 //     -> recompute (debounced): desired endpoints + worker specs -> scheduler.sync
 //   probe state changes (scheduler onChange) and slice drift (informer)
-//     -> mark the SWH dirty -> after the coalescing window, one flush:
-//        evaluate endpoints -> build slices -> plan against the store -> apply (retry on 409)
+//     -> mark the SWH dirty in the sync queue (sync/sync-queue.ts: coalescing, retries)
+//     -> the slice syncer (sync/slice-syncer.ts): evaluate endpoints -> build slices -> plan
+//        against the store -> apply (re-plan on 409)
+//   adopted health from the previous agent's slices: sync/adoption-state.ts
+//   the endpoint gauge: sync/endpoint-counts.ts
 //
 // Start-up order is what makes restarts flap-free: wait for the informers, adopt the published
 // slices as initial probe states, wait (bounded) for referenced Secrets, and only then start
@@ -15,27 +19,19 @@
 
 import { createHash } from "node:crypto";
 import { LABEL_MANAGED_BY, LABEL_NODE_NAME, MANAGED_BY_VALUE } from "../../../api/contract.js";
-import {
-  adoptFromSlices,
-  adoptedProbe,
-  type AdoptedEndpoint,
-  type AdoptedProbe,
-} from "./adoption.js";
 import type { AgentConfig } from "./config.js";
 import {
   computeDesired,
   swhUidOfWorkerKey,
-  type DesiredEndpoint,
   type DesiredState,
   type SwhDesired,
 } from "./desired/endpoints.js";
 import { podSnapshot, type PodSnapshot } from "./desired/pods.js";
-import { evaluateEndpoint, type EndpointVerdict } from "./desired/readiness.js";
 import { swhSnapshot, type SwhSnapshot } from "./desired/swh.js";
 import { EndpointHistory } from "./endpoint-history.js";
 import { ApiEventWriter } from "./events/api-writer.js";
 import { EventRecorder } from "./events/recorder.js";
-import { Backoff, sleep } from "./kube/backoff.js";
+import { sleep } from "./kube/backoff.js";
 import { describeError } from "./kube/errors.js";
 import { isRecord, type RawEndpointSlice } from "./kube/objects.js";
 import { Reflector, type ReflectorEvent } from "./kube/reflector.js";
@@ -43,12 +39,18 @@ import type { KubeRest } from "./kube/rest.js";
 import { Heartbeat } from "./lease.js";
 import type { Logger } from "./log.js";
 import type { AgentMetrics } from "./metrics.js";
-import type { ProbeState, SchedulerObserver, WorkerSpec } from "./scheduler/types.js";
+import { realClock } from "./scheduler/clock.js";
+import type { ProbeSpec, Prober } from "./probes/types.js";
+import { ProbeScheduler } from "./scheduler/scheduler.js";
+import type { Clock, ProbeState, SchedulerObserver, WorkerSpec } from "./scheduler/types.js";
 import { SecretWatcher } from "./secrets.js";
 import { SliceApplier, retriable } from "./slices/applier.js";
-import { buildSlices, nodeLabelValue, type EvaluatedEndpoint } from "./slices/build.js";
-import { planSize, planSlices } from "./slices/plan.js";
+import { nodeLabelValue } from "./slices/build.js";
 import { SliceStore, controllerUid } from "./slices/store.js";
+import { AdoptionState } from "./sync/adoption-state.js";
+import { EndpointCounts } from "./sync/endpoint-counts.js";
+import { SliceSyncer } from "./sync/slice-syncer.js";
+import { SyncQueue } from "./sync/sync-queue.js";
 
 /** What the agent needs from the probe scheduler (ProbeScheduler implements it). */
 export interface SchedulerLike {
@@ -72,35 +74,18 @@ export interface AgentOptions {
   readonly metrics: AgentMetrics;
   readonly createScheduler: SchedulerFactory;
   readonly now?: () => number;
+  /** Timers of the write queue (tests step them). */
+  readonly clock?: Clock;
 }
 
 /** SWHs synced at once during a flush. */
 const FLUSH_CONCURRENCY = 8;
-/** Plan/apply rounds per SWH per flush (each conflict re-plans from fresh state). */
-const MAX_APPLY_ROUNDS = 4;
 /** Longest wait for referenced Secrets before the first sync (ms). */
 const SECRET_SETTLE_MS = 10_000;
 /** Expectations of own writes the informer never confirmed are dropped after this (ms). */
 const EXPECTATION_TTL_MS = 60_000;
-/** Retry delay after an error that retrying soon will not fix (HTTP 400/422), ms. */
-const SLOW_RETRY_MS = 30_000;
 
 const SWH_PATH = "/apis/network.deckhouse.io/v1alpha1/servicewithhealthchecks";
-
-async function runLimited<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
 
 /** The node agent (see file header). */
 export class Agent {
@@ -112,30 +97,20 @@ export class Agent {
   readonly #sliceInformer: Reflector<RawEndpointSlice>;
   readonly #secrets: SecretWatcher;
   readonly #store: SliceStore;
-  readonly #applier: SliceApplier;
   readonly #heartbeat: Heartbeat;
   readonly #events: EventRecorder;
   readonly #scheduler: SchedulerLike;
   readonly #history = new EndpointHistory();
-  readonly #retryBackoff = new Backoff({ initialMs: 200, maxMs: 5_000 });
+  readonly #adoption = new AdoptionState();
+  readonly #counts = new EndpointCounts();
+  readonly #queue: SyncQueue;
   readonly #stop = new AbortController();
 
   #desired: DesiredState | undefined;
   #fingerprints = new Map<string, string>();
-  #adopted = new Map<string, AdoptedEndpoint>();
-  readonly #adoptedProbes = new Map<string, AdoptedProbe>();
-  #adoptionOpen = true;
   #started = false;
-  readonly #dirty = new Map<string, number>();
-  readonly #endpointCounts = new Map<
-    string,
-    { ready: number; notReady: number; terminating: number }
-  >();
-  #flushTimer: NodeJS.Timeout | undefined;
-  #retryTimer: NodeJS.Timeout | undefined;
   #recomputeTimer: NodeJS.Timeout | undefined;
   #resyncTimer: NodeJS.Timeout | undefined;
-  #flushing: Promise<void> | undefined;
 
   constructor(options: AgentOptions) {
     const { config, rest, metrics } = options;
@@ -179,13 +154,6 @@ export class Agent {
       onChange: () => this.#scheduleRecompute(),
     });
     this.#store = new SliceStore(this.#now);
-    this.#applier = new SliceApplier({
-      rest,
-      store: this.#store,
-      nodeLabel,
-      log: this.#log,
-      onWrite: (op, ok) => metrics.sliceWrites.labels(op, ok ? "success" : "error").inc(),
-    });
     this.#heartbeat = new Heartbeat({
       rest,
       namespace: config.namespace,
@@ -217,9 +185,43 @@ export class Agent {
         },
       },
     });
+    const syncer = this.#newSyncer(nodeLabel);
+    this.#queue = new SyncQueue({
+      clock: options.clock ?? realClock,
+      coalesceMs: config.writeCoalesceMs,
+      concurrency: FLUSH_CONCURRENCY,
+      sync: (uid, since) => syncer.sync(uid, since),
+      retriable,
+      onFlushed: () => this.#publishEndpointCounts(),
+      log: this.#log,
+    });
     this.#swhs.on(() => this.#scheduleRecompute());
     this.#pods.on(() => this.#scheduleRecompute());
     this.#sliceInformer.on(event => this.#onSliceEvent(event));
+  }
+
+  #newSyncer(nodeLabel: string): SliceSyncer {
+    const { config, rest, metrics } = this.#o;
+    return new SliceSyncer({
+      nodeName: config.nodeName,
+      verbose: config.verboseStatus,
+      desired: uid => this.#desired?.swhs.get(uid),
+      stateOf: key => this.#adoption.stateOf(key, this.#scheduler.state(key), this.#now()),
+      ownedBy: uid => this.#store.ownedBy(uid),
+      applier: new SliceApplier({
+        rest,
+        store: this.#store,
+        nodeLabel,
+        log: this.#log,
+        onWrite: (op, ok) => metrics.sliceWrites.labels(op, ok ? "success" : "error").inc(),
+      }),
+      history: this.#history,
+      events: this.#events,
+      log: this.#log,
+      now: this.#now,
+      onEvaluated: (uid, evaluated) => this.#counts.set(uid, evaluated),
+      onPropagated: seconds => metrics.propagation.observe(seconds),
+    });
   }
 
   /** Probing and writing have begun (informers synced, slices adopted). */
@@ -244,9 +246,9 @@ export class Agent {
     for (const r of [this.#swhs, this.#pods, this.#sliceInformer]) r.start();
     await this.#waitForInformers(signal);
     if (signal.aborted) return;
-    this.#adopted = adoptFromSlices(this.#store.all());
+    const adopted = this.#adoption.adopt(this.#store.all());
     const nowIso = new Date(this.#now()).toISOString();
-    for (const [key, a] of this.#adopted) {
+    for (const [key, a] of adopted) {
       this.#history.seed(key, { healthy: a.healthy, since: a.lastTransitionTime ?? nowIso });
     }
     this.#recompute();
@@ -254,9 +256,7 @@ export class Agent {
     if (signal.aborted) return;
     this.#started = true;
     this.#recompute();
-    const adoptedEndpoints = this.#adopted.size;
-    this.#adoptionOpen = false;
-    this.#adopted = new Map();
+    const adoptedEndpoints = this.#adoption.close();
     this.#heartbeat.start();
     this.#resyncTimer = setInterval(() => this.#resync(), this.#o.config.resyncIntervalMs);
     this.#resyncTimer.unref();
@@ -277,20 +277,18 @@ export class Agent {
    */
   async stop(): Promise<void> {
     this.#stop.abort();
-    for (const t of [this.#flushTimer, this.#retryTimer, this.#recomputeTimer]) clearTimeout(t);
+    clearTimeout(this.#recomputeTimer);
     clearInterval(this.#resyncTimer);
     await this.#scheduler.stop();
     await this.#heartbeat.stop();
     await Promise.all([this.#swhs, this.#pods, this.#sliceInformer].map(r => r.stop()));
     await this.#secrets.stop();
-    await Promise.race([Promise.all([this.#flushing, this.#events.flush()]), sleep(3_000)]);
+    await Promise.race([Promise.all([this.#queue.stop(), this.#events.flush()]), sleep(3_000)]);
   }
 
-  /** Runs a flush now (tests and benchmarks); resolves when it and any queued retry ended. */
+  /** Runs a flush now (tests and benchmarks); resolves when it ended. */
   async flushNow(): Promise<void> {
-    clearTimeout(this.#flushTimer);
-    this.#flushTimer = undefined;
-    await this.#flush();
+    await this.#queue.flushNow();
   }
 
   /** Names of the core informers that have not synced yet. */
@@ -352,41 +350,26 @@ export class Agent {
     }
   }
 
-  #adoptedHealthy(workerKey: string, probeName: string): boolean | undefined {
-    let adopted = this.#adoptedProbes.get(workerKey);
-    if (!adopted && this.#adoptionOpen) {
-      adopted = adoptedProbe(this.#adopted, workerKey, probeName);
-      if (adopted) this.#adoptedProbes.set(workerKey, adopted);
-    }
-    return adopted?.healthy;
-  }
-
   /** Recomputes desired state from the caches and marks the SWHs whose desired state changed. */
   #recompute(): void {
     const desired = computeDesired({
       swhs: this.#swhs.values(),
       pods: this.#pods.values(),
       credentials: (ns, name) => this.#secrets.lookup(ns, name),
-      adoptedHealthy: (key, name) => (this.#started ? this.#adoptedHealthy(key, name) : undefined),
+      adoptedHealthy: (key, name) =>
+        this.#started ? this.#adoption.healthy(key, name) : undefined,
     });
     this.#desired = desired;
     this.#secrets.ensure(desired.secrets);
     if (!this.#started) return;
     this.#scheduler.sync(desired.workers);
     this.#o.metrics.workers.set(this.#scheduler.size());
-    const workerKeys = new Set(desired.workers.map(w => w.key));
-    for (const key of this.#adoptedProbes.keys()) {
-      if (!workerKeys.has(key)) this.#adoptedProbes.delete(key);
-    }
+    this.#adoption.retain(new Set(desired.workers.map(w => w.key)));
     this.#history.retain(
       new Set([...desired.swhs.values()].flatMap(s => s.endpoints.map(e => e.key))),
     );
-    const fingerprints = new Map<string, string>();
-    for (const [uid, sd] of desired.swhs) {
-      const fp = createHash("sha1")
-        .update(JSON.stringify([sd.swh, sd.publishNotReadyAddresses, sd.endpoints]))
-        .digest("base64");
-      fingerprints.set(uid, fp);
+    const fingerprints = desiredFingerprints(desired.swhs);
+    for (const [uid, fp] of fingerprints) {
       if (this.#fingerprints.get(uid) !== fp) this.#markDirty(uid);
     }
     for (const uid of this.#fingerprints.keys()) {
@@ -397,18 +380,7 @@ export class Agent {
 
   #markDirty(uid: string): void {
     if (!this.#started || this.#stop.signal.aborted) return;
-    if (!this.#dirty.has(uid)) this.#dirty.set(uid, this.#now());
-    this.#scheduleFlush();
-  }
-
-  /** Arms the coalescing timer unless a flush is pending or running (it re-arms when done). */
-  #scheduleFlush(): void {
-    if (this.#flushTimer || this.#flushing || this.#stop.signal.aborted) return;
-    this.#flushTimer = setTimeout(() => {
-      this.#flushTimer = undefined;
-      this.#flushInBackground();
-    }, this.#o.config.writeCoalesceMs);
-    this.#flushTimer.unref();
+    this.#queue.mark(uid);
   }
 
   #markAllDirty(): void {
@@ -422,162 +394,54 @@ export class Agent {
     this.#markAllDirty();
   }
 
-  #flushInBackground(): void {
-    this.#flush().catch((err: unknown) => {
-      this.#log.error("flush failed unexpectedly", { error: describeError(err) });
-    });
-  }
-
-  async #flush(): Promise<void> {
-    if (this.#flushing) return this.#flushing;
-    this.#flushing = this.#flushOnce().finally(() => {
-      this.#flushing = undefined;
-      if (this.#dirty.size > 0) this.#scheduleFlush();
-    });
-    return this.#flushing;
-  }
-
-  async #flushOnce(): Promise<void> {
-    const batch = [...this.#dirty];
-    this.#dirty.clear();
-    const failed: Array<[string, number, unknown]> = [];
-    await runLimited(batch, FLUSH_CONCURRENCY, async ([uid, since]) => {
-      try {
-        await this.#syncSwh(uid, since);
-      } catch (err) {
-        failed.push([uid, since, err]);
-      }
-    });
-    this.#updateEndpointGauge();
-    if (failed.length === 0) {
-      this.#retryBackoff.reset();
-      return;
-    }
-    this.#scheduleRetry(failed);
-  }
-
-  #scheduleRetry(failed: ReadonlyArray<[string, number, unknown]>): void {
-    const slow = failed.every(([, , err]) => !retriable(err));
-    const delayMs = slow ? SLOW_RETRY_MS : this.#retryBackoff.next();
-    this.#log.warn("EndpointSlice sync failed; retrying", {
-      swhs: failed.length,
-      retryInMs: delayMs,
-      error: describeError(failed[0]?.[2]),
-    });
-    clearTimeout(this.#retryTimer);
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = undefined;
-      for (const [uid, since] of failed) {
-        if (!this.#dirty.has(uid)) this.#dirty.set(uid, since);
-      }
-      this.#flushInBackground();
-    }, delayMs);
-    this.#retryTimer.unref();
-  }
-
-  /** Brings one SWH's slices on this node to the desired state. Throws on API errors. */
-  async #syncSwh(uid: string, dirtySince: number): Promise<void> {
-    const sd = this.#desired?.swhs.get(uid);
-    const evaluated = sd ? this.#evaluate(sd) : [];
-    this.#countEndpoints(uid, evaluated);
-    const desiredSlices = sd
-      ? buildSlices({
-          swh: sd.swh,
-          nodeName: this.#o.config.nodeName,
-          endpoints: evaluated,
-          verbose: this.#o.config.verboseStatus,
-        })
-      : [];
-    let writes = 0;
-    for (let round = 0; round < MAX_APPLY_ROUNDS; round++) {
-      const plan = planSlices(desiredSlices, this.#store.ownedBy(uid));
-      if (planSize(plan) === 0) break;
-      const outcome = await this.#applier.apply(plan);
-      writes += outcome.writes;
-      if (outcome.error) throw outcome.error;
-      if (!outcome.conflict) break;
-      if (round === MAX_APPLY_ROUNDS - 1)
-        throw new Error(`EndpointSlices of SWH ${uid} kept conflicting`);
-    }
-    if (writes > 0) this.#o.metrics.propagation.observe((this.#now() - dirtySince) / 1000);
-  }
-
-  #stateOf(key: string): ProbeState | undefined {
-    const state = this.#scheduler.state(key);
-    const adopted = this.#adoptedProbes.get(key);
-    if (!adopted) return state;
-    if (!state || !state.known) {
-      return {
-        healthy: adopted.healthy,
-        known: true,
-        reason: adopted.reason,
-        since: new Date(this.#now()),
-      };
-    }
-    // An adopted failing probe keeps its published reason until a fresh result replaces it.
-    return !state.healthy && state.reason === "" ? { ...state, reason: adopted.reason } : state;
-  }
-
-  #evaluate(sd: SwhDesired): EvaluatedEndpoint[] {
-    const nowIso = new Date(this.#now()).toISOString();
-    return sd.endpoints.map(endpoint => {
-      const verdict = evaluateEndpoint(
-        endpoint,
-        k => this.#stateOf(k),
-        sd.publishNotReadyAddresses,
-      );
-      const seen = this.#history.observe(endpoint.key, verdict.healthy, nowIso);
-      if (seen.flippedFrom) this.#recordTransition(sd.swh, endpoint, verdict);
-      return { endpoint, verdict, lastTransitionTime: seen.record.since };
-    });
-  }
-
-  #recordTransition(swh: SwhSnapshot, endpoint: DesiredEndpoint, verdict: EndpointVerdict): void {
-    const who = `pod ${endpoint.pod.name} (${endpoint.address})`;
-    const failing = verdict.failures.map(f => `${f.probe}: ${f.reason}`).join("; ");
-    this.#events.record({
-      regarding: { name: swh.name, namespace: swh.namespace, uid: swh.uid },
-      related: endpoint.pod,
-      type: verdict.healthy ? "Normal" : "Warning",
-      reason: verdict.healthy ? "EndpointReady" : "EndpointNotReady",
-      note: verdict.healthy
-        ? `Endpoint ${who} is ready`
-        : `Endpoint ${who} is not ready: ${failing}`,
-    });
-    this.#log.info(verdict.healthy ? "endpoint ready" : "endpoint not ready", {
-      swh: `${swh.namespace}/${swh.name}`,
-      pod: endpoint.pod.name,
-      address: endpoint.address,
-      ...(verdict.healthy ? {} : { failing }),
-    });
-  }
-
-  #countEndpoints(uid: string, evaluated: readonly EvaluatedEndpoint[]): void {
-    if (evaluated.length === 0) {
-      this.#endpointCounts.delete(uid);
-      return;
-    }
-    const counts = { ready: 0, notReady: 0, terminating: 0 };
-    for (const e of evaluated) {
-      if (e.verdict.conditions.terminating) counts.terminating++;
-      else if (e.verdict.conditions.ready) counts.ready++;
-      else counts.notReady++;
-    }
-    this.#endpointCounts.set(uid, counts);
-  }
-
-  #updateEndpointGauge(): void {
-    let ready = 0;
-    let notReady = 0;
-    let terminating = 0;
-    for (const c of this.#endpointCounts.values()) {
-      ready += c.ready;
-      notReady += c.notReady;
-      terminating += c.terminating;
-    }
+  #publishEndpointCounts(): void {
+    const total = this.#counts.total();
     const g = this.#o.metrics.endpoints;
-    g.labels("ready").set(ready);
-    g.labels("not_ready").set(notReady);
-    g.labels("terminating").set(terminating);
+    g.labels("ready").set(total.ready);
+    g.labels("not_ready").set(total.notReady);
+    g.labels("terminating").set(total.terminating);
   }
+}
+
+/** A fingerprint per SWH of what its slices depend on besides probe states. Pure. */
+export function desiredFingerprints(swhs: ReadonlyMap<string, SwhDesired>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [uid, sd] of swhs) {
+    const fp = createHash("sha1")
+      .update(JSON.stringify([sd.swh, sd.publishNotReadyAddresses, sd.endpoints]))
+      .digest("base64");
+    out.set(uid, fp);
+  }
+  return out;
+}
+
+/** What createAgent needs besides the configuration. */
+export interface AgentDeps {
+  readonly rest: KubeRest;
+  readonly log: Logger;
+  readonly metrics: AgentMetrics;
+  /** Probers by mode (default: the real TCP, HTTP and PostgreSQL probers). */
+  readonly probers?: Record<ProbeSpec["mode"], Prober>;
+  /** Told of every thresholded probe state change, before the agent acts on it. */
+  readonly onProbeStateChange?: (key: string, state: ProbeState) => void;
+}
+
+/** The agent as the image runs it: the real probe scheduler, sized by the configuration. */
+export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
+  return new Agent({
+    config,
+    rest: deps.rest,
+    log: deps.log,
+    metrics: deps.metrics,
+    createScheduler: ({ onChange, observer }) =>
+      new ProbeScheduler({
+        maxConcurrent: config.maxConcurrentProbes,
+        observer,
+        ...(deps.probers ? { probers: deps.probers } : {}),
+        onChange: (key, state) => {
+          deps.onProbeStateChange?.(key, state);
+          onChange(key, state);
+        },
+      }),
+  });
 }

@@ -6,13 +6,12 @@
 // every code path already handles its errors, and a crash would only restart probing from scratch.
 
 import { KubeConfig } from "@kubernetes/client-node";
-import { Agent } from "./agent.js";
+import { createAgent } from "./agent.js";
 import { parseConfig, type AgentConfig } from "./config.js";
 import { describeError } from "./kube/errors.js";
 import { KubeRest } from "./kube/rest.js";
 import { createLogger, type Logger } from "./log.js";
 import { AgentMetrics } from "./metrics.js";
-import { ProbeScheduler } from "./scheduler/scheduler.js";
 import { startOpsServer } from "./server.js";
 
 /** Exit code for configuration errors. */
@@ -97,14 +96,7 @@ export async function main(
     observer: metrics.apiObserver(),
     userAgent: `swh-agent/${config.nodeName}`,
   });
-  const agent = new Agent({
-    config,
-    rest,
-    log,
-    metrics,
-    createScheduler: ({ onChange, observer }) =>
-      new ProbeScheduler({ maxConcurrent: config.maxConcurrentProbes, onChange, observer }),
-  });
+  const agent = createAgent(config, { rest, log, metrics });
   const server = await startOpsServer(
     { readiness: () => agent.readiness(), metrics: () => metrics.render() },
     config.healthBind,

@@ -91,6 +91,11 @@ export function swhUidOfWorkerKey(key: string): string {
   return bar < 0 ? key : key.slice(0, bar);
 }
 
+/** The probed address of a worker key. */
+export function addressOfWorkerKey(key: string): string {
+  return key.split("|")[2] ?? "";
+}
+
 /** The endpoint key (`swhUid|podUid|address`) a worker key belongs to. */
 export function endpointKeyOfWorkerKey(key: string): string {
   const last = key.lastIndexOf("|");
