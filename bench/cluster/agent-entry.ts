@@ -10,7 +10,7 @@
 // agent stops: probing ends, slices and Lease are left as they are.
 
 import { KubeConfig } from "@kubernetes/client-node";
-import { createAgent } from "../../images/agent/src/agent.js";
+import { createAgent } from "../../images/agent/src/create-agent.js";
 import { parseConfig } from "../../images/agent/src/config.js";
 import { addressOfWorkerKey } from "../../images/agent/src/desired/endpoints.js";
 import { KubeRest } from "../../images/agent/src/kube/rest.js";

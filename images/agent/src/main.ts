@@ -6,7 +6,7 @@
 // every code path already handles its errors, and a crash would only restart probing from scratch.
 
 import { KubeConfig } from "@kubernetes/client-node";
-import { createAgent } from "./agent.js";
+import { createAgent } from "./create-agent.js";
 import { parseConfig, type AgentConfig } from "./config.js";
 import { describeError } from "./kube/errors.js";
 import { KubeRest } from "./kube/rest.js";

@@ -32,6 +32,14 @@ export class EndpointCounts {
     else this.#bySwh.set(uid, countEndpoints(evaluated));
   }
 
+  /** Sets the gauge to the totals, by state. */
+  publish(gauge: { labels(state: string): { set(value: number): void } }): void {
+    const total = this.total();
+    gauge.labels("ready").set(total.ready);
+    gauge.labels("not_ready").set(total.notReady);
+    gauge.labels("terminating").set(total.terminating);
+  }
+
   /** The totals over every SWH. */
   total(): EndpointCount {
     const sum = { ready: 0, notReady: 0, terminating: 0 };

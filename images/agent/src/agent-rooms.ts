@@ -1,0 +1,135 @@
+// The agent's wiring: every room built from the options and connected to the agent's three
+// callbacks - the caches changed (recompute the desired state), an SWH needs a sync, and what an
+// SWH's desired state is now. agent.ts holds the control loop that drives them.
+
+import type { AgentOptions, SchedulerLike } from "./agent.js";
+import type { SwhDesired } from "./desired/endpoints.js";
+import { swhUidOfWorkerKey } from "./desired/endpoints.js";
+import { EndpointHistory } from "./endpoint-history.js";
+import { ApiEventWriter } from "./events/api-writer.js";
+import { EventRecorder } from "./events/recorder.js";
+import { AgentInformers } from "./informers.js";
+import { Heartbeat } from "./lease.js";
+import { realClock } from "./scheduler/clock.js";
+import { SecretWatcher } from "./secrets.js";
+import { SliceApplier, retriable } from "./slices/applier.js";
+import { nodeLabelValue } from "./slices/build.js";
+import { SliceStore } from "./slices/store.js";
+import { AdoptionState } from "./sync/adoption-state.js";
+import { EndpointCounts } from "./sync/endpoint-counts.js";
+import { SliceSyncer } from "./sync/slice-syncer.js";
+import { SyncQueue } from "./sync/sync-queue.js";
+
+/** SWHs synced at once during a flush. */
+const FLUSH_CONCURRENCY = 8;
+
+/** What the rooms call back into the agent. */
+export interface AgentCallbacks {
+  /** The informers or the Secrets changed: recompute the desired state (debounced). */
+  readonly inputsChanged: () => void;
+  /** SWH `uid` needs a sync (a probe state changed, or with verboseStatus any probe ran). */
+  readonly needsSync: (uid: string) => void;
+  /** The desired state of an SWH now. */
+  readonly desired: (uid: string) => SwhDesired | undefined;
+}
+
+/** Every room of the agent. */
+export interface AgentRooms {
+  readonly informers: AgentInformers;
+  readonly secrets: SecretWatcher;
+  readonly store: SliceStore;
+  readonly heartbeat: Heartbeat;
+  readonly events: EventRecorder;
+  readonly scheduler: SchedulerLike;
+  readonly history: EndpointHistory;
+  readonly adoption: AdoptionState;
+  readonly counts: EndpointCounts;
+  readonly queue: SyncQueue;
+}
+
+/** Builds and connects the rooms (see file header). */
+export function buildRooms(o: AgentOptions, cb: AgentCallbacks): AgentRooms {
+  const { config, rest, metrics, log } = o;
+  const now = o.now ?? Date.now;
+  const observer = metrics.reflectorObserver();
+  const store = new SliceStore(now);
+  const history = new EndpointHistory();
+  const adoption = new AdoptionState();
+  const counts = new EndpointCounts();
+  const events = new EventRecorder({
+    writer: new ApiEventWriter(rest),
+    nodeName: config.nodeName,
+    log,
+    now,
+    onOutcome: (reason, outcome) => metrics.events.labels(reason, outcome).inc(),
+  });
+  const schedulerObserver = metrics.schedulerObserver();
+  const scheduler = o.createScheduler({
+    onChange: key => cb.needsSync(swhUidOfWorkerKey(key)),
+    observer: {
+      ...schedulerObserver,
+      onProbe: (spec, outcome, lateMs) => {
+        schedulerObserver.onProbe?.(spec, outcome, lateMs);
+        if (config.verboseStatus) cb.needsSync(swhUidOfWorkerKey(spec.key));
+      },
+    },
+  });
+  const syncer = new SliceSyncer({
+    nodeName: config.nodeName,
+    verbose: config.verboseStatus,
+    desired: cb.desired,
+    stateOf: key => adoption.stateOf(key, scheduler.state(key), now()),
+    ownedBy: uid => store.ownedBy(uid),
+    applier: new SliceApplier({
+      rest,
+      store,
+      nodeLabel: nodeLabelValue(config.nodeName),
+      log,
+      onWrite: (op, ok) => metrics.sliceWrites.labels(op, ok ? "success" : "error").inc(),
+    }),
+    history,
+    events,
+    log,
+    now,
+    onEvaluated: (uid, evaluated) => counts.set(uid, evaluated),
+    onPropagated: seconds => metrics.propagation.observe(seconds),
+  });
+  return {
+    informers: new AgentInformers(config, rest, log, observer),
+    secrets: new SecretWatcher({
+      rest,
+      log,
+      relistIntervalMs: config.resyncIntervalMs,
+      observer,
+      onChange: cb.inputsChanged,
+    }),
+    store,
+    heartbeat: new Heartbeat({
+      rest,
+      namespace: config.namespace,
+      nodeName: config.nodeName,
+      leaseDurationMs: config.leaseDurationMs,
+      renewIntervalMs: config.leaseRenewIntervalMs,
+      log,
+      now,
+      onRenew: (ok, at) => {
+        metrics.leaseRenewals.labels(ok ? "success" : "error").inc();
+        if (ok) metrics.leaseLastRenew.set(at / 1000);
+      },
+    }),
+    events,
+    scheduler,
+    history,
+    adoption,
+    counts,
+    queue: new SyncQueue({
+      clock: o.clock ?? realClock,
+      coalesceMs: config.writeCoalesceMs,
+      concurrency: FLUSH_CONCURRENCY,
+      sync: (uid, since) => syncer.sync(uid, since),
+      retriable,
+      onFlushed: () => counts.publish(metrics.endpoints),
+      log,
+    }),
+  };
+}
