@@ -13,7 +13,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { createAgent } from "../../images/agent/src/create-agent.js";
 import { parseConfig } from "../../images/agent/src/config.js";
 import { addressOfWorkerKey } from "../../images/agent/src/desired/endpoints.js";
-import { KubeRest } from "../../images/agent/src/kube/rest.js";
+import { KubeRest } from "swh-kube-client";
 import { createLogger } from "../../images/agent/src/log.js";
 import { AgentMetrics } from "../../images/agent/src/metrics.js";
 import { emit } from "../lib/child.js";

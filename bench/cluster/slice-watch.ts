@@ -3,9 +3,7 @@
 // seen ready and not ready after a reset, and counting the endpoint transitions it saw.
 
 import { LABEL_NODE_NAME } from "../../api/contract.js";
-import type { RawEndpoint, RawEndpointSlice } from "../../images/agent/src/kube/objects.js";
-import { Reflector } from "../../images/agent/src/kube/reflector.js";
-import type { KubeRest } from "../../images/agent/src/kube/rest.js";
+import { type RawEndpoint, type RawEndpointSlice, Reflector, type KubeRest } from "swh-kube-client";
 import { createLogger } from "../../images/agent/src/log.js";
 
 /** Watches the slices of one node in one namespace. */

@@ -6,9 +6,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { AGENT_SERVICE_ACCOUNT, MODULE_NAMESPACE } from "../../api/contract.js";
-import { KubeRest } from "../../images/agent/src/kube/rest.js";
-import { isNotFound } from "../../images/agent/src/kube/errors.js";
-import type { RawPod } from "../../images/agent/src/kube/objects.js";
+import { KubeRest, isNotFound, type RawPod } from "swh-kube-client";
 import { adminKubeConfig, applyYaml, issueToken, waitForCrdEstablished } from "../testenv/index.js";
 
 /** Repository root. */

@@ -4,7 +4,7 @@
 import type { ServiceWithHealthchecks, ServiceWithHealthchecksSpec } from "../../api/v1alpha1.js";
 import { podSnapshot, type PodSnapshot } from "../../images/agent/src/desired/pods.js";
 import { swhSnapshot, type SwhSnapshot } from "../../images/agent/src/desired/swh.js";
-import type { RawPod } from "../../images/agent/src/kube/objects.js";
+import type { RawPod } from "swh-kube-client";
 import type { ProbeState } from "../../images/agent/src/scheduler/types.js";
 import { computeDesired } from "../../images/agent/src/desired/endpoints.js";
 import { evaluateEndpoint } from "../../images/agent/src/desired/readiness.js";

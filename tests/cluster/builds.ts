@@ -144,7 +144,13 @@ export async function ensureArtefacts(
       await node("scripts/build-hooks.mjs", [], log);
     }
     const agentBundle = r("build", "agent", "agent.mjs");
-    if (stale(agentBundle, [r("images", "agent", "src"), r("api")])) {
+    if (
+      stale(agentBundle, [
+        r("images", "agent", "src"),
+        r("packages", "kube-client", "src"),
+        r("api"),
+      ])
+    ) {
       log("building the agent (node scripts/build-agent.mjs)");
       await node("scripts/build-agent.mjs", [], log);
     }
@@ -153,6 +159,7 @@ export async function ensureArtefacts(
       r("tests", "support"),
       r("tests", "testenv"),
       r("images", "agent", "src"),
+      r("packages", "kube-client", "src"),
       r("packages", "shell-operator-ts-hooks", "src"),
     ];
     const bridgeBundle = join(bundleDir(), "moduleconfig-bridge.mjs");

@@ -2,7 +2,7 @@
 // is namespaced. Scenario objects and the ModuleConfig bridge name kinds; the API speaks plural
 // resources. Cached per group version and refreshed on a miss, because the module's own hook
 // creates the ServiceWithHealthchecks CRD after start-up.
-import type { KubeRest } from "../../images/agent/src/kube/rest.js";
+import type { KubeRest } from "swh-kube-client";
 import { setTimeout as sleep } from "node:timers/promises";
 
 /** A resolved resource. */

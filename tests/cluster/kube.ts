@@ -2,8 +2,7 @@
 // JSON, every call has a deadline): an admin client from the box's kubeconfig, server-side apply,
 // get-or-undefined, delete-if-present and status patches.
 import { KubeConfig } from "@kubernetes/client-node";
-import { isNotFound } from "../../images/agent/src/kube/errors.js";
-import { KubeRest } from "../../images/agent/src/kube/rest.js";
+import { isNotFound, KubeRest } from "swh-kube-client";
 import { stateLayout } from "../testenv/layout.js";
 
 /** Field manager of the harness's own writes. */

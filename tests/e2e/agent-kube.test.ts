@@ -14,10 +14,16 @@ import {
 import { adminKubeConfig, applyYaml } from "../testenv/index.js";
 import { startTcpProxy } from "../support/tcp-proxy.js";
 import { KubeConfig } from "@kubernetes/client-node";
-import { KubeRest } from "../../images/agent/src/kube/rest.js";
-import { Reflector } from "../../images/agent/src/kube/reflector.js";
-import { isForbidden, isNotFound, KubeApiError } from "../../images/agent/src/kube/errors.js";
-import type { RawEndpointSlice, RawLease, RawObject } from "../../images/agent/src/kube/objects.js";
+import {
+  KubeRest,
+  Reflector,
+  isForbidden,
+  isNotFound,
+  KubeApiError,
+  type RawEndpointSlice,
+  type RawLease,
+  type RawObject,
+} from "swh-kube-client";
 import { createLogger } from "../../images/agent/src/log.js";
 import { SecretWatcher } from "../../images/agent/src/secrets.js";
 import { SliceApplier } from "../../images/agent/src/slices/applier.js";

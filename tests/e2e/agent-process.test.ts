@@ -18,7 +18,7 @@ import {
   leaseNameForNode,
   type EndpointReport,
 } from "../../api/contract.js";
-import type { RawEndpointSlice, RawLease, RawList } from "../../images/agent/src/kube/objects.js";
+import type { RawEndpointSlice, RawLease, RawList } from "swh-kube-client";
 import {
   AgentProcess,
   agentArgs,

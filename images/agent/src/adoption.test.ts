@@ -5,7 +5,7 @@ import { evaluated, manyPods, NODE, swh } from "../../../tests/agent/fixtures.js
 import { adoptedProbe, adoptFromSlices } from "./adoption.js";
 import { computeDesired } from "./desired/endpoints.js";
 import { evaluateEndpoint } from "./desired/readiness.js";
-import type { RawEndpointSlice } from "./kube/objects.js";
+import type { RawEndpointSlice } from "swh-kube-client";
 import { buildSlices } from "./slices/build.js";
 import { planSize, planSlices } from "./slices/plan.js";
 

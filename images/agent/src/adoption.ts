@@ -11,7 +11,7 @@ import {
 } from "../../../api/contract.js";
 import { decodeReports } from "../../../api/endpoint-reports.js";
 import { endpointKeyOfWorkerKey } from "./desired/endpoints.js";
-import type { RawEndpoint, RawEndpointSlice } from "./kube/objects.js";
+import type { RawEndpoint, RawEndpointSlice } from "swh-kube-client";
 import { controllerUid } from "./slices/store.js";
 
 /** The published state of one endpoint. */

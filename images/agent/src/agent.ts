@@ -21,11 +21,13 @@
 import { buildRooms, type AgentRooms } from "./agent-rooms.js";
 import type { AgentConfig } from "./config.js";
 import { computeDesired, type DesiredState } from "./desired/endpoints.js";
-import { sleep } from "./kube/backoff.js";
-import { describeError } from "./kube/errors.js";
-import type { RawEndpointSlice } from "./kube/objects.js";
-import type { ReflectorEvent } from "./kube/reflector.js";
-import type { KubeRest } from "./kube/rest.js";
+import {
+  sleep,
+  describeError,
+  type RawEndpointSlice,
+  type ReflectorEvent,
+  type KubeRest,
+} from "swh-kube-client";
 import type { Logger } from "./log.js";
 import type { AgentMetrics } from "./metrics.js";
 import type { Clock, ProbeState, SchedulerObserver, WorkerSpec } from "./scheduler/types.js";

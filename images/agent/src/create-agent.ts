@@ -4,7 +4,7 @@
 
 import { Agent } from "./agent.js";
 import type { AgentConfig } from "./config.js";
-import type { KubeRest } from "./kube/rest.js";
+import type { KubeRest } from "swh-kube-client";
 import type { Logger } from "./log.js";
 import type { AgentMetrics } from "./metrics.js";
 import type { ProbeSpec, Prober } from "./probes/types.js";

@@ -6,10 +6,14 @@ import { LABEL_MANAGED_BY, LABEL_NODE_NAME, MANAGED_BY_VALUE } from "../../../ap
 import type { AgentConfig } from "./config.js";
 import { podSnapshot, type PodSnapshot } from "./desired/pods.js";
 import { swhSnapshot, type SwhSnapshot } from "./desired/swh.js";
-import { sleep } from "./kube/backoff.js";
-import { isRecord, type RawEndpointSlice } from "./kube/objects.js";
-import { Reflector, type ReflectorObserver } from "./kube/reflector.js";
-import type { KubeRest } from "./kube/rest.js";
+import {
+  sleep,
+  isRecord,
+  type RawEndpointSlice,
+  Reflector,
+  type ReflectorObserver,
+  type KubeRest,
+} from "swh-kube-client";
 import type { Logger } from "./log.js";
 import { nodeLabelValue } from "./slices/build.js";
 

@@ -13,10 +13,15 @@ import {
   leaseNameForNode,
 } from "../../../api/contract.js";
 import { microTime } from "./events/recorder.js";
-import { Backoff, sleep } from "./kube/backoff.js";
-import { describeError, isConflict, isNotFound } from "./kube/errors.js";
-import type { RawLease } from "./kube/objects.js";
-import type { KubeRest } from "./kube/rest.js";
+import {
+  Backoff,
+  sleep,
+  describeError,
+  isConflict,
+  isNotFound,
+  type RawLease,
+  type KubeRest,
+} from "swh-kube-client";
 import type { Logger } from "./log.js";
 import { nodeLabelValue } from "./slices/build.js";
 

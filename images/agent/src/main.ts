@@ -8,8 +8,7 @@
 import { KubeConfig } from "@kubernetes/client-node";
 import { createAgent } from "./create-agent.js";
 import { parseConfig, type AgentConfig } from "./config.js";
-import { describeError } from "./kube/errors.js";
-import { KubeRest } from "./kube/rest.js";
+import { describeError, KubeRest } from "swh-kube-client";
 import { createLogger, type Logger } from "./log.js";
 import { AgentMetrics } from "./metrics.js";
 import { startOpsServer } from "./server.js";

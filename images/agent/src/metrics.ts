@@ -4,8 +4,7 @@
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { ProbeOutcome } from "./probes/types.js";
-import type { ApiObserver, ApiVerb } from "./kube/rest.js";
-import type { ReflectorObserver } from "./kube/reflector.js";
+import type { ApiObserver, ApiVerb, ReflectorObserver } from "swh-kube-client";
 import type { SchedulerObserver, WorkerSpec } from "./scheduler/types.js";
 
 /** Buckets for probe latency (s): 0.5 ms .. 10 s. */

@@ -6,10 +6,16 @@
 // Secret data.
 
 import { credentialsFromSecretData, type CredentialsResult } from "./desired/credentials.js";
-import { describeError, isForbidden, isNotFound } from "./kube/errors.js";
-import { isRecord, type RawSecret } from "./kube/objects.js";
-import { Reflector, type ReflectorObserver } from "./kube/reflector.js";
-import type { KubeRest } from "./kube/rest.js";
+import {
+  describeError,
+  isForbidden,
+  isNotFound,
+  isRecord,
+  type RawSecret,
+  Reflector,
+  type ReflectorObserver,
+  type KubeRest,
+} from "swh-kube-client";
 import type { Logger } from "./log.js";
 
 /** Options of SecretWatcher. */

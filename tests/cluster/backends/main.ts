@@ -9,7 +9,7 @@
 // SIGTERM stops every server and PostgreSQL node and removes their data.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { rmSync } from "node:fs";
-import { describeError } from "../../../images/agent/src/kube/errors.js";
+import { describeError } from "swh-kube-client";
 import { PodPostgres, type PgPod } from "./postgres.js";
 import { httpServer, smtpLikeServer, type PodServer } from "./servers.js";
 

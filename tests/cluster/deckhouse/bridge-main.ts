@@ -12,8 +12,7 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
-import { describeError } from "../../../images/agent/src/kube/errors.js";
-import { KubeRest } from "../../../images/agent/src/kube/rest.js";
+import { describeError, KubeRest } from "swh-kube-client";
 import { createLogger, parseLogLevel } from "../../../images/agent/src/log.js";
 import { Discovery } from "../discovery.js";
 import { ModuleConfigBridge } from "./module-config-bridge.js";

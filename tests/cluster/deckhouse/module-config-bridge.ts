@@ -8,9 +8,7 @@
 // as Deckhouse reports them. In Deckhouse this translation is done by the deckhouse-controller;
 // here it is this bridge.
 import { stringify } from "yaml";
-import { describeError, isNotFound } from "../../../images/agent/src/kube/errors.js";
-import { Reflector } from "../../../images/agent/src/kube/reflector.js";
-import type { KubeRest } from "../../../images/agent/src/kube/rest.js";
+import { describeError, isNotFound, Reflector, type KubeRest } from "swh-kube-client";
 import type { Logger } from "../../../images/agent/src/log.js";
 import { camelCaseName, loadModuleSchemas, type ModuleSchemas } from "../module/settings.js";
 import type { Discovery } from "../discovery.js";

@@ -1,7 +1,7 @@
 // The refreshed terminal view of the demo: on a terminal, the screen is redrawn in place every
 // second (plain ANSI: home + clear, no curses); otherwise (CI logs, pipes) a new snapshot is
 // printed only when something changed, so a log stays readable.
-import type { KubeRest } from "../../../images/agent/src/kube/rest.js";
+import type { KubeRest } from "swh-kube-client";
 import { endpointsView, gatherViews, swhTable, type SwhView } from "./view.js";
 
 /** Where the view is drawn. */

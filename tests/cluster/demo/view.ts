@@ -3,8 +3,7 @@
 // ready, and why not). Gathering reads the API; rendering is a pure function of the data.
 import { SWH_API_VERSION, SWH_PLURAL } from "../../../api/contract.js";
 import type { ServiceWithHealthchecks } from "../../../api/v1alpha1.js";
-import type { KubeRest } from "../../../images/agent/src/kube/rest.js";
-import type { RawEndpointSlice } from "../../../images/agent/src/kube/objects.js";
+import type { KubeRest, RawEndpointSlice } from "swh-kube-client";
 import { LABEL_SERVICE_NAME } from "../../../api/contract.js";
 import { listItems } from "../kube.js";
 import { endpointRows, type EndpointRow } from "../scenario/endpoints.js";

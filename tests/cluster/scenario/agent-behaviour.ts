@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { MODULE_NAME, MODULE_NAMESPACE, leaseNameForNode } from "../../../api/contract.js";
-import type { RawLease } from "../../../images/agent/src/kube/objects.js";
+import type { RawLease } from "swh-kube-client";
 import { getOrUndefined } from "../kube.js";
 import type { World } from "../world/handle.js";
 

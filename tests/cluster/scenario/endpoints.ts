@@ -7,7 +7,7 @@ import {
   LABEL_SERVICE_NAME,
   type EndpointReport,
 } from "../../../api/contract.js";
-import type { RawEndpointSlice } from "../../../images/agent/src/kube/objects.js";
+import type { RawEndpointSlice } from "swh-kube-client";
 import { listItems } from "../kube.js";
 import type { World } from "../world/handle.js";
 

@@ -3,8 +3,7 @@
 // Scenarios use it to count flaps (a healthy endpoint that turned not ready) across an agent
 // restart, and to time a switchover from the moment the first event shows it.
 import { LABEL_SERVICE_NAME } from "../../../api/contract.js";
-import type { RawEndpointSlice } from "../../../images/agent/src/kube/objects.js";
-import { Reflector } from "../../../images/agent/src/kube/reflector.js";
+import { type RawEndpointSlice, Reflector } from "swh-kube-client";
 import { createLogger } from "../../../images/agent/src/log.js";
 import type { World } from "../world/handle.js";
 import { endpointRows } from "./endpoints.js";

@@ -12,7 +12,7 @@ import { getOrUndefined } from "../kube.js";
 import { nodeBinary } from "../layout.js";
 import type { AgentRecord } from "../state.js";
 import type { World } from "./handle.js";
-import type { KubeRest } from "../../../images/agent/src/kube/rest.js";
+import type { KubeRest } from "swh-kube-client";
 import { join } from "node:path";
 import { AGENT_CONTAINER, type DaemonSetJson } from "./daemonset-plan.js";
 

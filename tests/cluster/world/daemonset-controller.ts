@@ -10,9 +10,7 @@
 // when the DaemonSet is gone (module disabled). A dead agent is not resurrected: no kubelet runs,
 // and in the box a dead agent stands for a node that is down (see planRollout).
 import { MODULE_NAMESPACE } from "../../../api/contract.js";
-import { describeError } from "../../../images/agent/src/kube/errors.js";
-import { Reflector } from "../../../images/agent/src/kube/reflector.js";
-import type { KubeRest } from "../../../images/agent/src/kube/rest.js";
+import { describeError, Reflector, type KubeRest } from "swh-kube-client";
 import type { Logger } from "../../../images/agent/src/log.js";
 import { withLock } from "../../testenv/lock.js";
 import type { WorldLayout } from "../layout.js";

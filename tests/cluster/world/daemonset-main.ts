@@ -5,7 +5,7 @@
 //   --agent-bundle=<file>  build/agent/agent.mjs, what the agent processes run
 // It talks to the API server with the box's admin credentials, as the harness does, and logs
 // JSON lines to stdout (the world's logs/daemonset-controller.log).
-import { describeError } from "../../../images/agent/src/kube/errors.js";
+import { describeError } from "swh-kube-client";
 import { createLogger } from "../../../images/agent/src/log.js";
 import { adminRest } from "../kube.js";
 import { worldLayout } from "../layout.js";

@@ -4,7 +4,7 @@
 // gracefully (SIGTERM, SIGKILL after the pod's terminationGracePeriodSeconds), start agents from
 // the current template — recording each change in world.json as soon as it happens, so a crash
 // halfway never leaves an agent nobody knows about. Runs under the world lock (the caller's).
-import type { KubeRest } from "../../../images/agent/src/kube/rest.js";
+import type { KubeRest } from "swh-kube-client";
 import { isOurProcess } from "../daemons.js";
 import { getOrUndefined } from "../kube.js";
 import type { WorldLayout } from "../layout.js";

@@ -1,5 +1,5 @@
 // What world operations need in hand: where the world lives, what it recorded, an admin client.
-import type { KubeRest } from "../../../images/agent/src/kube/rest.js";
+import type { KubeRest } from "swh-kube-client";
 import type { WorldLayout } from "../layout.js";
 import type { WorldState } from "../state.js";
 

@@ -1,6 +1,6 @@
 // Fake nodes: Node objects that look like a kubelet registered them (Ready, addresses, pod CIDRs
 // in the pod network) — no kubelet runs. Node lifecycle is off in the box, so they stay Ready.
-import type { KubeRest } from "../../../images/agent/src/kube/rest.js";
+import type { KubeRest } from "swh-kube-client";
 import { apply, mergePatch } from "../kube.js";
 import { nodePodCidr, nodePodCidrV6, type PodNetworkPlan } from "../netns/plan.js";
 import type { NodeRecord } from "../state.js";

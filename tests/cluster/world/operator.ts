@@ -9,7 +9,7 @@ import { mkdir } from "node:fs/promises";
 import { request } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
-import type { KubeRest } from "../../../images/agent/src/kube/rest.js";
+import type { KubeRest } from "swh-kube-client";
 import { issueToken } from "../../testenv/client.js";
 import { allocatePorts } from "../../testenv/port-allocator.js";
 import { isOurProcess, logTail, startWorldDaemon } from "../daemons.js";

@@ -3,7 +3,7 @@
 // container statuses, start time) through the status subresource — the only kubelet stand-in.
 // Each pod gets its own address inside the pod network namespace, where its backend listens.
 import { setTimeout as sleep } from "node:timers/promises";
-import { statusOf } from "../../../images/agent/src/kube/errors.js";
+import { statusOf } from "swh-kube-client";
 import { deleteIfPresent, getOrUndefined, mergePatch } from "../kube.js";
 import { allocatePodAddresses, releasePodAddresses } from "../netns/netns.js";
 import type { PodAddresses } from "../netns/plan.js";

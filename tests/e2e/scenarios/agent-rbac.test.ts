@@ -5,8 +5,7 @@
 // cluster-wide, and the grant goes away with the SWH.
 import { jest } from "@jest/globals";
 import { SWH_API_VERSION, SWH_KIND } from "../../../api/contract.js";
-import { statusOf } from "../../../images/agent/src/kube/errors.js";
-import type { KubeRest } from "../../../images/agent/src/kube/rest.js";
+import { statusOf, type KubeRest } from "swh-kube-client";
 import { restFromKubeconfig } from "../../cluster/kube.js";
 import {
   applyManifest,

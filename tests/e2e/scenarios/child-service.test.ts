@@ -17,7 +17,7 @@ import {
   SWH_API_VERSION,
   SWH_KIND,
 } from "../../../api/contract.js";
-import type { RawEndpointSlice } from "../../../images/agent/src/kube/objects.js";
+import type { RawEndpointSlice } from "swh-kube-client";
 import type { Artefacts } from "../../cluster/builds.js";
 import { getOrUndefined } from "../../cluster/kube.js";
 import { readyPods, serviceSlices } from "../../cluster/scenario/endpoints.js";

@@ -4,7 +4,7 @@
 // (filtered at the edge), never full Pod objects, so the cache stays small.
 
 import { BlockList, isIPv4, isIPv6 } from "node:net";
-import { isRecord, type RawContainer, type RawPod } from "../kube/objects.js";
+import { isRecord, type RawContainer, type RawPod } from "swh-kube-client";
 
 /** An IP family, as in Service.spec.ipFamilies and EndpointSlice.addressType. */
 export type AddressFamily = "IPv4" | "IPv6";

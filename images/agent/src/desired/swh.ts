@@ -9,7 +9,7 @@ import {
   type ServiceWithHealthchecks,
   type ServiceWithHealthchecksSpec,
 } from "../../../../api/v1alpha1.js";
-import { isRecord } from "../kube/objects.js";
+import { isRecord } from "swh-kube-client";
 import { addressFamily, type AddressFamily } from "./pods.js";
 
 /** What the agent keeps of an SWH. */

@@ -1,7 +1,7 @@
 // Writes Events to the API server (events.k8s.io/v1): create, and a merge patch of `series` for
 // repeats. Kept apart from the recorder so the aggregation and rate-limit rules stay pure.
 
-import type { KubeRest } from "../kube/rest.js";
+import type { KubeRest } from "swh-kube-client";
 import type { EventWriter, RawEvent } from "./recorder.js";
 
 const BASE = "/apis/events.k8s.io/v1/namespaces";

@@ -7,7 +7,7 @@
 
 import { SWH_API_VERSION, SWH_KIND } from "../../../../api/contract.js";
 import type { Logger } from "../log.js";
-import { describeError } from "../kube/errors.js";
+import { describeError } from "swh-kube-client";
 import { KeyedTokenBuckets } from "./token-bucket.js";
 
 /** The object an event is about. */

@@ -6,9 +6,7 @@
 // another error stops the plan and is returned.
 
 import { LABEL_MANAGED_BY, LABEL_NODE_NAME, MANAGED_BY_VALUE } from "../../../../api/contract.js";
-import { KubeApiError } from "../kube/errors.js";
-import type { RawEndpointSlice } from "../kube/objects.js";
-import type { KubeRest } from "../kube/rest.js";
+import { KubeApiError, type RawEndpointSlice, type KubeRest } from "swh-kube-client";
 import { createLogger } from "../log.js";
 import { SliceApplier, retriable } from "./applier.js";
 import type { SlicePlan } from "./plan.js";

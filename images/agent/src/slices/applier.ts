@@ -6,9 +6,14 @@
 // are reported for metrics.
 
 import { LABEL_MANAGED_BY, LABEL_NODE_NAME, MANAGED_BY_VALUE } from "../../../../api/contract.js";
-import { describeError, isConflict, isNotFound, KubeApiError } from "../kube/errors.js";
-import type { RawEndpointSlice } from "../kube/objects.js";
-import type { KubeRest } from "../kube/rest.js";
+import {
+  describeError,
+  isConflict,
+  isNotFound,
+  KubeApiError,
+  type RawEndpointSlice,
+  type KubeRest,
+} from "swh-kube-client";
 import type { Logger } from "../log.js";
 import type { SlicePlan } from "./plan.js";
 import type { SliceStore } from "./store.js";

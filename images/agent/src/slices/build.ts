@@ -23,7 +23,7 @@ import {
 import type { DesiredEndpoint, ResolvedPort } from "../desired/endpoints.js";
 import type { AddressFamily } from "../desired/pods.js";
 import type { EndpointVerdict } from "../desired/readiness.js";
-import type { RawEndpoint, RawEndpointPort, RawEndpointSlice } from "../kube/objects.js";
+import type { RawEndpoint, RawEndpointPort, RawEndpointSlice } from "swh-kube-client";
 import { encodeReports } from "../../../../api/endpoint-reports.js";
 
 /** The EndpointSlice API's limit of endpoints per slice. */

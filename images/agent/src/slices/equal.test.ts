@@ -1,6 +1,6 @@
 // Semantic slice equality: order and server bookkeeping do not count, owned content does.
 import { ANNOTATION_FENCED_AT } from "../../../../api/contract.js";
-import type { RawEndpointSlice } from "../kube/objects.js";
+import type { RawEndpointSlice } from "swh-kube-client";
 import { slicesEqual } from "./equal.js";
 
 const base: RawEndpointSlice = {

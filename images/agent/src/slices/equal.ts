@@ -4,7 +4,7 @@
 // does (labels, annotations - including a fencing mark it must drop - owner reference,
 // address type, ports, endpoints with their conditions and targetRefs).
 
-import type { RawEndpoint, RawEndpointPort, RawEndpointSlice } from "../kube/objects.js";
+import type { RawEndpoint, RawEndpointPort, RawEndpointSlice } from "swh-kube-client";
 
 function sortedEntries(map: Readonly<Record<string, string>> | undefined): Array<[string, string]> {
   return Object.entries(map ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

@@ -5,7 +5,7 @@ import { ANNOTATION_FENCED_AT } from "../../../../api/contract.js";
 import { evaluated, manyPods, NODE, pod, swh } from "../../../../tests/agent/fixtures.js";
 import type { SwhSnapshot } from "../desired/swh.js";
 import type { PodSnapshot } from "../desired/pods.js";
-import type { RawEndpointSlice } from "../kube/objects.js";
+import type { RawEndpointSlice } from "swh-kube-client";
 import { buildSlices } from "./build.js";
 import { existingGroup, planSize, planSlices, type SlicePlan } from "./plan.js";
 

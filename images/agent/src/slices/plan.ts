@@ -8,7 +8,7 @@
 //   3. any leftover slice of the same address type,
 // then unmatched desired slices are created and unmatched existing ones deleted.
 
-import type { RawEndpointSlice } from "../kube/objects.js";
+import type { RawEndpointSlice } from "swh-kube-client";
 import { portKey, type DesiredSlice } from "./build.js";
 import { slicesEqual } from "./equal.js";
 

@@ -1,6 +1,6 @@
 // The stale-cache guard: informer events older than the agent's own writes are ignored until the
 // informer catches up, so planning never undoes a write it just made.
-import type { RawEndpointSlice } from "../kube/objects.js";
+import type { RawEndpointSlice } from "swh-kube-client";
 import { compareResourceVersions, controllerUid, SliceStore } from "./store.js";
 
 function slice(name: string, rv: string, owner = "swh-1", note = ""): RawEndpointSlice {

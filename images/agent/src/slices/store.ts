@@ -8,7 +8,7 @@
 // as integers; and a relist that started after the write always wins.
 
 import { SWH_KIND } from "../../../../api/contract.js";
-import type { RawEndpointSlice } from "../kube/objects.js";
+import type { RawEndpointSlice } from "swh-kube-client";
 
 interface Expectation {
   /** resourceVersion written (or last known before an expected deletion). */

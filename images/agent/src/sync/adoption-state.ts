@@ -10,7 +10,7 @@ import {
   type AdoptedEndpoint,
   type AdoptedProbe,
 } from "../adoption.js";
-import type { RawEndpointSlice } from "../kube/objects.js";
+import type { RawEndpointSlice } from "swh-kube-client";
 import type { ProbeState } from "../scheduler/types.js";
 
 /** Adopted endpoint and probe health (see file header). */

@@ -8,7 +8,7 @@ import { NODE, manyPods, probeState, swh } from "../../../../tests/agent/fixture
 import { computeDesired, type SwhDesired } from "../desired/endpoints.js";
 import { EndpointHistory } from "../endpoint-history.js";
 import type { EventInput } from "../events/recorder.js";
-import type { RawEndpointSlice } from "../kube/objects.js";
+import type { RawEndpointSlice } from "swh-kube-client";
 import { createLogger } from "../log.js";
 import type { ProbeState } from "../scheduler/types.js";
 import type { ApplyOutcome } from "../slices/applier.js";

@@ -14,7 +14,7 @@ import type { ProbeState } from "../scheduler/types.js";
 import type { ApplyOutcome } from "../slices/applier.js";
 import { buildSlices, type EvaluatedEndpoint } from "../slices/build.js";
 import { planSize, planSlices, type SlicePlan } from "../slices/plan.js";
-import type { RawEndpointSlice } from "../kube/objects.js";
+import type { RawEndpointSlice } from "swh-kube-client";
 
 /** Plan/apply rounds per SWH per sync (each conflict re-plans from fresh state). */
 export const MAX_APPLY_ROUNDS = 4;

@@ -3,7 +3,7 @@
 // help) keeping the time each SWH first became dirty, and stop() arms nothing more.
 
 import { FakeClock, flushPromises } from "../../../../tests/support/fake-clock.js";
-import { Backoff } from "../kube/backoff.js";
+import { Backoff } from "swh-kube-client";
 import { createLogger } from "../log.js";
 import { runLimited, SyncQueue, type SyncQueueOptions } from "./sync-queue.js";
 

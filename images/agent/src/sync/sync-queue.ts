@@ -6,8 +6,7 @@
 // 422 for every failure). Each SWH keeps the time it first became dirty, across retries, for the
 // propagation metric.
 
-import { Backoff } from "../kube/backoff.js";
-import { describeError } from "../kube/errors.js";
+import { Backoff, describeError } from "swh-kube-client";
 import type { Logger } from "../log.js";
 import type { Clock, TimerHandle } from "../scheduler/types.js";
 

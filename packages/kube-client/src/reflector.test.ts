@@ -9,10 +9,17 @@ import { jest } from "@jest/globals";
 import { KubeConfig } from "@kubernetes/client-node";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createLogger } from "../log.js";
 import { describeError } from "./errors.js";
 import { Reflector, type ReflectorEvent } from "./reflector.js";
+import type { KubeLogger } from "./logger.js";
 import { KubeRest } from "./rest.js";
+
+const quiet: KubeLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
 
 interface Pod {
   readonly metadata: {
@@ -122,7 +129,7 @@ function pods(server: string, restarts: string[], backoffMs: number): Reflector<
     transform: raw => raw as Pod,
     relistIntervalMs: 10 * 60_000,
     backoff: { initialMs: backoffMs, maxMs: backoffMs },
-    log: createLogger({ level: "error", sink: () => undefined }),
+    log: quiet,
     observer: { onRestart: (_name, reason) => restarts.push(reason) },
   });
 }

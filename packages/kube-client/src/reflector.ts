@@ -12,7 +12,7 @@
 // resourceVersion and answers 410, which relists. Any other failure (an HTTP error status)
 // relists, since the answer may be about the resourceVersion itself.
 
-import type { Logger } from "../log.js";
+import type { KubeLogger } from "./logger.js";
 import { Backoff, jittered, sleep } from "./backoff.js";
 import { describeError, errorCode, isGone, KubeApiError, statusOf } from "./errors.js";
 import { isRecord, type RawList, type RawObject, type RawStatus } from "./objects.js";
@@ -66,7 +66,7 @@ export interface ReflectorOptions<T> {
   /** Items per list page (default 500). */
   readonly pageSize?: number;
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
-  readonly log: Logger;
+  readonly log: KubeLogger;
   readonly observer?: ReflectorObserver;
   readonly now?: () => number;
 }
