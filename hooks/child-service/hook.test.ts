@@ -11,13 +11,8 @@ import {
   validateShellOperatorConfig,
 } from "shell-operator-ts-hooks/testing";
 import { parse } from "yaml";
-import {
-  childServiceHook,
-  planChildServices,
-  SERVICES_BINDING,
-  SWH_BINDING,
-  type ChildServiceOperation,
-} from "./hook.js";
+import { childServiceHook, SERVICES_BINDING, SWH_BINDING } from "./hook.js";
+import { planChildServices, type ChildServiceOperation } from "./plan.js";
 import {
   CONTROLLER_SLICE_JQ_FILTER,
   CONTROLLER_SLICES_BINDING,

@@ -18,7 +18,9 @@ import {
   type EndpointSliceSnapshot,
   type ObjectIdentity,
 } from "../lib/agent-objects.js";
-import { GC_METRICS, endpointsliceGcHook, ownerProblem, planGc, planGcAndFencing } from "./hook.js";
+import { GC_METRICS } from "./apply.js";
+import { endpointsliceGcHook } from "./hook.js";
+import { ownerProblem, planGc, planGcAndFencing } from "./plan.js";
 
 const NOW = new Date("2024-05-01T10:00:00Z");
 const SWH_KIND = "ServiceWithHealthchecks";

@@ -10,25 +10,19 @@ import {
   validateShellOperatorConfig,
 } from "shell-operator-ts-hooks/testing";
 import { parse } from "yaml";
+import { ROLE_BINDINGS_BINDING, ROLES_BINDING, secretAccessHook, SWH_BINDING } from "./hook.js";
+import { desiredRole, desiredRoleBinding, planSecretAccess, secretsByNamespace } from "./plan.js";
 import {
-  desiredRole,
-  desiredRoleBinding,
   filterRole,
   filterRoleBinding,
   filterSecretReferences,
-  planSecretAccess,
   ROLE_BINDING_JQ_FILTER,
-  ROLE_BINDINGS_BINDING,
   ROLE_JQ_FILTER,
-  ROLES_BINDING,
-  secretAccessHook,
-  secretsByNamespace,
-  SWH_BINDING,
   SWH_SECRET_REFS_JQ_FILTER,
   type RoleBindingSnapshot,
   type RoleSnapshot,
   type SecretReferences,
-} from "./hook.js";
+} from "./snapshots.js";
 import { NAMESPACE_JQ_FILTER, NAMESPACES_BINDING } from "../lib/namespaces.js";
 
 /** Free-form JSON fixtures. */

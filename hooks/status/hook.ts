@@ -30,7 +30,7 @@ import {
 import { ENDPOINT_SLICE_JQ_FILTER, filterEndpointSlice } from "../lib/agent-objects.js";
 import { filterService } from "../lib/child-service-state.js";
 import { emitStatusMetrics } from "./metrics.js";
-import { planStatus } from "./plan.js";
+import { planStatus, statusOperation } from "./plan.js";
 import {
   STATUS_SERVICE_JQ_FILTER,
   STATUS_SWH_JQ_FILTER,
@@ -70,24 +70,7 @@ export const statusHook = defineHook(
   },
   input => {
     const plan = planStatus(input.snapshots, input.now);
-    for (const write of plan.writes) {
-      const ref = {
-        apiVersion: SWH_API_VERSION,
-        kind: SWH_KIND,
-        namespace: write.namespace,
-        name: write.name,
-      };
-      // A patch on the status subresource is still a patch of the whole object: the API server
-      // takes only `.status` from it and silently drops anything else.
-      input.patches.mergePatch(
-        ref,
-        { status: write.mergePatch },
-        {
-          subresource: "status",
-          ignoreMissingObject: true,
-        },
-      );
-    }
+    input.patches.add(...plan.writes.map(statusOperation));
     if (plan.writes.length > 0) {
       input.logger.info("status updated", { count: plan.writes.length });
     }

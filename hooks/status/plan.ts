@@ -2,6 +2,8 @@
 // (batch hooks always get them all), and the status writes needed - none for an SWH whose stored
 // status already means the same.
 
+import type { MergePatchOperation } from "shell-operator-ts-hooks";
+import { SWH_API_VERSION, SWH_KIND } from "../../api/contract.js";
 import type { EndpointSliceSnapshot } from "../lib/agent-objects.js";
 import type { ServiceSnapshot } from "../lib/child-service-state.js";
 import { groupBy } from "../lib/collections.js";
@@ -15,6 +17,24 @@ export interface StatusWrite {
   readonly namespace: string;
   readonly name: string;
   readonly mergePatch: Record<string, unknown>;
+}
+
+/**
+ * A write as the operator applies it: a MergePatch on the status subresource (still a patch of
+ * the whole object: the API server takes only `.status` from it and drops anything else), of an
+ * SWH that may be gone by then. Pure.
+ */
+export function statusOperation(write: StatusWrite): MergePatchOperation {
+  return {
+    operation: "MergePatch",
+    apiVersion: SWH_API_VERSION,
+    kind: SWH_KIND,
+    namespace: write.namespace,
+    name: write.name,
+    subresource: "status",
+    mergePatch: { status: write.mergePatch },
+    ignoreMissingObject: true,
+  };
 }
 
 /** Per-SWH numbers for metrics. */

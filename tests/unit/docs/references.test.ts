@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { parse } from "yaml";
 import * as contract from "../../../api/contract.js";
-import { GC_METRICS } from "../../../hooks/endpointslice-gc/hook.js";
+import { GC_METRICS } from "../../../hooks/endpointslice-gc/apply.js";
 import { STATUS_METRICS } from "../../../hooks/status/metrics.js";
 import { AgentMetrics } from "../../../images/agent/src/metrics.js";
 import { codeBlocks, codeSpans, listDocs, readDoc } from "./markdown.js";

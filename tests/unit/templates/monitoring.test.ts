@@ -7,7 +7,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { parser } from "@prometheus-io/lezer-promql";
 import { parse } from "yaml";
-import { GC_METRICS } from "../../../hooks/endpointslice-gc/hook.js";
+import { GC_METRICS } from "../../../hooks/endpointslice-gc/apply.js";
 import { STATUS_METRICS } from "../../../hooks/status/metrics.js";
 import { AgentMetrics } from "../../../images/agent/src/metrics.js";
 import {
