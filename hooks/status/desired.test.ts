@@ -3,7 +3,7 @@
 // the cap); fencing marks; foreign Services and slices of an earlier SWH; and that every computed
 // status is valid against the CRD, fully declared and default-free.
 
-import { createValidator } from "../../api/crd-schema.js";
+import { createValidator } from "../../tests/support/crd-schema.js";
 import { MAX_ENDPOINT_STATUSES } from "./endpoints.js";
 import { planStatus } from "./plan.js";
 import {

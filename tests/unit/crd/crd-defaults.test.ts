@@ -1,7 +1,7 @@
 // The CRD's defaults, applied the way the API server applies them: the seed manifests end up with
 // the Go implementation's healthcheck defaults, and the defaulting walker follows the API
 // server's rules (nested defaults, nulls, absent objects stay absent).
-import { applyDefaults, openApiSchema, type StructuralSchema } from "../../../api/crd-schema.js";
+import { applyDefaults, openApiSchema, type StructuralSchema } from "../../support/crd-schema.js";
 import { HEALTHCHECK_DEFAULTS, type ServiceWithHealthchecks } from "../../../api/v1alpha1.js";
 import { loadManifestFixtures } from "../../fixtures/manifests/fixtures.js";
 

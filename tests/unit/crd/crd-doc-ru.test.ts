@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
-import { openApiSchema, walkSchema } from "../../../api/crd-schema.js";
+import { openApiSchema, walkSchema } from "../../support/crd-schema.js";
 
 const ruPath = fileURLToPath(
   new URL("../../../crds/doc-ru-servicewithhealthchecks.yaml", import.meta.url),

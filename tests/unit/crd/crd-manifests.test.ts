@@ -3,7 +3,7 @@
 // fixture fails for the reason it states. CEL rules need a real API server (the e2e suite); here
 // we check that CEL fixtures would reach CEL evaluation and that their expected messages exist.
 import { existsSync, readFileSync } from "node:fs";
-import { celRules, createValidator, openApiSchema } from "../../../api/crd-schema.js";
+import { celRules, createValidator, openApiSchema } from "../../support/crd-schema.js";
 import { SWH_API_VERSION, SWH_KIND } from "../../../api/contract.js";
 import {
   SEED_MANIFEST_FILE,

@@ -1,4 +1,4 @@
-// api/crd-schema.ts on its own: loading, walking, listing CEL rules, converting a structural
+// tests/support/crd-schema.ts on its own: loading, walking, listing CEL rules, converting a structural
 // schema to JSON Schema, list-map keys, and the fixture loader's manifest extraction.
 import {
   celRules,
@@ -9,7 +9,7 @@ import {
   toJsonSchema,
   walkSchema,
   type StructuralSchema,
-} from "../../../api/crd-schema.js";
+} from "../../support/crd-schema.js";
 import { extractManifests, extractSwhManifests } from "../../fixtures/manifests/fixtures.js";
 
 describe("loading", () => {

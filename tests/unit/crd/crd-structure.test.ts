@@ -7,7 +7,7 @@ import {
   openApiSchema,
   walkSchema,
   type StructuralSchema,
-} from "../../../api/crd-schema.js";
+} from "../../support/crd-schema.js";
 import {
   GROUP,
   LABEL_HERITAGE,

@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
-import { openApiSchema, type StructuralSchema } from "../../../api/crd-schema.js";
+import { openApiSchema, type StructuralSchema } from "../../support/crd-schema.js";
 
 const file = fileURLToPath(new URL("../../../api/v1alpha1.ts", import.meta.url));
 const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.Latest, true);

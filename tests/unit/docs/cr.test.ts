@@ -9,7 +9,7 @@ import {
   openApiSchema,
   walkSchema,
   type StructuralSchema,
-} from "../../../api/crd-schema.js";
+} from "../../support/crd-schema.js";
 import { CONDITION_CHILD_SERVICE_READY, CONDITION_READY, REASON } from "../../../api/v1alpha1.js";
 import { DEFAULT_TLS_MODE, TLS_MODES } from "../../../images/agent/src/desired/credentials.js";
 import { isTrueValue } from "../../../images/agent/src/probes/postgres-result.js";

@@ -4,7 +4,7 @@
 // evaluated here). EXAMPLES must also cover the scenarios the module is for, and carry the
 // platform's own seed manifests unchanged, with the credentials Secret made the seed's way.
 import { parseAllDocuments } from "yaml";
-import { createValidator } from "../../../api/crd-schema.js";
+import { createValidator } from "../../support/crd-schema.js";
 import { ANNOTATION_ALLOW_ADOPTION, SWH_API_VERSION, SWH_KIND } from "../../../api/contract.js";
 import type { ServiceWithHealthchecks } from "../../../api/v1alpha1.js";
 import { loadManifestFixtures } from "../../fixtures/manifests/fixtures.js";

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import formatsModule from "ajv-formats";
 import { parse } from "yaml";
-import { VERSION } from "./contract.js";
+import { VERSION } from "../../api/contract.js";
 
 /** One `x-kubernetes-validations` entry. */
 export interface CelRule {
@@ -64,7 +64,7 @@ export interface CustomResourceDefinition {
 
 /** Absolute path of the CRD manifest in this repository. */
 export const SWH_CRD_PATH = fileURLToPath(
-  new URL("../crds/servicewithhealthchecks.yaml", import.meta.url),
+  new URL("../../crds/servicewithhealthchecks.yaml", import.meta.url),
 );
 
 /** Reads and parses a CRD manifest (default: the ServiceWithHealthchecks CRD). */
