@@ -3,20 +3,18 @@
 // error serialisation, nothing more. Field names that could carry secrets are redacted as a last
 // line of defence; the code never passes credentials to a log call in the first place.
 
+import type { KubeLogFields, KubeLogger } from "swh-kube-client";
+
 /** Log levels, lowest first. */
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 /** One of LOG_LEVELS. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Extra structured fields of a log line. */
-export type LogFields = Readonly<Record<string, unknown>>;
+export type LogFields = KubeLogFields;
 
-/** The logging interface every component takes. */
-export interface Logger {
-  debug(msg: string, fields?: LogFields): void;
-  info(msg: string, fields?: LogFields): void;
-  warn(msg: string, fields?: LogFields): void;
-  error(msg: string, fields?: LogFields): void;
+/** The logging interface every component takes: the client's four levels, plus these. */
+export interface Logger extends KubeLogger {
   /** A logger that adds `fields` to every line. */
   child(fields: LogFields): Logger;
   /** True when lines of `level` are written. */
