@@ -12,7 +12,7 @@
 
 import type { ServicePort } from "../../api/v1alpha1.js";
 import type { ServiceSpecSnapshot } from "../lib/child-service-state.js";
-import { compact, jsonEqual } from "../lib/json.js";
+import { compact, jsonEqual } from "../../api/json-read.js";
 import type { DeepReadonly, SwhSpec } from "../lib/swh.js";
 
 /** Server default of sessionAffinityConfig.clientIP.timeoutSeconds (3 hours). */

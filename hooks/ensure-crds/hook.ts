@@ -14,7 +14,7 @@ import path from "node:path";
 import { isSea } from "node:sea";
 import { parseAllDocuments } from "yaml";
 import { defineHook, type HookInput, type KubeObject } from "shell-operator-ts-hooks";
-import { asRecord, asString } from "../lib/json.js";
+import { asRecord, asString } from "../../api/json-read.js";
 
 /** Environment variable that overrides the module directory. */
 export const MODULE_DIR_ENV = "SWH_MODULE_DIR";

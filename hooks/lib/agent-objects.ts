@@ -21,7 +21,7 @@ import {
   type EndpointReport,
 } from "../../api/contract.js";
 import { decodeReports } from "../../api/endpoint-reports.js";
-import { asArray, asNumber, asRecord, asString, compact, recordAt } from "./json.js";
+import { asArray, asNumber, asRecord, asString, compact, recordAt } from "../../api/json-read.js";
 
 /** One endpoint of an agent EndpointSlice, reduced to what the hooks read. */
 export interface SliceEndpoint {

@@ -5,15 +5,15 @@
 
 import { ANNOTATION_ALLOW_ADOPTION, SWH_KIND } from "../../api/contract.js";
 import type { LoadBalancerIngress, ServiceWithHealthchecksSpec } from "../../api/v1alpha1.js";
-import { asBoolean, asRecord, asString, asStringMap, compact } from "./json.js";
+import { asBoolean, asRecord, asString, asStringMap, compact } from "../../api/json-read.js";
 import {
   jqObjectHead,
   readAnnotations,
   readIdentity,
-  readServiceSpecFields,
   type DeepReadonly,
   type SwhSnapshot,
 } from "./swh.js";
+import { readServiceSpecFields } from "../../api/swh-decode.js";
 
 /**
  * The SWH fields the classification reads: identity and the spec fields of immutable Service

@@ -41,7 +41,7 @@ import {
   LABEL_REPLACED_BY,
   LABEL_SERVICE_NAME,
 } from "../../api/contract.js";
-import { asArray, asRecord, asString, recordAt } from "./json.js";
+import { asArray, asRecord, asString, recordAt } from "../../api/json-read.js";
 
 /** `endpointslice.kubernetes.io/managed-by` of the endpointslice controller's slices. */
 export const ENDPOINTSLICE_CONTROLLER = "endpointslice-controller.k8s.io";

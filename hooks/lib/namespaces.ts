@@ -10,7 +10,7 @@
 // fields that mark a deletion, so label or annotation changes do not even update the snapshot.
 
 import type { KubernetesBinding } from "shell-operator-ts-hooks";
-import { asString, recordAt } from "./json.js";
+import { asString, recordAt } from "../../api/json-read.js";
 
 /** Binding name shared by the hooks that skip terminating namespaces. */
 export const NAMESPACES_BINDING = "namespaces";

@@ -4,7 +4,8 @@
 
 import { execFileSync } from "node:child_process";
 import { parse } from "yaml";
-import { filterSwh, readServicePort, SWH_JQ_FILTER, SWH_SPEC_JQ_FILTER } from "./swh.js";
+import { filterSwh, SWH_JQ_FILTER, SWH_SPEC_JQ_FILTER } from "./swh.js";
+import { readServicePort } from "../../api/swh-decode.js";
 
 /** Runs a jq program with the system jq, as the operator would, and parses its output. */
 function jq(program: string, input: unknown): unknown {

@@ -9,7 +9,7 @@ import {
   type KubeObject,
 } from "shell-operator-ts-hooks";
 import { AGENT_SERVICE_ACCOUNT, MODULE_NAMESPACE, SECRET_ACCESS_NAME } from "../../api/contract.js";
-import { asRecord, asString, asStringMap, jsonEqual } from "../lib/json.js";
+import { asRecord, asString, asStringMap, jsonEqual } from "../../api/json-read.js";
 import {
   RBAC_API_VERSION,
   RBAC_GROUP,

@@ -3,7 +3,7 @@
 // the results), plus the labels those objects carry.
 
 import { HERITAGE_VALUE, LABEL_HERITAGE, LABEL_MODULE, MODULE_NAME } from "../../api/contract.js";
-import { asRecord, asString } from "../lib/json.js";
+import { asRecord, asString } from "../../api/json-read.js";
 import { readNamespacedName } from "../lib/swh.js";
 
 export const RBAC_GROUP = "rbac.authorization.k8s.io";

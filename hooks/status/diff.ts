@@ -5,7 +5,7 @@
 
 import type { ServiceWithHealthchecksStatus } from "../../api/v1alpha1.js";
 import { compareText } from "../lib/collections.js";
-import { asRecord } from "../lib/json.js";
+import { asRecord } from "../../api/json-read.js";
 import { endpointKey } from "./endpoints.js";
 
 /** Status fields this hook owns (and compares); any other stored field is left alone. */

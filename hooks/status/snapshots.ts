@@ -11,8 +11,16 @@ import {
   SERVICE_MAY_BE_CHILD_JQ,
   type ClassifiedSwh,
 } from "../lib/child-service-state.js";
-import { asNumber, asRecord, asString, asStringArray, compact, recordAt } from "../lib/json.js";
-import { SWH_SERVICE_TYPES, readConditions, readIdentity, type SwhSnapshot } from "../lib/swh.js";
+import {
+  asNumber,
+  asRecord,
+  asString,
+  asStringArray,
+  compact,
+  recordAt,
+} from "../../api/json-read.js";
+import { readIdentity, type SwhSnapshot } from "../lib/swh.js";
+import { SWH_SERVICE_TYPES, readConditions } from "../../api/swh-decode.js";
 
 /** The spec fields the child-service classification compares (immutable Service fields). */
 export type StatusSwhSpec = ClassifiedSwh["spec"];

@@ -1,7 +1,8 @@
-// The agent's view of a ServiceWithHealthchecks: the spec fields that decide endpoints and probes,
-// plus the two status facts the agent obeys - a child Service conflict (publishing would feed a
-// foreign Service, so the agent withdraws) and the Service's allocated IP families. The SWH
-// informer stores these snapshots, filtered at the edge, not whole objects.
+// The agent's view of a ServiceWithHealthchecks: its spec, decoded field by field as the hooks
+// decode it (api/swh-decode.ts), plus the two status facts the agent obeys - a child Service
+// conflict (publishing would feed a foreign Service, so the agent withdraws) and the Service's
+// allocated IP families. The SWH informer stores these snapshots, filtered at the edge, not whole
+// objects.
 
 import {
   CONDITION_CHILD_SERVICE_READY,
@@ -10,6 +11,7 @@ import {
   type ServiceWithHealthchecksSpec,
 } from "../../../../api/v1alpha1.js";
 import { isRecord } from "swh-kube-client";
+import { decodeSwhSpec } from "../../../../api/swh-decode.js";
 import { addressFamily, type AddressFamily } from "./pods.js";
 
 /** What the agent keeps of an SWH. */
@@ -50,18 +52,22 @@ function hasConflict(swh: ServiceWithHealthchecks): boolean {
   );
 }
 
-/** Filters a raw SWH into a snapshot; undefined when it lacks identity or a spec. */
+/**
+ * Filters a raw SWH into a snapshot; undefined when it lacks identity or a spec, or its spec does
+ * not decode (api/swh-decode.ts: the hooks' decoding, field by field).
+ */
 export function swhSnapshot(raw: unknown): SwhSnapshot | undefined {
-  if (!isRecord(raw)) return undefined;
-  const swh = raw as unknown as ServiceWithHealthchecks;
-  const meta = swh.metadata as ServiceWithHealthchecks["metadata"] | undefined;
-  if (!meta?.uid || !meta.name || !meta.namespace || !isRecord(swh.spec)) return undefined;
+  if (!isRecord(raw) || !isRecord(raw.spec)) return undefined;
+  const spec = decodeSwhSpec(raw.spec);
+  const meta = raw.metadata as ServiceWithHealthchecks["metadata"] | undefined;
+  if (!meta?.uid || !meta.name || !meta.namespace || spec === undefined) return undefined;
+  const swh = { ...(raw as unknown as ServiceWithHealthchecks), spec };
   const families = familiesOf(swh);
   return {
     uid: meta.uid,
     name: meta.name,
     namespace: meta.namespace,
-    spec: swh.spec,
+    spec,
     ...(families ? { families } : {}),
     conflict: hasConflict(swh),
     deleting: meta.deletionTimestamp !== undefined && meta.deletionTimestamp !== null,

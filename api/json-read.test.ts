@@ -1,7 +1,7 @@
 // Tests for the JSON readers every snapshot filter uses: int-or-string, string maps, the array
 // and nested-object readers, and structural equality.
 
-import { asArray, asIntOrString, asStringMap, jsonEqual, recordAt } from "./json.js";
+import { asArray, asIntOrString, asStringMap, jsonEqual, recordAt } from "./json-read.js";
 
 describe("readers", () => {
   it.each([

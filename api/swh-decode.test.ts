@@ -1,0 +1,42 @@
+// The one decoding of an SWH's spec both deployables use: valid fields kept as they are, entries
+// of the wrong type dropped (not the resource), a forbidden Service type refuses the SWH.
+import { decodeSwhSpec } from "./swh-decode.js";
+
+describe("decodeSwhSpec", () => {
+  it("keeps a valid spec whole", () => {
+    const spec = {
+      selector: { app: "db" },
+      ports: [{ name: "pg", protocol: "TCP", port: 5432, targetPort: 5432 }],
+      publishNotReadyAddresses: true,
+      healthcheck: {
+        periodSeconds: 10,
+        initialDelaySeconds: 0,
+        probes: [
+          {
+            mode: "HTTP",
+            timeoutSeconds: 1,
+            successThreshold: 1,
+            failureThreshold: 3,
+            http: { targetPort: 8080, path: "/healthz", scheme: "HTTPS" },
+          },
+        ],
+      },
+    };
+    expect(decodeSwhSpec(spec)).toEqual(spec);
+  });
+
+  it("drops entries of the wrong type, not the resource", () => {
+    expect(
+      decodeSwhSpec({
+        ports: [{ port: "5432" }, { port: 80 }],
+        publishNotReadyAddresses: "yes",
+        healthcheck: { periodSeconds: "10", probes: [{ mode: "ICMP" }, { mode: "TCP", tcp: {} }] },
+      }),
+    ).toEqual({ ports: [{ port: 80 }], healthcheck: { probes: [{ mode: "TCP" }] } });
+  });
+
+  it("refuses a Service type the CRD forbids", () => {
+    expect(decodeSwhSpec({ type: "ExternalName" })).toBeUndefined();
+    expect(decodeSwhSpec({ type: "LoadBalancer" })).toEqual({ type: "LoadBalancer" });
+  });
+});
