@@ -3,7 +3,7 @@
 
 import type { ServiceWithHealthchecks, ServiceWithHealthchecksSpec } from "../../api/v1alpha1.js";
 import { podSnapshot, type PodSnapshot } from "../../images/agent/src/desired/pods.js";
-import { swhSnapshot, type SwhSnapshot } from "../../images/agent/src/desired/swh.js";
+import { toAgentSwh, type AgentSwh } from "../../images/agent/src/desired/swh.js";
 import type { RawPod } from "swh-kube-client";
 import type { ProbeState } from "../../images/agent/src/scheduler/types.js";
 import { computeDesired } from "../../images/agent/src/desired/endpoints.js";
@@ -108,9 +108,9 @@ export function rawSwh(o: SwhOptions = {}): ServiceWithHealthchecks {
   };
 }
 
-/** An SwhSnapshot built through the real filter. */
-export function swh(o: SwhOptions = {}): SwhSnapshot {
-  const snap = swhSnapshot(rawSwh(o));
+/** An AgentSwh built through the real filter. */
+export function swh(o: SwhOptions = {}): AgentSwh {
+  const snap = toAgentSwh(rawSwh(o));
   if (!snap) throw new Error("fixture SWH has no identity");
   return snap;
 }
@@ -127,7 +127,7 @@ export function probeState(healthy: boolean, reason = "", known = true): ProbeSt
 
 /** Evaluated endpoints of `swhs` over `pods`, every probe in state `healthy`. */
 export function evaluated(
-  s: SwhSnapshot,
+  s: AgentSwh,
   pods: PodSnapshot[],
   healthy: (workerKey: string) => boolean = () => true,
 ): EvaluatedEndpoint[] {

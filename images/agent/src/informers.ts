@@ -5,7 +5,7 @@
 import { LABEL_MANAGED_BY, LABEL_NODE_NAME, MANAGED_BY_VALUE } from "../../../api/contract.js";
 import type { AgentConfig } from "./config.js";
 import { podSnapshot, type PodSnapshot } from "./desired/pods.js";
-import { swhSnapshot, type SwhSnapshot } from "./desired/swh.js";
+import { toAgentSwh, type AgentSwh } from "./desired/swh.js";
 import {
   sleep,
   isRecord,
@@ -21,7 +21,7 @@ const SWH_PATH = "/apis/network.deckhouse.io/v1alpha1/servicewithhealthchecks";
 
 /** SWHs, this node's pods and this node's slices (see file header). */
 export class AgentInformers {
-  readonly swhs: Reflector<SwhSnapshot>;
+  readonly swhs: Reflector<AgentSwh>;
   readonly pods: Reflector<PodSnapshot>;
   readonly slices: Reflector<RawEndpointSlice>;
   readonly #log: Logger;
@@ -34,7 +34,7 @@ export class AgentInformers {
       name: "servicewithhealthchecks",
       resource: "servicewithhealthchecks",
       path: SWH_PATH,
-      transform: swhSnapshot,
+      transform: toAgentSwh,
       log: log.child({ informer: "servicewithhealthchecks" }),
     });
     this.pods = new Reflector({

@@ -16,7 +16,7 @@ import {
   type AddressFamily,
   type PodSnapshot,
 } from "./pods.js";
-import { referencedSecrets, shouldPublish, type SwhSnapshot } from "./swh.js";
+import { referencedSecrets, shouldPublish, type AgentSwh } from "./swh.js";
 
 /** A Service port resolved for one pod: an EndpointSlice port. */
 export interface ResolvedPort {
@@ -55,7 +55,7 @@ export interface DesiredEndpoint {
 
 /** The desired endpoints of one published SWH on this node. */
 export interface SwhDesired {
-  readonly swh: SwhSnapshot;
+  readonly swh: AgentSwh;
   readonly publishNotReadyAddresses: boolean;
   readonly endpoints: readonly DesiredEndpoint[];
 }
@@ -72,7 +72,7 @@ export interface DesiredState {
 
 /** Inputs of computeDesired. */
 export interface DesiredInput {
-  readonly swhs: Iterable<SwhSnapshot>;
+  readonly swhs: Iterable<AgentSwh>;
   readonly pods: Iterable<PodSnapshot>;
   /** Credentials of Secret `name` in `namespace`; "pending" until it has been read. */
   readonly credentials: (namespace: string, name: string) => ReturnType<CredentialsLookup>;
@@ -132,7 +132,7 @@ interface EndpointBuild {
 
 /** One address of one pod under one SWH. */
 interface EndpointTarget {
-  readonly swh: SwhSnapshot;
+  readonly swh: AgentSwh;
   readonly pod: PodSnapshot;
   readonly family: AddressFamily;
   readonly address: string;
@@ -194,7 +194,7 @@ function podsByNamespace(pods: Iterable<PodSnapshot>): Map<string, PodSnapshot[]
 }
 
 function endpointsOf(
-  swh: SwhSnapshot,
+  swh: AgentSwh,
   namespacePods: readonly PodSnapshot[],
   input: DesiredInput,
 ): { endpoints: DesiredEndpoint[]; workers: WorkerSpec[] } {

@@ -1,12 +1,12 @@
 // The SWH snapshot: conflict detection (withdraw), deletion, address families and Secret refs.
 import { rawSwh, swh } from "../../../../tests/agent/fixtures.js";
-import { referencedSecrets, shouldPublish, swhSnapshot } from "./swh.js";
+import { referencedSecrets, shouldPublish, toAgentSwh } from "./swh.js";
 
-describe("swhSnapshot", () => {
+describe("toAgentSwh", () => {
   it("drops objects without identity or spec", () => {
-    expect(swhSnapshot({ metadata: { name: "a", namespace: "ns" }, spec: {} })).toBeUndefined();
-    expect(swhSnapshot({ metadata: { name: "a", namespace: "ns", uid: "u" } })).toBeUndefined();
-    expect(swhSnapshot("nope")).toBeUndefined();
+    expect(toAgentSwh({ metadata: { name: "a", namespace: "ns" }, spec: {} })).toBeUndefined();
+    expect(toAgentSwh({ metadata: { name: "a", namespace: "ns", uid: "u" } })).toBeUndefined();
+    expect(toAgentSwh("nope")).toBeUndefined();
   });
 
   it.each([
@@ -53,7 +53,7 @@ describe("shouldPublish", () => {
         },
       ],
     };
-    expect(shouldPublish(swhSnapshot(raw)!)).toBe(true);
+    expect(shouldPublish(toAgentSwh(raw)!)).toBe(true);
   });
 });
 

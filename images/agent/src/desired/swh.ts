@@ -15,7 +15,7 @@ import { decodeSwhSpec } from "../../../../api/swh-decode.js";
 import { addressFamily, type AddressFamily } from "./pods.js";
 
 /** What the agent keeps of an SWH. */
-export interface SwhSnapshot {
+export interface AgentSwh {
   readonly uid: string;
   readonly name: string;
   readonly namespace: string;
@@ -56,7 +56,7 @@ function hasConflict(swh: ServiceWithHealthchecks): boolean {
  * Filters a raw SWH into a snapshot; undefined when it lacks identity or a spec, or its spec does
  * not decode (api/swh-decode.ts: the hooks' decoding, field by field).
  */
-export function swhSnapshot(raw: unknown): SwhSnapshot | undefined {
+export function toAgentSwh(raw: unknown): AgentSwh | undefined {
   if (!isRecord(raw) || !isRecord(raw.spec)) return undefined;
   const spec = decodeSwhSpec(raw.spec);
   const meta = raw.metadata as ServiceWithHealthchecks["metadata"] | undefined;
@@ -78,12 +78,12 @@ export function swhSnapshot(raw: unknown): SwhSnapshot | undefined {
  * Whether the agent publishes endpoints for this SWH at all: not while it is being deleted and
  * not while its child Service belongs to someone else.
  */
-export function shouldPublish(swh: SwhSnapshot): boolean {
+export function shouldPublish(swh: AgentSwh): boolean {
   return !swh.conflict && !swh.deleting;
 }
 
 /** The Secret names an SWH's PostgreSQL probes reference, sorted and unique. */
-export function referencedSecrets(swh: SwhSnapshot): string[] {
+export function referencedSecrets(swh: AgentSwh): string[] {
   const names = new Set<string>();
   for (const probe of swh.spec.healthcheck?.probes ?? []) {
     const name = probe.mode === "PostgreSQL" ? probe.postgreSQL?.authSecretName : undefined;

@@ -3,7 +3,7 @@
 // create+delete; a fenced slice -> rewritten; a conflict -> withdrawn.
 import { ANNOTATION_FENCED_AT } from "../../../../api/contract.js";
 import { evaluated, manyPods, NODE, pod, swh } from "../../../../tests/agent/fixtures.js";
-import type { SwhSnapshot } from "../desired/swh.js";
+import type { AgentSwh } from "../desired/swh.js";
 import type { PodSnapshot } from "../desired/pods.js";
 import type { RawEndpointSlice } from "swh-kube-client";
 import { buildSlices } from "./build.js";
@@ -27,7 +27,7 @@ function applied(existing: RawEndpointSlice[], plan: SlicePlan): RawEndpointSlic
   ];
 }
 
-function desired(s: SwhSnapshot, pods: PodSnapshot[], healthy?: (key: string) => boolean) {
+function desired(s: AgentSwh, pods: PodSnapshot[], healthy?: (key: string) => boolean) {
   return buildSlices({
     swh: s,
     nodeName: NODE,

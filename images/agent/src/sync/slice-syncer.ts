@@ -6,7 +6,7 @@
 
 import type { DesiredEndpoint, SwhDesired } from "../desired/endpoints.js";
 import { evaluateEndpoint, type EndpointVerdict } from "../desired/readiness.js";
-import type { SwhSnapshot } from "../desired/swh.js";
+import type { AgentSwh } from "../desired/swh.js";
 import type { EndpointHistory } from "../endpoint-history.js";
 import type { EventInput } from "../events/recorder.js";
 import type { Logger } from "../log.js";
@@ -87,7 +87,7 @@ export class SliceSyncer {
     });
   }
 
-  #recordTransition(swh: SwhSnapshot, endpoint: DesiredEndpoint, verdict: EndpointVerdict): void {
+  #recordTransition(swh: AgentSwh, endpoint: DesiredEndpoint, verdict: EndpointVerdict): void {
     const who = `pod ${endpoint.pod.name} (${endpoint.address})`;
     const failing = verdict.failures.map(f => `${f.probe}: ${f.reason}`).join("; ");
     this.#o.events.record({
