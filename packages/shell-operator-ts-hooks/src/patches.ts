@@ -17,38 +17,42 @@ import type {
 /** A new, empty collector. Not shared between runs. */
 export function createPatchCollector(): PatchCollector {
   const ops: PatchOperation[] = [];
-  const create = (
-    operation: CreateOperationKind,
-    object: KubeObject,
-    opts?: CreateOptions,
-  ): number => ops.push(createOperation(operation, object, opts));
-  const del = (operation: DeleteOperationKind, ref: ObjectRef, opts?: DeleteOptions): number =>
-    ops.push({ operation, ...target(ref), ...subresourceOf(opts) });
+  const push = (op: PatchOperation): void => void ops.push(shape(op));
+  const create = (operation: CreateOperationKind, object: KubeObject, opts?: CreateOptions): void =>
+    push({ operation, object, ...opts });
+  const del = (operation: DeleteOperationKind, ref: ObjectRef, opts?: DeleteOptions): void =>
+    push({ operation, ...ref, ...opts });
   return {
-    create: (object, opts) => void create("Create", object, opts),
-    createOrUpdate: (object, opts) => void create("CreateOrUpdate", object, opts),
-    createIfNotExists: (object, opts) => void create("CreateIfNotExists", object, opts),
-    delete: (ref, opts) => void del("Delete", ref, opts),
-    deleteInBackground: ref => void del("DeleteInBackground", ref),
-    deleteNonCascading: ref => void del("DeleteNonCascading", ref),
-    mergePatch: (ref, patch, opts) =>
-      void ops.push({ operation: "MergePatch", ...target(ref), mergePatch: patch, ...flags(opts) }),
+    create: (object, opts) => create("Create", object, opts),
+    createOrUpdate: (object, opts) => create("CreateOrUpdate", object, opts),
+    createIfNotExists: (object, opts) => create("CreateIfNotExists", object, opts),
+    delete: (ref, opts) => del("Delete", ref, opts),
+    deleteInBackground: ref => del("DeleteInBackground", ref),
+    deleteNonCascading: ref => del("DeleteNonCascading", ref),
+    mergePatch: (ref, mergePatch, opts) =>
+      push({ operation: "MergePatch", ...ref, mergePatch, ...opts }),
     jsonPatch: (ref, jsonPatch, opts) =>
-      void ops.push({ operation: "JSONPatch", ...target(ref), jsonPatch, ...flags(opts) }),
-    jqPatch: (ref, jqFilter, opts) =>
-      void ops.push({ operation: "JQPatch", ...target(ref), jqFilter, ...flags(opts) }),
+      push({ operation: "JSONPatch", ...ref, jsonPatch, ...opts }),
+    jqPatch: (ref, jqFilter, opts) => push({ operation: "JQPatch", ...ref, jqFilter, ...opts }),
     add: (...operations) => {
-      for (const op of operations) ops.push(normalize(op));
+      for (const op of operations) {
+        const shaped = shape(op);
+        // The methods take an ObjectRef, whose apiVersion is required: so do ready operations.
+        if (!("object" in shaped) && !shaped.apiVersion) {
+          throw new Error(`${op.operation} of ${shaped.kind} ${shaped.name} needs an apiVersion`);
+        }
+        ops.push(shaped);
+      }
     },
     operations: () => ops.slice(),
   };
 }
 
 /**
- * A ready operation (a planner's output) checked and brought to the protocol's shape, exactly
- * as the collector's own methods build it.
+ * An operation checked and brought to the protocol's shape: the documented keys in its order,
+ * optional ones only when set. Every operation the collector keeps goes through here.
  */
-function normalize(op: PatchOperation): PatchOperation {
+function shape(op: PatchOperation): PatchOperation {
   switch (op.operation) {
     case "Create":
     case "CreateOrUpdate":
@@ -57,18 +61,13 @@ function normalize(op: PatchOperation): PatchOperation {
     case "Delete":
     case "DeleteInBackground":
     case "DeleteNonCascading":
-      return { operation: op.operation, ...readyTarget(op), ...subresourceOf(op) };
+      return { operation: op.operation, ...target(op), ...subresourceOf(op) };
     case "MergePatch":
-      return {
-        operation: op.operation,
-        ...readyTarget(op),
-        mergePatch: op.mergePatch,
-        ...flags(op),
-      };
+      return { operation: op.operation, ...target(op), mergePatch: op.mergePatch, ...flags(op) };
     case "JSONPatch":
-      return { operation: op.operation, ...readyTarget(op), jsonPatch: op.jsonPatch, ...flags(op) };
+      return { operation: op.operation, ...target(op), jsonPatch: op.jsonPatch, ...flags(op) };
     case "JQPatch":
-      return { operation: op.operation, ...readyTarget(op), jqFilter: op.jqFilter, ...flags(op) };
+      return { operation: op.operation, ...target(op), jqFilter: op.jqFilter, ...flags(op) };
     default:
       throw new Error(
         `unknown patch operation ${JSON.stringify((op as { operation?: unknown }).operation)}`,
@@ -85,15 +84,6 @@ function createOperation(
     throw new Error(`${operation}: object ${object.kind} has no metadata.name`);
   }
   return { operation, object, ...subresourceOf(opts) };
-}
-
-/** target() of a ready operation: the methods take an ObjectRef, whose apiVersion is required. */
-function readyTarget(
-  op: Exclude<PatchOperation, { object: KubeObject }>,
-): ReturnType<typeof target> {
-  if (!op.apiVersion)
-    throw new Error(`${op.operation} of ${op.kind} ${op.name} needs an apiVersion`);
-  return target(op);
 }
 
 /** apiVersion, kind, namespace (only when non-empty) and name, in the protocol's order. */

@@ -1,11 +1,12 @@
 // What a scenario watches on the module's own processes while the cluster misbehaves: for every
 // agent, whether its process lives, what /healthz and /readyz answer (and why, when not ready)
-// and how many probes it has run so far (`swh_agent_probes_total` on /metrics); for the operator
-// stand-in, whether it lives and answers /healthz. A sampler polls them on a fixed period and
+// and how many probes it has run so far (`swh_agent_probes_total` on /metrics); for
+// addon-operator, whether it lives and answers /healthz. A sampler polls them on a fixed period and
 // keeps every sample, so the scenario can assert over the whole outage afterwards (the agents
 // kept probing, nothing exited, health never failed). Only loopback HTTP and /proc are touched:
 // nothing here needs the API server.
 import { isOurProcess } from "../daemons.js";
+import { sumMetric } from "../prom-text.js";
 import type { AgentRecord, OperatorRecord } from "../state.js";
 
 /** The agents' probe counter (images/agent/src/metrics.ts). */
@@ -33,40 +34,6 @@ export interface OperatorSample {
   readonly alive: boolean;
   /** HTTP status of /healthz; 0 when it did not answer. */
   readonly healthz: number;
-}
-
-/**
- * Sum of every sample of `metric` in a Prometheus text exposition (all label sets). Lines of
- * other metrics, including `<metric>_created` or a longer name with the same prefix, are ignored.
- */
-export function sumMetric(text: string, metric: string): number {
-  let sum = 0;
-  for (const line of text.split("\n")) {
-    if (!line.startsWith(metric)) continue;
-    // `{labels}` (quoted values may hold anything but the last `}`), blanks, then the value.
-    const match = /^(?:\{.*\})?[ \t]+(\S+)/.exec(line.slice(metric.length));
-    const value = Number(match?.[1]);
-    if (match && Number.isFinite(value)) sum += value;
-  }
-  return sum;
-}
-
-/**
- * Like sumMetric, per value of the label `label` (samples without it count under ""). Used for
- * the agents' `swh_agent_watch_restarts_total{informer,reason}` by reason.
- */
-export function sumMetricBy(text: string, metric: string, label: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  const labelRe = new RegExp(`[{,]${label}="((?:[^"\\\\]|\\\\.)*)"`);
-  for (const line of text.split("\n")) {
-    if (!line.startsWith(metric)) continue;
-    const match = /^(\{.*\})?[ \t]+(\S+)/.exec(line.slice(metric.length));
-    const value = Number(match?.[2]);
-    if (!match || !Number.isFinite(value)) continue;
-    const key = labelRe.exec(match[1] ?? "")?.[1] ?? "";
-    out[key] = (out[key] ?? 0) + value;
-  }
-  return out;
 }
 
 /** Adds up per-key counts (e.g. sumMetricBy of several agents). */

@@ -11,13 +11,8 @@ import type { World } from "../world/handle.js";
 import { refreshWorld } from "../world/world.js";
 import { eventually } from "../../e2e/support/eventually.js";
 import { serviceEndpoints } from "./endpoints.js";
-import {
-  LivenessSampler,
-  probeGrowth,
-  sampleAgent,
-  sumMetric,
-  type LivenessSamples,
-} from "./liveness.js";
+import { LivenessSampler, probeGrowth, sampleAgent, type LivenessSamples } from "./liveness.js";
+import { sumMetric } from "../prom-text.js";
 import { readHookLog } from "./operator-log.js";
 import {
   CHANGED,

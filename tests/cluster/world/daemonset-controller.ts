@@ -31,7 +31,7 @@ import {
   type DaemonSetView,
 } from "./daemonset-plan.js";
 import { desiredNodes, executeStep, observeAgents } from "./daemonset-step.js";
-import { updateWorldState } from "./update.js";
+import { markAgentReady } from "./update.js";
 
 /** Options of the rollout stand-in. */
 export interface DaemonSetControllerOptions {
@@ -185,12 +185,7 @@ export class AgentDaemonSetController {
       });
       return;
     }
-    const readyAt = new Date().toISOString();
-    await updateWorldState(this.#o.layout, s => {
-      const current = s.agents[record.node];
-      if (current?.pid !== record.pid) return s;
-      return { ...s, agents: { ...s.agents, [record.node]: { ...current, readyAt } } };
-    });
+    await markAgentReady(this.#o.layout, record);
     this.#o.log.info("agent ready", { node: record.node, pid: record.pid });
   }
 

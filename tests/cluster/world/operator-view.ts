@@ -2,7 +2,7 @@
 // and /readyz (startup converge done), its debug API (`addon-operator queue list` and `module
 // list`: the main queue's task descriptions, with `failures N:<error>` on a failing head task) and
 // /metrics (hook runs). The pure parts decide "failing" and "converged" from those answers.
-import { sumMetric } from "../scenario/liveness.js";
+import { sumMetric } from "../prom-text.js";
 import type { OperatorRecord } from "../state.js";
 import { operatorDebugGet, operatorGet } from "./operator.js";
 

@@ -33,10 +33,10 @@ function currentAgents(state: WorldState, view: DaemonSetView, marker: string): 
  * Agents recorded from the current template whose process is gone, with their log tails: no
  * kubelet restarts them, so a rollout waiting for them would only time out at n-1 of n.
  */
-function deadAgents(state: WorldState, view: DaemonSetView, marker: string): string[] {
+function deadAgents(state: WorldState, view: DaemonSetView): string[] {
   return Object.values(state.agents)
     .filter(a => a.templateHash === view.templateHash && a.readyAt === undefined)
-    .filter(a => hasExited(a.pid) || !isOurProcess(a.pid, marker))
+    .filter(a => hasExited(a.pid))
     .map(a => `agent ${a.node} (pid ${a.pid}) exited; log tail:\n${logTail(a.logFile, 20)}`);
 }
 
@@ -64,7 +64,7 @@ export async function waitRolledOut(
       const desired = ds.status?.desiredNumberScheduled ?? 0;
       const running = state ? currentAgents(state, view, world.layout.marker) : 0;
       last = `generation ${view.generation}: ${status.message}; ${running}/${desired} agents from template ${view.templateHash} running`;
-      const dead = state ? deadAgents(state, view, world.layout.marker) : [];
+      const dead = state ? deadAgents(state, view) : [];
       if (dead.length > 0) {
         throw new Error(`the agent DaemonSet cannot roll out: ${dead.join("\n")}`);
       }

@@ -51,7 +51,7 @@ import { startBridge } from "./bridge.js";
 import { ensureOperatorIdentity, startOperator } from "./operator.js";
 import { waitRolledOut } from "./rollout-wait.js";
 import { argsMatchSettings } from "./settings-flags.js";
-import { updateWorldState } from "./update.js";
+import { markAgentReady, updateWorldState } from "./update.js";
 
 export type { World } from "./handle.js";
 
@@ -186,16 +186,6 @@ async function ensureOperator(
     await writeWorldState(layout.stateFile, state);
   }
   return state;
-}
-
-/** Records when a started agent answered /readyz (as the rollout stand-in does for its own). */
-async function markAgentReady(layout: WorldLayout, record: AgentRecord): Promise<void> {
-  const readyAt = new Date().toISOString();
-  await updateWorldState(layout, s => {
-    const current = s.agents[record.node];
-    if (current?.pid !== record.pid) return s;
-    return { ...s, agents: { ...s.agents, [record.node]: { ...current, readyAt } } };
-  });
 }
 
 /**

@@ -25,10 +25,10 @@ import { SCENARIO_SETUP_TIMEOUT_MS } from "../../cluster/scenario/context.js";
 import {
   allReadyAt,
   probeGrowth,
-  sumMetric,
   type AgentSample,
   type LivenessSamples,
 } from "../../cluster/scenario/liveness.js";
+import { sumMetric } from "../../cluster/prom-text.js";
 import { agentLease } from "../../cluster/scenario/agent-behaviour.js";
 import { hookLogEntries, readHookLog } from "../../cluster/scenario/operator-log.js";
 import {

@@ -31,12 +31,8 @@ import {
 import { isPortFree } from "../../testenv/ports.js";
 import { SCENARIO_SETUP_TIMEOUT_MS } from "../../cluster/scenario/context.js";
 import { readyPods } from "../../cluster/scenario/endpoints.js";
-import {
-  addCounts,
-  allReadyAt,
-  sumMetricBy,
-  type LivenessSamples,
-} from "../../cluster/scenario/liveness.js";
+import { addCounts, allReadyAt, type LivenessSamples } from "../../cluster/scenario/liveness.js";
+import { sumMetricBy } from "../../cluster/prom-text.js";
 import { applyManifest } from "../../cluster/scenario/objects.js";
 import {
   CONVERGE_TIMEOUT_MS,

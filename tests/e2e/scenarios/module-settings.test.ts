@@ -25,7 +25,7 @@ import {
   scenarioWorld,
 } from "../../cluster/scenario/context.js";
 import { readyPods, serviceEndpoints } from "../../cluster/scenario/endpoints.js";
-import { sumMetric } from "../../cluster/scenario/liveness.js";
+import { sumMetric } from "../../cluster/prom-text.js";
 import { applyManifest, createNamespace, deleteNamespace } from "../../cluster/scenario/objects.js";
 import { EndpointRecorder } from "../../cluster/scenario/recorder.js";
 import { recordMeasurement } from "../../cluster/scenario/report.js";

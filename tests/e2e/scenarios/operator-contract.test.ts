@@ -34,7 +34,7 @@ import {
   SCENARIO_SETUP_TIMEOUT_MS,
   scenarioWorld,
 } from "../../cluster/scenario/context.js";
-import { sumMetric, sumMetricBy } from "../../cluster/scenario/liveness.js";
+import { sumMetric, sumMetricBy } from "../../cluster/prom-text.js";
 import {
   applyManifest,
   createNamespace,
@@ -117,6 +117,12 @@ async function keptFiles(part: string): Promise<string[]> {
   return (await readdir(dir)).filter(f => f.includes(part)).map(f => join(dir, f));
 }
 
+/** Removes every hook-run file the operator kept (contexts, values, metrics, patches). */
+async function removeKeptFiles(): Promise<void> {
+  const files = [...(await keptFiles(".module-hook")), ...(await keptFiles("-object-patch-"))];
+  for (const file of files) await rm(file, { force: true });
+}
+
 /** The hook of a kept file: its name carries the hook's safe name (`…-<hook>-<index>…`). */
 function hookOfFile(file: string): string | undefined {
   return hooks.map(h => h.metadata.name).find(name => file.includes(`-${name}-`));
@@ -130,13 +136,21 @@ function patchOperations(text: string): PatchOperation[] {
     .map(line => JSON.parse(line) as PatchOperation);
 }
 
+/** Every patch operation the hooks wrote since the operator started keeping files. */
+async function keptOperations(): Promise<PatchOperation[]> {
+  const files = await keptFiles("-object-patch-");
+  return (
+    await Promise.all(files.map(async f => patchOperations(await readFile(f, "utf8"))))
+  ).flat();
+}
+
 beforeAll(async () => {
   ({ world, artefacts } = await scenarioWorld());
   const config = JSON.parse(
     execFileSync(artefacts.hooksExecutable, ["hook", "config"], { encoding: "utf8" }),
   ) as { hooks: HookConfig[] };
   hooks = config.hooks;
-  for (const file of await keptFiles("module-hook")) await rm(file, { force: true });
+  await removeKeptFiles();
   operator = await restartOperator(world, { keepHookFiles: true });
   ns = await createNamespace(world, "swh-contract");
   vm = await startVmWorkload(world, ns, { backendBundle: artefacts.backendBundle });
@@ -157,8 +171,9 @@ afterAll(async () => {
   if (world) {
     if (vm) await stopWorkload(world, vm);
     if (ns) await deleteNamespace(world, ns);
-    // Back to an operator that keeps no files.
+    // Back to an operator that keeps no files, and none left over for a later run to read.
     await restartOperator(world);
+    await removeKeptFiles();
   }
   await releaseScenarioWorld();
 });
@@ -214,13 +229,7 @@ describe("binding contexts from the real addon-operator", () => {
 
 describe("patch operations applied by the real addon-operator", () => {
   it("CreateOrUpdate and MergePatch on status are visible in the API", async () => {
-    const ops = (
-      await Promise.all(
-        (await keptFiles("object-patch")).map(async f =>
-          patchOperations(await readFile(f, "utf8")),
-        ),
-      )
-    ).flat();
+    const ops = await keptOperations();
     const kinds = new Set(
       ops.map(o => `${o.operation}${o.subresource ? `/${o.subresource}` : ""}`),
     );
@@ -255,13 +264,7 @@ describe("patch operations applied by the real addon-operator", () => {
       async () => expect(await getOrUndefined(world.rest, secretAccessRole())).toBeUndefined(),
       60_000,
     );
-    const ops = (
-      await Promise.all(
-        (await keptFiles("object-patch")).map(async f =>
-          patchOperations(await readFile(f, "utf8")),
-        ),
-      )
-    ).flat();
+    const ops = await keptOperations();
     expect(ops.map(o => o.operation)).toContain("DeleteInBackground");
     await eventually("db's status gauges are gone from the operator", async () =>
       expect(await dbSeries()).toBe(false),

@@ -75,9 +75,9 @@ export class SyncQueue {
   }
 
   /** Marks `uid` dirty (keeping the first time it was) and arms the flush. */
-  mark(uid: string, since = this.#o.clock.now()): void {
+  mark(uid: string): void {
     if (this.#stopped) return;
-    if (!this.#dirty.has(uid)) this.#dirty.set(uid, since);
+    if (!this.#dirty.has(uid)) this.#dirty.set(uid, this.#o.clock.now());
     this.#arm();
   }
 
