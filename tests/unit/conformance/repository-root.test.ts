@@ -53,7 +53,10 @@ describe("dmt lint of the repository root", () => {
     for (const file of checked) {
       expect([file, excluded.includes(file)]).toEqual([file, true]);
       const head = readFileSync(`${REPO_ROOT}/${file}`, "utf8").split("\n").slice(0, 3);
-      expect([file, head.includes("# SPDX-License-Identifier: Apache-2.0")]).toEqual([file, true]);
+      const spdx = file.endsWith(".go")
+        ? "// SPDX-License-Identifier: Apache-2.0"
+        : "# SPDX-License-Identifier: Apache-2.0";
+      expect([file, head.includes(spdx)]).toEqual([file, true]);
     }
   });
 
