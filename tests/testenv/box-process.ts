@@ -10,6 +10,7 @@ import { apiserverArgs, controllerManagerArgs, etcdArgs, type BoxPorts } from ".
 import { isOurProcess, startDaemon } from "./daemon.js";
 import type { TlsClient } from "./https-get.js";
 import type { StateLayout } from "./layout.js";
+import type { NodeNetworkPlan } from "./nodes/plan.js";
 import { pkiFiles, type PkiFiles } from "./pki.js";
 import type { Watched } from "./readiness.js";
 import type { BoxOptions, BoxState, Component } from "./state.js";
@@ -52,6 +53,8 @@ export interface StartContext {
   readonly options: BoxOptions;
   readonly timeoutMs: number;
   readonly log: NodeJS.WritableStream;
+  /** The node network, when the box has real nodes. */
+  readonly network?: NodeNetworkPlan;
 }
 
 /** Starts `component` on `ports` with its flags (components.ts) and returns its pid. */
@@ -66,10 +69,10 @@ export function spawnComponent(ctx: StartContext, component: Component, ports: B
     return startDaemon({ binary: tools.etcd, args: etcdArgs(layout, pki, ports), logFile });
   }
   if (component === "apiserver") {
-    const args = apiserverArgs(layout, pki, ports, { audit: options.audit });
+    const args = apiserverArgs(layout, pki, ports, { audit: options.audit, network: ctx.network });
     return startDaemon({ binary: tools["kube-apiserver"], args, logFile });
   }
-  const args = controllerManagerArgs(layout, pki, ports, options.controllers);
+  const args = controllerManagerArgs(layout, pki, ports, options.controllers, ctx.network);
   return startDaemon({ binary: tools["kube-controller-manager"], args, logFile });
 }
 

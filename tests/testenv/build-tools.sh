@@ -7,8 +7,9 @@
 # Each tool gets a wrapper module under src/<tool>-<version>/ because `go install` refuses modules
 # carrying `replace` directives (see docs: hook-protocol.md §E).
 #
-# Usage: build-tools.sh [core|all|<tool>...]   (default: core = etcd kube-apiserver
-#        kube-controller-manager addon-operator; all = core + helm promtool; a single tool by
+# Usage: build-tools.sh [core|nodes|all|<tool>...]   (default: core = etcd kube-apiserver
+#        kube-controller-manager addon-operator; nodes = kubelet kube-proxy kube-scheduler
+#        cni-plugins kube-rbac-proxy; all = core + nodes + helm promtool; a single tool by
 #        name, e.g. `build-tools.sh helm`)
 # Env:   SWH_TESTENV_CACHE (default ~/.cache/swh-testenv)
 set -euo pipefail
@@ -45,6 +46,12 @@ staging_modules=(api apiextensions-apiserver apimachinery apiserver cli-runtime 
   kubectl kubelet metrics mount-utils pod-security-admission sample-apiserver sample-cli-plugin
   sample-controller)
 
+# The CNI plugins a node's simple network needs: a bridge per node with host-local addresses, the
+# pod's loopback, and portmap for hostPort.
+cni_pkg_root=github.com/containernetworking/plugins/plugins
+cni_plugin_pkgs=("$cni_pkg_root/main/bridge" "$cni_pkg_root/ipam/host-local"
+  "$cni_pkg_root/main/loopback" "$cni_pkg_root/meta/portmap")
+
 # Prints the go.mod of the wrapper module for one tool.
 wrapper_gomod() {
   local tool="$1"
@@ -53,7 +60,7 @@ wrapper_gomod() {
       printf 'module example.local/etcd\n\ngo 1.25.0\n\nrequire go.etcd.io/etcd/server/v3 %s\n' \
         "$ETCD_VERSION"
       ;;
-    kube-apiserver | kube-controller-manager)
+    kube-apiserver | kube-controller-manager | kubelet | kube-proxy | kube-scheduler)
       printf 'module example.local/kubernetes\n\ngo 1.24.0\n\ngodebug default=go1.24\n\n'
       printf 'require k8s.io/kubernetes %s\n\nreplace (\n' "$KUBERNETES_VERSION"
       local m
@@ -77,6 +84,17 @@ wrapper_gomod() {
       printf 'module example.local/promtool\n\ngo 1.26.0\n\n'
       printf 'require github.com/prometheus/prometheus %s\n' "$PROMETHEUS_VERSION"
       ;;
+    cni-plugins)
+      printf 'module example.local/cni-plugins\n\ngo 1.26.0\n\n'
+      printf 'require github.com/containernetworking/plugins %s\n' "$CNI_PLUGINS_VERSION"
+      ;;
+    kube-rbac-proxy)
+      # The agent pod's metrics sidecar (Deckhouse's common kubeRbacProxy image); its own
+      # replace line is repeated (a dependency's are not inherited).
+      printf 'module example.local/kube-rbac-proxy\n\ngo 1.26.0\n\n'
+      printf 'require github.com/brancz/kube-rbac-proxy %s\n\n' "$KUBE_RBAC_PROXY_VERSION"
+      printf 'replace gopkg.in/square/go-jose.v2 => github.com/go-jose/go-jose v2.6.3+incompatible\n'
+      ;;
     helm)
       printf 'module example.local/helm\n\ngo 1.26.0\n\nrequire helm.sh/helm/v3 %s\n' \
         "$HELM_VERSION"
@@ -84,15 +102,19 @@ wrapper_gomod() {
   esac
 }
 
-# Prints "<version> <wrapper dir name> <main package> <module@version to go get>" for one tool.
+# Prints "<version> <wrapper dir name> <module@version to go get> <main package>..." for one tool.
 tool_spec() {
   case "$1" in
-    etcd) echo "$ETCD_VERSION etcd-$ETCD_VERSION go.etcd.io/etcd/server/v3 go.etcd.io/etcd/server/v3@$ETCD_VERSION" ;;
-    kube-apiserver) echo "$KUBERNETES_VERSION kubernetes-$KUBERNETES_VERSION k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes@$KUBERNETES_VERSION" ;;
-    kube-controller-manager) echo "$KUBERNETES_VERSION kubernetes-$KUBERNETES_VERSION k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes@$KUBERNETES_VERSION" ;;
-    addon-operator) echo "$ADDON_OPERATOR_VERSION addon-operator-$ADDON_OPERATOR_VERSION github.com/flant/addon-operator/cmd/addon-operator github.com/flant/addon-operator@$ADDON_OPERATOR_VERSION" ;;
-    promtool) echo "$PROMETHEUS_VERSION promtool-$PROMETHEUS_VERSION github.com/prometheus/prometheus/cmd/promtool github.com/prometheus/prometheus@$PROMETHEUS_VERSION" ;;
-    helm) echo "$HELM_VERSION helm-$HELM_VERSION helm.sh/helm/v3/cmd/helm helm.sh/helm/v3@$HELM_VERSION" ;;
+    etcd) echo "$ETCD_VERSION etcd-$ETCD_VERSION go.etcd.io/etcd/server/v3@$ETCD_VERSION go.etcd.io/etcd/server/v3" ;;
+    kube-apiserver) echo "$KUBERNETES_VERSION kubernetes-$KUBERNETES_VERSION k8s.io/kubernetes@$KUBERNETES_VERSION k8s.io/kubernetes/cmd/kube-apiserver" ;;
+    kube-controller-manager) echo "$KUBERNETES_VERSION kubernetes-$KUBERNETES_VERSION k8s.io/kubernetes@$KUBERNETES_VERSION k8s.io/kubernetes/cmd/kube-controller-manager" ;;
+    kubelet | kube-proxy | kube-scheduler) echo "$KUBERNETES_VERSION kubernetes-$KUBERNETES_VERSION k8s.io/kubernetes@$KUBERNETES_VERSION k8s.io/kubernetes/cmd/$1" ;;
+    # Several main packages: the binaries land in the directory cni-plugins-<version>/.
+    cni-plugins) echo "$CNI_PLUGINS_VERSION cni-plugins-$CNI_PLUGINS_VERSION github.com/containernetworking/plugins@$CNI_PLUGINS_VERSION ${cni_plugin_pkgs[*]}" ;;
+    kube-rbac-proxy) echo "$KUBE_RBAC_PROXY_VERSION kube-rbac-proxy-$KUBE_RBAC_PROXY_VERSION github.com/brancz/kube-rbac-proxy@$KUBE_RBAC_PROXY_VERSION github.com/brancz/kube-rbac-proxy/cmd/kube-rbac-proxy" ;;
+    addon-operator) echo "$ADDON_OPERATOR_VERSION addon-operator-$ADDON_OPERATOR_VERSION github.com/flant/addon-operator@$ADDON_OPERATOR_VERSION github.com/flant/addon-operator/cmd/addon-operator" ;;
+    promtool) echo "$PROMETHEUS_VERSION promtool-$PROMETHEUS_VERSION github.com/prometheus/prometheus@$PROMETHEUS_VERSION github.com/prometheus/prometheus/cmd/promtool" ;;
+    helm) echo "$HELM_VERSION helm-$HELM_VERSION helm.sh/helm/v3@$HELM_VERSION helm.sh/helm/v3/cmd/helm" ;;
     *) echo "build-tools: unknown tool '$1'" >&2; return 2 ;;
   esac
 }
@@ -101,7 +123,7 @@ tool_spec() {
 tool_ldflags() {
   local flags="-s -w"
   case "$1" in
-    kube-apiserver | kube-controller-manager)
+    kube-apiserver | kube-controller-manager | kubelet | kube-proxy | kube-scheduler)
       local pkg
       for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
         flags+=" -X $pkg.gitVersion=$KUBERNETES_VERSION -X $pkg.gitMajor=1"
@@ -119,9 +141,9 @@ tool_ldflags() {
 
 # Builds one tool unless its binary already exists; records the build time.
 build_tool() {
-  local tool="$1" spec version wrapper pkg getarg
+  local tool="$1" spec version wrapper getarg pkgs
   spec="$(tool_spec "$tool")" || return 1
-  read -r version wrapper pkg getarg <<<"$spec"
+  read -r version wrapper getarg pkgs <<<"$spec"
   local out="$bin_dir/$tool-$version" log="$log_dir/$tool-$version.log"
   # Quiet when already built: setup.sh runs this on every call.
   [ -x "$out" ] && return 0
@@ -145,8 +167,13 @@ build_tool() {
   if (
     cd "$dir"
     go get "$getarg"
-    go build -trimpath -ldflags "$(tool_ldflags "$tool")" -o "$out.tmp.$$" "$pkg"
+    # With several packages, -o names a directory (a trailing slash) that gets one binary each.
+    local target="$out.tmp.$$"
+    [[ "$pkgs" == *" "* ]] && target+="/"
+    # shellcheck disable=SC2086 # pkgs is a list of Go package paths
+    go build -trimpath -ldflags "$(tool_ldflags "$tool")" -o "$target" $pkgs
   ) >"$log" 2>&1; then
+    rm -rf "$out"
     mv -f "$out.tmp.$$" "$out"
     exec 9>&-
     end=$(date +%s)
@@ -154,7 +181,7 @@ build_tool() {
       >>"$log_dir/build-times.tsv"
     echo "build-tools: built $tool $version in $((end - start))s"
   else
-    rm -f "$out.tmp.$$"
+    rm -rf "$out.tmp.$$"
     exec 9>&-
     echo "build-tools: FAILED to build $tool $version; last lines of $log:" >&2
     tail -n 15 "$log" >&2
@@ -166,7 +193,9 @@ main() {
   local tools=()
   case "${1:-core}" in
     core) tools=(etcd kube-apiserver kube-controller-manager addon-operator) ;;
-    all) tools=(etcd kube-apiserver kube-controller-manager addon-operator helm promtool) ;;
+    nodes) tools=(kubelet kube-proxy kube-scheduler cni-plugins kube-rbac-proxy) ;;
+    all) tools=(etcd kube-apiserver kube-controller-manager addon-operator kubelet kube-proxy
+      kube-scheduler cni-plugins kube-rbac-proxy helm promtool) ;;
     *) tools=("$@") ;;
   esac
   local failed=()

@@ -1,5 +1,5 @@
 // `scripts/testenv`: command-line face of the cluster in a box.
-//   up [--audit] [--no-controller-manager] [--controllers=a,b] [--timeout=SECONDS] [--json]
+//   up [--audit] [--no-controller-manager] [--controllers=a,b] [--nodes=N] [--timeout=SECONDS] [--json]
 //   down [--purge]      status [--json]      kubeconfig      token <namespace> <serviceaccount>
 //   stop-component <name> [--kill] [--grace=SECONDS]      start-component <name> [--timeout=SECONDS]
 // The state dir comes from $SWH_TESTENV_DIR (default ~/.cache/swh-testenv/run/default).
@@ -10,8 +10,10 @@ import { defaultStateDir, stateLayout } from "./layout.js";
 import { down, status, up, type BoxStatus } from "./lifecycle.js";
 
 const USAGE = `usage: scripts/testenv <command>
-  up [--audit] [--no-controller-manager] [--controllers=a,b] [--timeout=SECONDS] [--json]
-                      start etcd, kube-apiserver and kube-controller-manager (idempotent)
+  up [--audit] [--no-controller-manager] [--controllers=a,b] [--nodes=N] [--timeout=SECONDS] [--json]
+                      start etcd, kube-apiserver and kube-controller-manager (idempotent);
+                      --nodes=N adds kube-scheduler and N real nodes (kubelet, containerd,
+                      kube-proxy, each in its own network namespace)
   down [--purge]      stop them; --purge also deletes the state dir (data, certs, logs)
   status [--json]     processes, ports, /readyz (exit 3 when not ready)
   kubeconfig          print the admin kubeconfig path (exit 3 when there is none)
@@ -90,10 +92,15 @@ function seconds(args: Args, flag: string): number | undefined {
 }
 
 async function cmdUp(args: Args): Promise<number> {
-  checkFlags(args, ["audit", "no-controller-manager", "controllers", "timeout", "json"]);
+  checkFlags(args, ["audit", "no-controller-manager", "controllers", "nodes", "timeout", "json"]);
   const controllers = args.flags.get("controllers")?.split(",").filter(Boolean);
   const timeout = seconds(args, "timeout");
+  const nodes = Number(args.flags.get("nodes") ?? "0");
+  if (!Number.isInteger(nodes) || nodes < 0 || nodes > 9) {
+    throw new UsageError("--nodes needs a number of nodes from 0 to 9");
+  }
   const result = await up({
+    nodes,
     audit: args.flags.has("audit"),
     controllerManager: !args.flags.has("no-controller-manager"),
     ...(controllers ? { controllers } : {}),

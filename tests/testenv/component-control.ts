@@ -5,6 +5,7 @@
 // `status` reports the box not ready meanwhile, `down` stops what still runs and frees every port,
 // and `up` starts the stopped components again in place (the box's clients keep their
 // kubeconfigs) instead of replacing the box.
+import { planOf } from "./nodes/nodes.js";
 import {
   adminTls,
   logFileOf,
@@ -210,6 +211,7 @@ async function startLocked(
     tools,
     ...how,
     options: state.options,
+    ...(state.nodeNetwork ? { network: planOf(layout.root, state.nodeNetwork) } : {}),
   };
   const startedAt = Date.now();
   const pid = spawnComponent(ctx, component, state.ports);

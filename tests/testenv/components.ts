@@ -31,6 +31,29 @@ export const DEFAULT_CONTROLLERS: readonly string[] = [
   "endpointslicemirroring",
 ];
 
+/**
+ * What a box with real nodes adds: the workload controllers the nodes' pods need, node IPAM (it
+ * hands each node its pod range) and node lifecycle (a node that stops reporting goes NotReady
+ * and its pods' endpoints unready).
+ */
+export const NODE_CONTROLLERS: readonly string[] = [
+  "daemonset",
+  "statefulset",
+  "replicaset",
+  "deployment",
+  "nodeipam",
+  "nodelifecycle",
+  "podgc",
+];
+
+/** The node network as the control plane sees it. */
+export interface ControlPlaneNetwork {
+  /** The API server's advertised address: the node network's gateway. */
+  readonly gateway: string;
+  /** Pods' range, split into one range per node by node IPAM. */
+  readonly clusterCidr: string;
+}
+
 /** Ports the box listens on, all on 127.0.0.1. */
 export interface BoxPorts {
   readonly etcdClient: number;
@@ -70,9 +93,50 @@ export function etcdArgs(layout: StateLayout, pki: PkiFiles, ports: BoxPorts): s
 export interface ApiserverOptions {
   /** Write an audit log (request metadata, JSON lines) to the state dir's logs. */
   readonly audit: boolean;
+  /** With real nodes: listen on every address and advertise the gateway. */
+  readonly network?: ControlPlaneNetwork;
 }
 
-/** kube-apiserver: secure port on loopback, RBAC + Node authorisation, SA token issuance. */
+/**
+ * Where kube-apiserver listens and what it advertises. Without nodes: loopback only, and since
+ * Endpoints validation rejects 127.0.0.1 the `kubernetes` Service gets no endpoints (instead of
+ * an error every 10 s). With nodes: every address, the gateway advertised, so pods reach it
+ * through the `kubernetes` Service and kube-proxy.
+ */
+function endpointArgs(network: ControlPlaneNetwork | undefined): string[] {
+  if (!network) {
+    return [
+      `--bind-address=${LOOPBACK}`,
+      `--advertise-address=${LOOPBACK}`,
+      "--endpoint-reconciler-type=none",
+    ];
+  }
+  return [
+    "--bind-address=0.0.0.0",
+    `--advertise-address=${network.gateway}`,
+    "--endpoint-reconciler-type=lease",
+  ];
+}
+
+/**
+ * With nodes: how kube-apiserver reaches the kubelets (`kubectl logs`, `exec`): by their
+ * InternalIP (node names resolve nowhere), with a client certificate the kubelets' webhook
+ * authorisation accepts.
+ */
+function kubeletClientArgs(pki: PkiFiles, network: ControlPlaneNetwork | undefined): string[] {
+  if (!network) return [];
+  const client = pki.cert(KUBELET_CLIENT_CERT);
+  return [
+    "--kubelet-preferred-address-types=InternalIP",
+    `--kubelet-client-certificate=${client.crt}`,
+    `--kubelet-client-key=${client.key}`,
+  ];
+}
+
+/** The certificate kube-apiserver presents to the kubelets (issued with the nodes' ones). */
+export const KUBELET_CLIENT_CERT = "apiserver-kubelet-client";
+
+/** kube-apiserver: RBAC + Node authorisation, SA token issuance. */
 export function apiserverArgs(
   layout: StateLayout,
   pki: PkiFiles,
@@ -86,8 +150,8 @@ export function apiserverArgs(
     `--etcd-cafile=${pki.caCert}`,
     `--etcd-certfile=${etcdClient.crt}`,
     `--etcd-keyfile=${etcdClient.key}`,
-    `--bind-address=${LOOPBACK}`,
-    `--advertise-address=${LOOPBACK}`,
+    ...endpointArgs(options.network),
+    ...kubeletClientArgs(pki, options.network),
     `--secure-port=${ports.apiserver}`,
     `--tls-cert-file=${serving.crt}`,
     `--tls-private-key-file=${serving.key}`,
@@ -98,9 +162,6 @@ export function apiserverArgs(
     `--service-account-key-file=${pki.saPub}`,
     `--service-account-signing-key-file=${pki.saKey}`,
     `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
-    // The only address is 127.0.0.1, which Endpoints validation rejects (loopback), so the
-    // `kubernetes` Service gets no endpoints instead of an error every 10 s.
-    "--endpoint-reconciler-type=none",
     "--enable-admission-plugins=NamespaceLifecycle,ServiceAccount,NodeRestriction",
     "--enable-priority-and-fairness=true",
     "--allow-privileged=true",
@@ -137,8 +198,19 @@ export function controllerManagerArgs(
   pki: PkiFiles,
   ports: BoxPorts,
   controllers: readonly string[],
+  network?: ControlPlaneNetwork,
 ): string[] {
+  const nodeIpam = network
+    ? [
+        "--allocate-node-cidrs=true",
+        `--cluster-cidr=${network.clusterCidr}`,
+        "--node-cidr-mask-size=24",
+        // A node that stops reporting is NotReady after 20 s (the default is 50 s).
+        "--node-monitor-grace-period=20s",
+      ]
+    : [];
   return [
+    ...nodeIpam,
     `--kubeconfig=${layout.controllerManagerKubeconfig}`,
     `--authentication-kubeconfig=${layout.controllerManagerKubeconfig}`,
     `--authorization-kubeconfig=${layout.controllerManagerKubeconfig}`,

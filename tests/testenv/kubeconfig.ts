@@ -19,6 +19,11 @@ export interface KubeconfigInput {
   readonly credentials: KubeconfigCredentials;
   /** Default namespace of the context. */
   readonly namespace?: string;
+  /**
+   * Name to verify the server certificate against when `server` is an address the certificate
+   * does not list (a real node reaches the API server on its node-network gateway).
+   */
+  readonly tlsServerName?: string;
 }
 
 const b64 = (text: string): string => Buffer.from(text, "utf8").toString("base64");
@@ -40,7 +45,11 @@ export function renderKubeconfig(input: KubeconfigInput): string {
     clusters: [
       {
         name: input.name,
-        cluster: { server: input.server, "certificate-authority-data": b64(input.caPem) },
+        cluster: {
+          server: input.server,
+          "certificate-authority-data": b64(input.caPem),
+          ...(input.tlsServerName ? { "tls-server-name": input.tlsServerName } : {}),
+        },
       },
     ],
     users: [{ name: input.name, user }],

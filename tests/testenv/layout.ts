@@ -6,15 +6,24 @@ import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** The Go tools the box runs, by binary name. */
-export type ToolName = "etcd" | "kube-apiserver" | "kube-controller-manager";
+/** The Go tools the box runs, by binary name (the last four only for real nodes). */
+export type ToolName =
+  | "etcd"
+  | "kube-apiserver"
+  | "kube-controller-manager"
+  | "kube-scheduler"
+  | "kubelet"
+  | "kube-proxy"
+  | "cni-plugins";
 
 /** Pinned tool versions, read from `versions.env` next to this file. */
 export interface ToolVersions {
   /** etcd server tag, e.g. `v3.6.16`. */
   readonly etcd: string;
-  /** Kubernetes tag shared by kube-apiserver and kube-controller-manager, e.g. `v1.34.10`. */
+  /** Kubernetes tag shared by every Kubernetes component, e.g. `v1.34.10`. */
   readonly kubernetes: string;
+  /** containernetworking/plugins tag of the nodes' CNI plugins, e.g. `v1.10.0`. */
+  readonly cniPlugins: string;
 }
 
 /** Directory holding this file (and `versions.env`, `build-tools.sh`). */
@@ -45,10 +54,11 @@ export function toolVersions(sourceDir = testenvSourceDir()): ToolVersions {
   const env = parseEnvFile(readFileSync(file, "utf8"));
   const etcd = env.get("ETCD_VERSION");
   const kubernetes = env.get("KUBERNETES_VERSION");
-  if (!etcd || !kubernetes) {
-    throw new Error(`${file} must set ETCD_VERSION and KUBERNETES_VERSION`);
+  const cniPlugins = env.get("CNI_PLUGINS_VERSION");
+  if (!etcd || !kubernetes || !cniPlugins) {
+    throw new Error(`${file} must set ETCD_VERSION, KUBERNETES_VERSION and CNI_PLUGINS_VERSION`);
   }
-  return { etcd, kubernetes };
+  return { etcd, kubernetes, cniPlugins };
 }
 
 /** Tool cache root: `$SWH_TESTENV_CACHE` or `~/.cache/swh-testenv`. */
@@ -61,9 +71,17 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.SWH_TESTENV_DIR || join(cacheDir(env), "run", "default");
 }
 
-/** Path of a tool's binary in the cache (`bin/<tool>-<version>`). */
+/**
+ * Path of a tool's binary in the cache (`bin/<tool>-<version>`); for `cni-plugins`, the directory
+ * holding the plugins.
+ */
 export function toolBinary(tool: ToolName, versions: ToolVersions, cache = cacheDir()): string {
-  const version = tool === "etcd" ? versions.etcd : versions.kubernetes;
+  const version =
+    tool === "etcd"
+      ? versions.etcd
+      : tool === "cni-plugins"
+        ? versions.cniPlugins
+        : versions.kubernetes;
   return join(cache, "bin", `${tool}-${version}`);
 }
 

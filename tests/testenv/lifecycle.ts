@@ -14,7 +14,12 @@ import {
   type StartContext,
 } from "./box-process.js";
 import { resumeStopped } from "./component-control.js";
-import { AUDIT_POLICY, DEFAULT_CONTROLLERS, type BoxPorts } from "./components.js";
+import {
+  AUDIT_POLICY,
+  DEFAULT_CONTROLLERS,
+  NODE_CONTROLLERS,
+  type BoxPorts,
+} from "./components.js";
 import { isOurProcess, logTail, stopDaemon } from "./daemon.js";
 import { httpsGet } from "./https-get.js";
 import { renderKubeconfig } from "./kubeconfig.js";
@@ -26,6 +31,15 @@ import {
   type ToolName,
 } from "./layout.js";
 import { withLock } from "./lock.js";
+import { createNodeNetwork, removeNodeNetwork } from "./nodes/network.js";
+import {
+  nodeCertificates,
+  nodesAlive,
+  startNodes,
+  stopNodes,
+  type NodesRecord,
+} from "./nodes/nodes.js";
+import type { NodeNetworkPlan } from "./nodes/plan.js";
 import { ensurePki, type PkiFiles } from "./pki.js";
 import { allocatePorts, releasePorts } from "./port-allocator.js";
 import { LOOPBACK, waitPortsFree } from "./ports.js";
@@ -49,8 +63,10 @@ export interface UpOptions {
   readonly audit?: boolean;
   /** Run kube-controller-manager. Default true. */
   readonly controllerManager?: boolean;
-  /** Controllers to run; default DEFAULT_CONTROLLERS. */
+  /** Controllers to run; default DEFAULT_CONTROLLERS (plus NODE_CONTROLLERS with nodes). */
   readonly controllers?: readonly string[];
+  /** Real nodes to run (kubelet, containerd, kube-proxy each), plus kube-scheduler. Default 0. */
+  readonly nodes?: number;
   /** How long to wait for readiness. Default 180 s (a loaded 2-core machine is slow). */
   readonly timeoutMs?: number;
   /** Progress messages; default stderr. */
@@ -106,10 +122,16 @@ function expectedComponents(options: BoxOptions): Component[] {
 }
 
 function resolveOptions(opts: UpOptions): BoxOptions {
+  const nodes = opts.nodes ?? 0;
+  if (nodes > 0 && opts.controllerManager === false) {
+    throw new Error("real nodes need kube-controller-manager (node IPAM, DaemonSets)");
+  }
+  const defaults = nodes > 0 ? [...DEFAULT_CONTROLLERS, ...NODE_CONTROLLERS] : DEFAULT_CONTROLLERS;
   return {
     audit: opts.audit ?? false,
     controllerManager: opts.controllerManager ?? true,
-    controllers: [...(opts.controllers ?? DEFAULT_CONTROLLERS)],
+    controllers: [...(opts.controllers ?? defaults)],
+    nodes,
   };
 }
 
@@ -141,7 +163,8 @@ export async function status(stateDir = defaultStateDir()): Promise<BoxStatus> {
   const expected = state ? expectedComponents(state.options) : [];
   const allAlive =
     state !== undefined &&
-    expected.every(c => processes.find(p => p.component === c)?.alive === true);
+    expected.every(c => processes.find(p => p.component === c)?.alive === true) &&
+    (!state.options.nodes || (state.nodes !== undefined && nodesAlive(state.nodes, marker)));
   const readyz = state && allAlive ? await readyzOf(state, layout) : "box is not running";
   return {
     stateDir,
@@ -173,14 +196,19 @@ async function writeKubeconfigs(layout: StateLayout, pki: PkiFiles, server: stri
   }
 }
 
-/** Stops the given processes of the box (reverse start order). */
+/**
+ * Stops the processes of the box in `state` (reverse start order): its nodes and their network
+ * first, then the control plane.
+ */
 async function stopAll(
-  pids: BoxState["pids"] | undefined,
+  state: Pick<BoxState, "pids" | "nodeNetwork" | "nodes"> | undefined,
   layout: StateLayout,
   graceMs: number,
 ): Promise<DownResult["stopped"]> {
   const stopped: DownResult["stopped"] = {};
-  if (!pids) return stopped;
+  if (!state) return stopped;
+  if (state.nodeNetwork) await stopNodes(layout.root, state.nodeNetwork, state.nodes, graceMs);
+  const pids = state.pids;
   for (const component of [...COMPONENTS].reverse()) {
     const pid = pids[component];
     if (pid !== undefined) stopped[component] = await stopDaemon(pid, markerOf(layout), graceMs);
@@ -200,7 +228,17 @@ async function startOnPorts(
   const { layout, pki, options } = ctx;
   const server = `https://${LOOPBACK}:${ports.apiserver}`;
   await writeKubeconfigs(layout, pki, server);
-  const base = { schema: 1 as const, versions: toolVersions(), ports, options, server };
+  const nodeNetwork = ctx.network
+    ? { octet: ctx.network.octet, count: ctx.network.nodes.length }
+    : undefined;
+  const base = {
+    schema: 1 as const,
+    versions: toolVersions(),
+    ports,
+    options,
+    server,
+    ...(nodeNetwork ? { nodeNetwork } : {}),
+  };
   const record = (): Promise<void> =>
     writeState(layout.stateFile, { ...base, pids: { ...pids }, startedAt: "" });
   pids.etcd = spawnComponent(ctx, "etcd", ports);
@@ -254,7 +292,7 @@ async function startFresh(ctx: StartContext): Promise<BoxState> {
       // Read the logs before stopping, so they end with the failure, not with the shutdown.
       const retry = attempt < PORT_ATTEMPTS && portClash(ctx, err);
       const failure = describeFailure(ctx, err);
-      await stopAll(pids, ctx.layout, 5000);
+      await stopAll({ pids }, ctx.layout, 5000);
       await clearState(ctx.layout.stateFile);
       if (!retry) throw failure;
       ctx.log.write(`testenv: a port was taken meanwhile; retrying (attempt ${attempt + 1})\n`);
@@ -265,6 +303,7 @@ async function startFresh(ctx: StartContext): Promise<BoxState> {
 function sameOptions(a: BoxOptions, b: BoxOptions): boolean {
   return (
     a.audit === b.audit &&
+    (a.nodes ?? 0) === (b.nodes ?? 0) &&
     a.controllerManager === b.controllerManager &&
     (!a.controllerManager || a.controllers.join(",") === b.controllers.join(","))
   );
@@ -308,6 +347,22 @@ async function resumeInPlace(
   }
 }
 
+/** The tools real nodes need besides the control plane's. */
+const NODE_TOOLS: readonly ToolName[] = ["kube-scheduler", "kubelet", "kube-proxy", "cni-plugins"];
+
+/** Starts kube-scheduler and the nodes of a box whose control plane serves. */
+async function startBoxNodes(
+  ctx: StartContext,
+  plan: NodeNetworkPlan,
+  state: BoxState,
+): Promise<void> {
+  const record = (nodes: NodesRecord): Promise<void> =>
+    writeState(ctx.layout.stateFile, { ...state, nodes });
+  const nodesCtx = { ...ctx, plan, apiserverPort: state.ports.apiserver };
+  ctx.log.write(`testenv: starting ${plan.nodes.length} nodes on ${plan.nodeCidr}\n`);
+  await record(await startNodes(nodesCtx, record));
+}
+
 /**
  * Brings the box up in the state dir (idempotent: an already running box with the same options is
  * left alone and reported with `reused: true`; components stopped by `stopComponent` are started
@@ -325,16 +380,29 @@ export async function up(opts: UpOptions = {}): Promise<UpResult> {
     const existing = await reuseIfUp(layout, options);
     if (existing) return { status: existing, reused: true, elapsedMs: Date.now() - started };
     // Whatever is left of an earlier box (a crashed process, a stale state file) goes first.
-    await stopAll((await readState(layout.stateFile))?.pids, layout, 10_000);
+    await stopAll(await readState(layout.stateFile), layout, 10_000);
     await clearState(layout.stateFile);
     const needed: ToolName[] = ["etcd", "kube-apiserver"];
     if (options.controllerManager) needed.push("kube-controller-manager");
+    if (options.nodes > 0) needed.push(...NODE_TOOLS);
     const tools = await ensureTools(needed, log);
     await mkdir(layout.logDir, { recursive: true });
     await mkdir(layout.etcdDataDir, { recursive: true, mode: 0o700 });
     await writeFile(layout.auditPolicyFile, AUDIT_POLICY);
-    const pki = await ensurePki(layout.pkiDir);
-    await startFresh({ layout, pki, tools, options, timeoutMs, log });
+    // The API server listens on the node network's gateway, so the network comes first.
+    const network =
+      options.nodes > 0 ? await createNodeNetwork(layout.root, options.nodes) : undefined;
+    try {
+      const pki = await ensurePki(layout.pkiDir, network ? nodeCertificates(network) : []);
+      const ctx: StartContext = { layout, pki, tools, options, timeoutMs, log, network };
+      const state = await startFresh(ctx);
+      if (network) await startBoxNodes(ctx, network, state);
+    } catch (err) {
+      await stopAll(await readState(layout.stateFile), layout, 5000);
+      await clearState(layout.stateFile);
+      if (network) await removeNodeNetwork(network);
+      throw err;
+    }
     return { status: await status(layout.root), reused: false, elapsedMs: Date.now() - started };
   });
 }
@@ -356,7 +424,7 @@ export async function down(opts: DownOptions = {}): Promise<DownResult> {
   const layout = stateLayout(opts.stateDir ?? defaultStateDir());
   const run = async (): Promise<DownResult> => {
     const state = await readState(layout.stateFile);
-    const stopped = await stopAll(state?.pids, layout, opts.graceMs ?? 10_000);
+    const stopped = await stopAll(state, layout, opts.graceMs ?? 10_000);
     if (state) await waitPortsFree(Object.values(state.ports), 10_000);
     await clearState(layout.stateFile);
     await releasePorts(layout.root);

@@ -232,17 +232,21 @@ async function makeServiceAccountKeys(files: PkiFiles): Promise<void> {
 }
 
 /**
- * Creates whatever part of the PKI is missing under `dir` and returns the paths. A new CA
- * invalidates every leaf, so when the CA is missing all certificates are reissued.
+ * Creates whatever part of the PKI is missing under `dir` and returns the paths, with the `extra`
+ * certificates (the real nodes' kubelets, kube-proxy, kube-scheduler) besides CERTIFICATES. A new
+ * CA invalidates every leaf, so when the CA is missing all certificates are reissued.
  */
-export async function ensurePki(dir: string): Promise<PkiFiles> {
+export async function ensurePki(
+  dir: string,
+  extra: readonly CertificateSpec[] = [],
+): Promise<PkiFiles> {
   const files = pkiFiles(dir);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const work = await mkdtemp(join(dir, ".work-"));
   try {
     const freshCa = !(await exists(files.caCert)) || !(await exists(files.caKey));
     if (freshCa) await makeCa(files, work);
-    for (const spec of CERTIFICATES) {
+    for (const spec of [...CERTIFICATES, ...extra]) {
       const { crt, key } = files.cert(spec.name);
       if (freshCa || !(await exists(crt)) || !(await exists(key)))
         await makeLeaf(files, spec, work);

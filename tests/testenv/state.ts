@@ -3,6 +3,7 @@
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import type { BoxPorts } from "./components.js";
 import type { ToolVersions } from "./layout.js";
+import type { NodeNetworkRecord, NodesRecord } from "./nodes/nodes.js";
 
 /** The box's processes, by role. */
 export type Component = "etcd" | "apiserver" | "controllerManager";
@@ -18,6 +19,11 @@ export interface BoxOptions {
   readonly controllerManager: boolean;
   /** Controllers kube-controller-manager runs. */
   readonly controllers: readonly string[];
+  /**
+   * Real nodes (kubelet, containerd, kube-proxy each in a network namespace) plus kube-scheduler;
+   * 0 for a box without nodes.
+   */
+  readonly nodes: number;
 }
 
 /** Contents of `state.json`. */
@@ -36,6 +42,10 @@ export interface BoxState {
    * no pid until `startComponent` (or the next `up`) starts them again on their ports.
    */
   readonly stopped?: Partial<Record<Component, string>>;
+  /** The node network (chosen before the API server starts: it listens on its gateway). */
+  readonly nodeNetwork?: NodeNetworkRecord;
+  /** The nodes' and kube-scheduler's processes, once started. */
+  readonly nodes?: NodesRecord;
 }
 
 /** Reads `state.json`; undefined when there is none. */

@@ -8,7 +8,14 @@ import { cacheDir, testenvSourceDir, toolBinary, toolVersions, type ToolName } f
 /** Paths of the box's binaries. */
 export type ToolPaths = Readonly<Record<ToolName, string>>;
 
-const TOOLS: readonly ToolName[] = ["etcd", "kube-apiserver", "kube-controller-manager"];
+const BOX_TOOLS: readonly ToolName[] = ["etcd", "kube-apiserver", "kube-controller-manager"];
+const TOOLS: readonly ToolName[] = [
+  ...BOX_TOOLS,
+  "kube-scheduler",
+  "kubelet",
+  "kube-proxy",
+  "cni-plugins",
+];
 
 async function executable(path: string): Promise<boolean> {
   try {
@@ -38,7 +45,7 @@ function runBuildScript(
  * to `log` (stderr by default). Throws with the reason when a build fails (e.g. Go is missing).
  */
 export async function ensureTools(
-  needed: readonly ToolName[] = TOOLS,
+  needed: readonly ToolName[] = BOX_TOOLS,
   log: NodeJS.WritableStream = process.stderr,
 ): Promise<ToolPaths> {
   const versions = toolVersions();
