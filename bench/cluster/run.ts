@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { putPod } from "../../tests/agent/cluster.js";
 import { apply } from "../../tests/cluster/kube.js";
 import { worldLayout } from "../../tests/cluster/layout.js";
+import { podNetworkOf } from "../../tests/cluster/state.js";
 import {
   agentArguments,
   agentKubeconfig,
@@ -103,7 +104,7 @@ async function until(what: string, timeoutMs: number, check: () => boolean): Pro
 }
 
 async function startTargets(world: World, pods: readonly BenchPod[]): Promise<JsonChild> {
-  const { netns, vethPod } = world.state.network;
+  const { netns, vethPod } = podNetworkOf(world.state);
   execFileSync("ip", ["-n", netns, "-batch", "-"], { input: addressBatch(pods, vethPod, "add") });
   const config = { mode: "TCP", port: BACKEND_PORT, addresses: pods.map(p => p.address) };
   const targets = new JsonChild({
@@ -145,7 +146,7 @@ async function startAgent(world: World, crossings: Crossing[]): Promise<JsonChil
 }
 
 async function createWorkload(world: World, pods: readonly BenchPod[]): Promise<void> {
-  await ensureNodes(world.rest, world.state.network, [BENCH_NODE]);
+  await ensureNodes(world.rest, podNetworkOf(world.state), [BENCH_NODE]);
   await apply(world.rest, `/api/v1/namespaces/${BENCH_NAMESPACE}`, {
     apiVersion: "v1",
     kind: "Namespace",
@@ -179,10 +180,10 @@ async function setUp(options: ClusterOptions): Promise<Rig> {
   const { log } = options;
   const dir = stateDir();
   const world = await freshWorld(dir, log);
-  const pods = benchPods(world.state.network.octet);
+  const pods = benchPods(podNetworkOf(world.state).octet);
   const crossings: Crossing[] = [];
   log(
-    `cluster: ${pods.length} backends in ${world.state.network.netns}, agent of ${BENCH_NODE.name}`,
+    `cluster: ${pods.length} backends in ${podNetworkOf(world.state).netns}, agent of ${BENCH_NODE.name}`,
   );
   const targets = await startTargets(world, pods);
   const agent = await startAgent(world, crossings);

@@ -52,9 +52,11 @@ async function cmdStatus(): Promise<number> {
     console.log(
       `${what.padEnd(22)} ${pid !== undefined && isOurProcess(pid, layout.marker) ? `running (pid ${pid})` : "gone"}   ${log}`,
     );
-  console.log(
-    `network:  ${state.network.netns}, pods in ${state.network.ipv4.cidr}${state.network.ipv6 ? ` and ${state.network.ipv6.cidr}` : ""}`,
-  );
+  const net = state.network;
+  if (net) {
+    const v6 = net.ipv6 ? ` and ${net.ipv6.cidr}` : "";
+    console.log(`network:  ${net.netns}, pods in ${net.ipv4.cidr}${v6}`);
+  } else console.log("network:  real nodes (scripts/testenv status)");
   line("addon-operator", state.operator?.pid, state.operator?.logFile ?? "");
   line("ModuleConfig bridge", state.bridge?.pid, state.bridge?.logFile ?? "");
   line(

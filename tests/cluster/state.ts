@@ -2,6 +2,7 @@
 // its fake nodes, and the processes it started (addon-operator, the ModuleConfig bridge, the
 // DaemonSet rollout stand-in, one agent per node, backends), so any process — a jest worker, the
 // demo, `scripts/demo down`, the rollout stand-in — can find, restart or stop them.
+import type { ModuleImages } from "./module/stage.js";
 import { readFile, rename, writeFile } from "node:fs/promises";
 import type { PodNetworkPlan } from "./netns/plan.js";
 
@@ -54,8 +55,12 @@ export interface NodeRecord {
 /** Contents of world.json. */
 export interface WorldState {
   readonly schema: 1;
-  readonly network: PodNetworkPlan;
+  /** The fake nodes' shared pod network; absent when the box runs real nodes. */
+  readonly network?: PodNetworkPlan;
+  /** Fake nodes; empty when the box runs real nodes. */
   readonly nodes: readonly NodeRecord[];
+  /** The module's images as the real nodes' containerd knows them (real nodes only). */
+  readonly images?: ModuleImages;
   readonly operator?: OperatorRecord;
   /** The ModuleConfig bridge (deckhouse/bridge-main.ts). */
   readonly bridge?: DaemonRecord;
@@ -66,6 +71,14 @@ export interface WorldState {
   /** Module settings last applied through the ModuleConfig. */
   readonly settings: Readonly<Record<string, unknown>>;
   readonly startedAt: string;
+}
+
+/** The fake nodes' pod network; throws on a world of real nodes, which has none. */
+export function podNetworkOf(state: Pick<WorldState, "network">): PodNetworkPlan {
+  if (!state.network) {
+    throw new Error("this world runs real nodes: it has no fake pod network (use real pods)");
+  }
+  return state.network;
 }
 
 /** Reads world.json; undefined when there is none. */

@@ -1,6 +1,7 @@
 // Client of a backend daemon's control socket (see backends/main.ts), for tests and the demo:
 // start pod servers and PostgreSQL, flip health, stop and start servers, run failover steps.
 import { request } from "node:http";
+import type { LoadReport, LoadRequest } from "./load.js";
 import type { PgNodeStatus, PgPod } from "./postgres.js";
 import type { ServerInfo } from "./servers.js";
 
@@ -10,17 +11,21 @@ export interface BackendStatus {
   readonly postgres: readonly PgNodeStatus[] | null;
 }
 
-/** Talks to one backend daemon over its unix socket. */
-export class BackendClient {
-  readonly #socket: string;
+/** Where a backend daemon's control API listens: a unix socket, or a pod's address and port. */
+export type BackendAddress = string | { readonly host: string; readonly port: number };
 
-  constructor(socket: string) {
-    this.#socket = socket;
+/** Talks to one backend daemon over its unix socket (fake pods) or TCP (real pods). */
+export class BackendClient {
+  readonly #address: BackendAddress;
+
+  constructor(address: BackendAddress) {
+    this.#address = address;
   }
 
-  /** The socket path. */
+  /** The socket path, or `host:port`. */
   get socket(): string {
-    return this.#socket;
+    const a = this.#address;
+    return typeof a === "string" ? a : `${a.host}:${a.port}`;
   }
 
   #call<T>(method: string, path: string, body?: unknown, timeoutMs = 180_000): Promise<T> {
@@ -28,7 +33,9 @@ export class BackendClient {
       const payload = body === undefined ? "" : JSON.stringify(body);
       const req = request(
         {
-          socketPath: this.#socket,
+          ...(typeof this.#address === "string"
+            ? { socketPath: this.#address }
+            : { host: this.#address.host, port: this.#address.port }),
           path,
           method,
           headers: {
@@ -92,9 +99,17 @@ export class BackendClient {
     return this.#call("POST", `/servers/${encodeURIComponent(name)}/start`);
   }
 
-  /** Sets the status an HTTP server's health path answers. */
-  setHealth(name: string, status: number): Promise<ServerInfo> {
-    return this.#call("POST", `/servers/${encodeURIComponent(name)}/health`, { status });
+  /**
+   * Sets the status an HTTP server's health path answers; with `allPaths`, every path answers it
+   * (the application fails, not just its health check).
+   */
+  setHealth(name: string, status: number, allPaths = false): Promise<ServerInfo> {
+    return this.#call("POST", `/servers/${encodeURIComponent(name)}/health`, { status, allPaths });
+  }
+
+  /** Runs a client load from this daemon's pod (see load.ts). */
+  load(request: LoadRequest): Promise<LoadReport> {
+    return this.#call("POST", "/load", request, request.durationMs + 60_000);
   }
 
   /** Starts PostgreSQL: `pods[0]` primary, the rest streaming replicas. */

@@ -6,11 +6,13 @@
 //   GET  /healthz                          GET /status
 //   POST /servers {kind,name,host,port,healthPath?}   POST /servers/<name>/{start,stop,health}
 //   POST /postgres {pods,port,user,password}          POST /postgres/<pod>/{promote,stop,start,reinit}
+//   POST /load {url,durationMs,ratePerSecond,timeoutMs}  (a client: paced GETs, see load.ts)
 // SIGTERM stops every server and PostgreSQL node and removes their data.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { rmSync } from "node:fs";
 import { describeError } from "swh-kube-client";
 import { PodPostgres, type PgPod } from "./postgres.js";
+import { loadRequest, runLoad } from "./load.js";
 import { httpServer, smtpLikeServer, type PodServer } from "./servers.js";
 
 /** Request bodies of the control API. */
@@ -88,7 +90,7 @@ async function serverAction(
   const s = server(name);
   if (action === "start") await s.start();
   else if (action === "stop") await s.stop();
-  else if (action === "health") s.setHealth(Number(body.status));
+  else if (action === "health") s.setHealth(Number(body.status), body.allPaths === true);
   else throw new Error(`unknown server action ${action}`);
   return s.info();
 }
@@ -121,6 +123,7 @@ async function route(
     };
   }
   if (method === "POST" && path === "/servers") return addServer(body as unknown as ServerRequest);
+  if (method === "POST" && path === "/load") return runLoad(loadRequest(body));
   if (method === "POST" && parts[0] === "servers" && parts.length === 3) {
     return serverAction(parts[1]!, parts[2]!, body);
   }
@@ -150,21 +153,45 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   }
 }
 
-async function shutdown(socket: string): Promise<void> {
+async function shutdown(socket: string | undefined): Promise<void> {
   for (const s of servers.values()) await s.stop().catch(() => undefined);
   await postgres?.destroy().catch(() => undefined);
-  rmSync(socket, { force: true });
+  if (socket) rmSync(socket, { force: true });
 }
+
+/**
+ * `--serve=<http|tcp>:<name>:<port>[:<healthPath>]`: a server started at boot on every address
+ * (in a real pod, where nothing else would start it).
+ */
+function parseServe(value: string): ServerRequest {
+  const [kind, name, port, healthPath] = value.split(":");
+  if ((kind !== "http" && kind !== "tcp") || !name || !/^\d+$/.test(port ?? "")) {
+    throw new Error(`--serve=${value}: expected <http|tcp>:<name>:<port>[:<healthPath>]`);
+  }
+  return { kind, name, host: "0.0.0.0", port: Number(port), ...(healthPath ? { healthPath } : {}) };
+}
+
+const USAGE =
+  "usage: backend.mjs (--socket=<path> | --control-port=<port>) [--serve=<kind>:<name>:<port>[:<path>]]... [--name=<name>]";
 
 function main(): void {
   const arg = (name: string): string | undefined =>
     process.argv.find(a => a.startsWith(`--${name}=`))?.slice(name.length + 3);
   const socket = arg("socket");
-  if (!socket)
-    throw new Error("usage: backend.mjs --socket=<path> [--name=<name>] [--state-dir=<dir>/]");
-  rmSync(socket, { force: true });
+  const controlPort = arg("control-port");
+  if (!socket && !controlPort) throw new Error(USAGE);
+  if (socket) rmSync(socket, { force: true });
   const control = createServer((req, res) => void handle(req, res));
-  control.listen(socket, () => log("backend listening", { socket, name: arg("name") }));
+  // In a real pod the control API listens on the pod's addresses; the harness reaches pod IPs.
+  const where = socket ?? { host: "0.0.0.0", port: Number(controlPort) };
+  control.listen(where, () => log("backend listening", { where, name: arg("name") }));
+  const serve = process.argv.filter(a => a.startsWith("--serve=")).map(a => parseServe(a.slice(8)));
+  for (const request of serve) {
+    addServer(request).catch(err => {
+      log("starting a server failed", { server: request.name, error: describeError(err) });
+      process.exit(1);
+    });
+  }
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) process.exit(1);

@@ -5,6 +5,7 @@
 // makes one Service fail and recover while the other stays healthy.
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from "node:net";
+import { hostname } from "node:os";
 
 /** What a server is, for status answers. */
 export interface ServerInfo {
@@ -15,6 +16,8 @@ export interface ServerInfo {
   readonly listening: boolean;
   /** HTTP only: the status the health path answers. */
   readonly healthStatus?: number;
+  /** HTTP only: every path answers healthStatus, not just the health path (a failing app). */
+  readonly failingAll?: boolean;
   /** Requests (HTTP) or connections (TCP) served. */
   readonly hits: number;
 }
@@ -24,8 +27,11 @@ export interface PodServer {
   readonly info: () => ServerInfo;
   start(): Promise<void>;
   stop(): Promise<void>;
-  /** HTTP only: the status of the health path from now on. */
-  setHealth(status: number): void;
+  /**
+   * HTTP only: the status of the health path from now on; with `allPaths`, of every path (the
+   * application itself fails, as in seed 002's experiment).
+   */
+  setHealth(status: number, allPaths?: boolean): void;
 }
 
 function listen(server: HttpServer | TcpServer, host: string, port: number): Promise<void> {
@@ -46,7 +52,11 @@ function close(server: HttpServer | TcpServer, sockets: Set<Socket>): Promise<vo
   });
 }
 
-/** An HTTP server: `healthPath` answers the settable status, every other path 200. */
+/**
+ * An HTTP server: `healthPath` answers the settable status, every other path 200 (or that status
+ * too, when failing all paths). Bodies name the server and the host (the pod), so a client
+ * through a Service sees which backend answered.
+ */
 export function httpServer(opts: {
   readonly name: string;
   readonly host: string;
@@ -54,6 +64,7 @@ export function httpServer(opts: {
   readonly healthPath: string;
 }): PodServer {
   let health = 200;
+  let failingAll = false;
   let hits = 0;
   let server: HttpServer | undefined;
   const sockets = new Set<Socket>();
@@ -65,14 +76,15 @@ export function httpServer(opts: {
       port: opts.port,
       listening: server?.listening ?? false,
       healthStatus: health,
+      failingAll,
       hits,
     }),
     async start() {
       if (server?.listening) return;
       server = createHttpServer((req, res) => {
         hits += 1;
-        const status = req.url?.split("?")[0] === opts.healthPath ? health : 200;
-        const body = `${opts.name}: ${status === 200 ? "ok" : "unhealthy"}\n`;
+        const status = failingAll || req.url?.split("?")[0] === opts.healthPath ? health : 200;
+        const body = `${opts.name} ${hostname()}: ${status === 200 ? "ok" : "unhealthy"}\n`;
         res.writeHead(status, {
           "content-type": "text/plain",
           "content-length": Buffer.byteLength(body),
@@ -89,8 +101,9 @@ export function httpServer(opts: {
     async stop() {
       if (server) await close(server, sockets);
     },
-    setHealth(status: number) {
+    setHealth(status: number, allPaths = false) {
       health = status;
+      failingAll = allPaths && status !== 200;
     },
   };
 }

@@ -38,19 +38,40 @@ export async function stageModule(layout: WorldLayout): Promise<void> {
   }
 }
 
-/** Deterministic fake image digests (the box pulls no images: no kubelet). */
+/** Deterministic fake image digests, for a box without real nodes (no kubelet pulls them). */
 const DIGEST = (name: string): string =>
   `sha256:${Buffer.from(name.padEnd(32, "0")).toString("hex").slice(0, 64)}`;
 
+/**
+ * The module's images as the chart refers to them: one registry repository and one manifest
+ * digest per image, as Deckhouse publishes them. On real nodes, the images built here and
+ * imported into every node's containerd under `<registry>@<digest>`.
+ */
+export interface ModuleImages {
+  readonly registry: string;
+  readonly agent: string;
+  readonly kubeRbacProxy: string;
+}
+
+const FAKE_IMAGES: ModuleImages = {
+  registry: "registry.deckhouse.io/deckhouse/ce/modules",
+  agent: DIGEST("swh-agent"),
+  kubeRbacProxy: DIGEST("kube-rbac-proxy"),
+};
+
 /** The `global` values of a Deckhouse cluster, as far as the module's templates read them. */
-export function globalValues(caPem: string, kubernetesVersion: string): Record<string, unknown> {
+export function globalValues(
+  caPem: string,
+  kubernetesVersion: string,
+  images: ModuleImages = FAKE_IMAGES,
+): Record<string, unknown> {
   return {
     global: {
       modulesImages: {
-        registry: { base: "registry.deckhouse.io/deckhouse/ce/modules" },
+        registry: { base: images.registry },
         digests: {
-          common: { kubeRbacProxy: DIGEST("kube-rbac-proxy") },
-          serviceWithHealthchecks: { agent: DIGEST("swh-agent") },
+          common: { kubeRbacProxy: images.kubeRbacProxy },
+          serviceWithHealthchecks: { agent: images.agent },
         },
       },
       discovery: {
@@ -71,13 +92,14 @@ export function globalValues(caPem: string, kubernetesVersion: string): Record<s
 export async function writeModulesValues(
   layout: WorldLayout,
   kubernetesVersion: string,
+  images?: ModuleImages,
 ): Promise<void> {
   const caPem = await readFile(pkiFiles(stateLayout(layout.stateDir).pkiDir).caCert, "utf8");
   await mkdir(layout.modulesDir, { recursive: true });
   await writeFile(
     join(layout.modulesDir, "values.yaml"),
     stringify({
-      ...globalValues(caPem, kubernetesVersion),
+      ...globalValues(caPem, kubernetesVersion, images),
       [`${camelCaseName(MODULE_NAME)}Enabled`]: false,
     }),
   );

@@ -65,14 +65,17 @@ async function sweepAbandoned(stateDir: string, suffix: string): Promise<void> {
 }
 
 /**
- * Brings up the box `<e2e box>-<suffix>` (built artefacts first) and the world in it with the
- * e2e settings. Idempotent: a running box and world are reused.
+ * Brings up the box `<e2e box>-<suffix>` (built artefacts first; with `nodes`, real nodes) and the
+ * world in it with the e2e settings. Idempotent: a running box and world are reused.
  */
-export async function ownWorld(suffix: string): Promise<OwnWorld> {
+export async function ownWorld(
+  suffix: string,
+  opts: { readonly nodes?: number } = {},
+): Promise<OwnWorld> {
   const stateDir = ownStateDir(suffix);
   if (/^e2e-\d+-/.test(basename(stateDir))) await sweepAbandoned(stateDir, suffix);
   const artefacts = await ensureArtefacts(log);
-  await ensureUp({ stateDir, log: process.stderr });
+  await ensureUp({ stateDir, log: process.stderr, ...(opts.nodes ? { nodes: opts.nodes } : {}) });
   const world = await worldUp({ stateDir, settings: E2E_SETTINGS, log, operatorLogLevel: "debug" });
   return { world, artefacts, stateDir };
 }

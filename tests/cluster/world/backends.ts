@@ -7,7 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { BackendClient } from "../backends/client.js";
 import { hasExited, logTail, startWorldDaemon, stopDaemon } from "../daemons.js";
 import { nodeBinary } from "../layout.js";
-import type { BackendRecord } from "../state.js";
+import { podNetworkOf, type BackendRecord } from "../state.js";
 import type { World } from "./handle.js";
 import { updateWorldState } from "./update.js";
 
@@ -28,7 +28,7 @@ export async function startBackend(
     args: [
       "netns",
       "exec",
-      world.state.network.netns,
+      podNetworkOf(world.state).netns,
       nodeBinary(),
       "--enable-source-maps",
       bundle,

@@ -7,6 +7,7 @@ import { statusOf } from "swh-kube-client";
 import { deleteIfPresent, getOrUndefined, mergePatch } from "../kube.js";
 import { allocatePodAddresses, releasePodAddresses } from "../netns/netns.js";
 import type { PodAddresses } from "../netns/plan.js";
+import { podNetworkOf } from "../state.js";
 import type { World } from "./handle.js";
 
 /** A container port. */
@@ -144,7 +145,7 @@ async function createObject(world: World, input: PodInput): Promise<void> {
 /** Creates a pod on a fake node, gives it addresses, and reports it Running (and Ready). */
 export async function createPod(world: World, input: PodInput): Promise<FakePod> {
   const index = nodeIndex(world, input.node);
-  const addresses = await allocatePodAddresses(world.state.network, index, {
+  const addresses = await allocatePodAddresses(podNetworkOf(world.state), index, {
     dualStack: input.dualStack ?? false,
     lockFile: world.layout.addressLockFile,
   });
@@ -153,13 +154,13 @@ export async function createPod(world: World, input: PodInput): Promise<FakePod>
     await mergePatch(
       world.rest,
       `${podPath(input.namespace, input.name)}/status`,
-      podStatus(input, addresses, world.state.network.ipv4.nodeAddress, {
+      podStatus(input, addresses, podNetworkOf(world.state).ipv4.nodeAddress, {
         ready: input.ready ?? true,
         now: new Date(),
       }),
     );
   } catch (err) {
-    await releasePodAddresses(world.state.network, addresses);
+    await releasePodAddresses(podNetworkOf(world.state), addresses);
     throw new Error(`creating fake pod ${input.namespace}/${input.name} failed`, { cause: err });
   }
   return { namespace: input.namespace, name: input.name, node: input.node, addresses };
@@ -176,7 +177,7 @@ export async function setPodReady(world: World, pod: FakePod, ready: boolean): P
   await mergePatch(
     world.rest,
     `${podPath(pod.namespace, pod.name)}/status`,
-    podStatus({ containers }, pod.addresses, world.state.network.ipv4.nodeAddress, {
+    podStatus({ containers }, pod.addresses, podNetworkOf(world.state).ipv4.nodeAddress, {
       ready,
       now: new Date(),
       ...(current.status?.startTime ? { startTime: current.status.startTime } : {}),
@@ -187,5 +188,5 @@ export async function setPodReady(world: World, pod: FakePod, ready: boolean): P
 /** Deletes the pod at once (no kubelet to wait for) and frees its addresses. */
 export async function deletePod(world: World, pod: FakePod): Promise<void> {
   await deleteIfPresent(world.rest, podPath(pod.namespace, pod.name), 0);
-  await releasePodAddresses(world.state.network, pod.addresses);
+  await releasePodAddresses(podNetworkOf(world.state), pod.addresses);
 }

@@ -28,7 +28,9 @@ import {
   podNetworkLeftovers,
   removePodNetwork,
 } from "../netns/netns.js";
-import { boxId } from "../netns/plan.js";
+import { boxId, type PodNetworkPlan } from "../netns/plan.js";
+import type { NodeNetworkPlan } from "../../testenv/nodes/plan.js";
+import type { KubeRest } from "swh-kube-client";
 import {
   readWorldState,
   writeWorldState,
@@ -51,6 +53,7 @@ import { startBridge } from "./bridge.js";
 import { ensureOperatorIdentity, startOperator } from "./operator.js";
 import { waitRolledOut } from "./rollout-wait.js";
 import { argsMatchSettings } from "./settings-flags.js";
+import { boxNodePlan, ensureNodeImages, waitDaemonSetRolledOut } from "./real-nodes.js";
 import { markAgentReady, updateWorldState } from "./update.js";
 
 export type { World } from "./handle.js";
@@ -122,9 +125,10 @@ export async function waitModuleApplied(
 async function ensureNetwork(
   layout: WorldLayout,
   previous: WorldState | undefined,
-): Promise<WorldState["network"]> {
-  if (previous && (await netnsNames()).includes(previous.network.netns)) return previous.network;
-  if (previous) await removePodNetwork(previous.network).catch(() => undefined);
+): Promise<PodNetworkPlan> {
+  const network = previous?.network;
+  if (network && (await netnsNames()).includes(network.netns)) return network;
+  if (network) await removePodNetwork(network).catch(() => undefined);
   return createPodNetwork(boxId(layout.stateDir));
 }
 
@@ -154,7 +158,7 @@ async function ensureOperator(
     log("staging the module (scripts/stage-module.sh)");
     await stageModule(layout);
     const version = (await boxStatus(layout.stateDir)).versions.kubernetes;
-    await writeModulesValues(layout, version);
+    await writeModulesValues(layout, version, state.images);
   }
   await ensureOperatorIdentity(rest);
   for (const crd of parseManifests(await moduleConfigCrdYaml())) {
@@ -264,6 +268,8 @@ export async function worldUp(opts: WorldUpOptions): Promise<World> {
     await mkdir(dir, { recursive: true });
   const artefacts = await ensureArtefacts(log);
   const rest = adminRest(layout.stateDir);
+  const nodePlan = await boxNodePlan(layout.stateDir);
+  if (nodePlan) return realNodesWorldUp({ layout, rest, artefacts, settings, log, opts }, nodePlan);
   const view = await withLock(layout.lockFile, 15 * 60_000, async () => {
     const previous = await readWorldState(layout.stateFile);
     const network = await ensureNetwork(layout, previous);
@@ -286,7 +292,7 @@ export async function worldUp(opts: WorldUpOptions): Promise<World> {
     });
     log("waiting for addon-operator to install the CRD and the module's release");
     const applied = await waitModuleApplied({ rest, layout }, settings);
-    await ensureNodes(rest, state.network, state.nodes);
+    await ensureNodes(rest, network, state.nodes);
     state = { ...state, settings };
     await writeWorldState(layout.stateFile, state);
     state = await restartDeadAgents({ layout, state, rest }, artefacts, applied, log);
@@ -297,6 +303,51 @@ export async function worldUp(opts: WorldUpOptions): Promise<World> {
   log("waiting for the agent DaemonSet to be rolled out");
   const rolled = await waitRolledOut({ rest, layout }, { minGeneration: view.generation });
   return { layout, state: rolled.state, rest };
+}
+
+/**
+ * worldUp on a box with real nodes: the images imported into every node, the operator started
+ * with values naming them, and the real DaemonSet controller and kubelets rolling the agents out.
+ */
+async function realNodesWorldUp(
+  ctx: {
+    readonly layout: WorldLayout;
+    readonly rest: KubeRest;
+    readonly artefacts: Artefacts;
+    readonly settings: Readonly<Record<string, unknown>>;
+    readonly log: (line: string) => void;
+    readonly opts: WorldUpOptions;
+  },
+  nodePlan: NodeNetworkPlan,
+): Promise<World> {
+  const { layout, rest, settings, log } = ctx;
+  log(`building the images and importing them into ${nodePlan.nodes.length} nodes`);
+  const images = await ensureNodeImages(layout.stateDir, nodePlan, log);
+  const applied = await withLock(layout.lockFile, 15 * 60_000, async () => {
+    const previous = await readWorldState(layout.stateFile);
+    let state: WorldState = {
+      ...(previous ?? {
+        schema: 1,
+        nodes: [],
+        agents: {},
+        backends: {},
+        startedAt: new Date().toISOString(),
+      }),
+      settings,
+      images,
+    };
+    await writeWorldState(layout.stateFile, state);
+    state = await ensureOperator({ layout, state, rest }, ctx.artefacts, {
+      log,
+      logLevel: ctx.opts.operatorLogLevel ?? "info",
+      settings,
+    });
+    log("waiting for addon-operator to install the CRD and the module's release");
+    return waitModuleApplied({ rest, layout }, settings);
+  });
+  log("waiting for the agent DaemonSet to be rolled out by its controller and the kubelets");
+  await waitDaemonSetRolledOut(rest, applied.generation);
+  return openWorld(layout.stateDir);
 }
 
 /** A handle on the running world of the box in `stateDir` (no changes made). */
@@ -397,6 +448,17 @@ async function killNamespaceProcesses(netns: string): Promise<number> {
   return pids.length;
 }
 
+async function removeFakePodNetwork(
+  network: PodNetworkPlan,
+  log: (line: string) => void,
+): Promise<void> {
+  const stray = await killNamespaceProcesses(network.netns);
+  if (stray > 0) log(`killed ${stray} process(es) left in ${network.netns}`);
+  await removePodNetwork(network);
+  const left = await podNetworkLeftovers(network);
+  if (left.length > 0) throw new Error(`pod network leftovers: ${left.join(", ")}`);
+}
+
 /**
  * Stops backends, agents and the operator, kills anything left in the pod network namespace,
  * removes the network and world.json. Throws when a namespace, link or route survives.
@@ -423,15 +485,11 @@ export async function worldDown(
     for (const a of Object.values(state.agents)) await stop(`agent ${a.node}`, a.pid, 15_000);
     if (state.operator) await stop("addon-operator", state.operator.pid, 15_000);
     if (state.bridge) await stop("ModuleConfig bridge", state.bridge.pid, 15_000);
-    const stray = await killNamespaceProcesses(state.network.netns);
-    if (stray > 0) log(`killed ${stray} process(es) left in ${state.network.netns}`);
-    await removePodNetwork(state.network);
-    const left = await podNetworkLeftovers(state.network);
-    if (left.length > 0) throw new Error(`pod network leftovers: ${left.join(", ")}`);
+    if (state.network) await removeFakePodNetwork(state.network, log);
     await rm(layout.stateFile, { force: true });
     await rm(layout.backendDir, { recursive: true, force: true });
     await rm(layout.tmpDir, { recursive: true, force: true });
     await releasePorts(layout.root);
-    return { stopped, removedNetwork: state.network.netns };
+    return { stopped, removedNetwork: state.network?.netns };
   });
 }

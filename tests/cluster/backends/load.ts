@@ -1,0 +1,84 @@
+// A client for the traffic tests, run inside a client pod (the backend daemon's POST /load): GETs
+// `url` at a steady rate for a while, each on a new connection (as `ab` without keep-alive, so
+// kube-proxy picks a backend per request), and reports every answer — status, or the error — and
+// which backend answered (the test HTTP servers name their pod in the body).
+import { request } from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
+
+/** What POST /load takes. */
+export interface LoadRequest {
+  readonly url: string;
+  readonly durationMs: number;
+  readonly ratePerSecond: number;
+  /** Per request; a request without an answer by then counts as failed (`timeout`). */
+  readonly timeoutMs: number;
+}
+
+/** One request's outcome; `at` is ms since the load started. */
+export interface LoadSample {
+  readonly at: number;
+  /** The pod that answered (from the body), when one did. */
+  readonly backend?: string;
+  readonly status?: number;
+  readonly error?: string;
+}
+
+/** What POST /load answers. */
+export interface LoadReport {
+  /** Epoch ms the load started (the samples' zero). */
+  readonly startedAt: number;
+  readonly sent: number;
+  readonly ok: number;
+  readonly failed: number;
+  readonly samples: readonly LoadSample[];
+}
+
+/** Validates a POST /load body. */
+export function loadRequest(body: Record<string, unknown>): LoadRequest {
+  const { url, durationMs, ratePerSecond, timeoutMs } = body;
+  if (typeof url !== "string" || !url.startsWith("http://"))
+    throw new Error("load: url must be http://…");
+  const positive = (v: unknown): v is number => typeof v === "number" && v > 0;
+  if (!positive(durationMs) || !positive(ratePerSecond)) {
+    throw new Error("load: durationMs and ratePerSecond must be positive numbers");
+  }
+  return { url, durationMs, ratePerSecond, timeoutMs: positive(timeoutMs) ? timeoutMs : 2000 };
+}
+
+/** The pod name in a test server's body (`<server> <pod>: ok`). */
+export function backendOf(body: string): string | undefined {
+  return /^\S+ (\S+): /.exec(body)?.[1];
+}
+
+function once(url: string, timeoutMs: number): Promise<Omit<LoadSample, "at">> {
+  return new Promise(resolve => {
+    const req = request(url, { agent: false, timeout: timeoutMs }, res => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        const backend = backendOf(Buffer.concat(chunks).toString("utf8"));
+        resolve({ status: res.statusCode ?? 0, ...(backend ? { backend } : {}) });
+      });
+      res.on("error", err => resolve({ error: err.message }));
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", err => resolve({ error: (err as NodeJS.ErrnoException).code ?? err.message }));
+    req.end();
+  });
+}
+
+/** Runs the load and reports every request. */
+export async function runLoad(load: LoadRequest): Promise<LoadReport> {
+  const startedAt = Date.now();
+  const interval = 1000 / load.ratePerSecond;
+  const pending: Promise<LoadSample>[] = [];
+  for (let i = 0; i * interval < load.durationMs; i++) {
+    const due = startedAt + i * interval;
+    if (due > Date.now()) await sleep(due - Date.now());
+    const at = Date.now() - startedAt;
+    pending.push(once(load.url, load.timeoutMs).then(outcome => ({ at, ...outcome })));
+  }
+  const samples = await Promise.all(pending);
+  const ok = samples.filter(s => s.status !== undefined && s.status < 400).length;
+  return { startedAt, sent: samples.length, ok, failed: samples.length - ok, samples };
+}

@@ -1,0 +1,67 @@
+// Seed 002's experiment on real nodes: a client sends a steady stream of requests through a
+// Service's cluster IP to three HTTP backends while one of them starts failing — its application
+// answers 503, or its listener stops accepting — and counts what the client saw. Run once with a
+// plain Service and the kubelet's readinessProbe, once with a ServiceWithHealthchecks with the
+// same period and threshold, side by side. Durations are measured, never asserted.
+import { setTimeout as sleep } from "node:timers/promises";
+import type { BackendClient } from "../backends/client.js";
+import type { LoadReport } from "../backends/load.js";
+
+/** How the backend fails: its app answers 503 on every path, or its port refuses connections. */
+export type FailureMode = "503" | "refuse";
+
+/** What the client saw. */
+export interface FailoverOutcome {
+  readonly sent: number;
+  readonly failed: number;
+  /** Requests that reached the failing backend (answered by it, or refused) after it failed. */
+  readonly badAfterFailure: number;
+  /**
+   * From the failure to the last request that went to the failing backend (ms): how long clients
+   * kept being sent there. 0 when none was.
+   */
+  readonly cutoverMs: number;
+}
+
+/** Outcome of a load that saw `backend` start failing at `failedAtMs` (load time). */
+export function failoverOutcome(
+  report: LoadReport,
+  backend: string,
+  failedAtMs: number,
+): FailoverOutcome {
+  const after = report.samples.filter(s => s.at >= failedAtMs);
+  // A refused request names no backend; only the failing one refuses.
+  const bad = after.filter(s => s.backend === backend || s.error !== undefined);
+  const last = bad.reduce((max, s) => Math.max(max, s.at), failedAtMs);
+  return {
+    sent: report.sent,
+    failed: report.failed,
+    badAfterFailure: bad.length,
+    cutoverMs: bad.length > 0 ? last - failedAtMs : 0,
+  };
+}
+
+/** One run: load from `client` to `url`; `backend` fails `failAfterMs` into it. */
+export async function runFailover(opts: {
+  readonly client: BackendClient;
+  readonly url: string;
+  readonly failing: BackendClient;
+  readonly failingPod: string;
+  readonly mode: FailureMode;
+  readonly durationMs: number;
+  readonly failAfterMs: number;
+  readonly ratePerSecond: number;
+}): Promise<FailoverOutcome> {
+  const load = opts.client.load({
+    url: opts.url,
+    durationMs: opts.durationMs,
+    ratePerSecond: opts.ratePerSecond,
+    timeoutMs: 2000,
+  });
+  await sleep(opts.failAfterMs);
+  const failedAt = Date.now();
+  if (opts.mode === "503") await opts.failing.setHealth("web", 503, true);
+  else await opts.failing.stopServer("web");
+  const report = await load;
+  return failoverOutcome(report, opts.failingPod, failedAt - report.startedAt);
+}
