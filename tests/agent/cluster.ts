@@ -27,6 +27,7 @@ export function agentRbac(namespace = MODULE_NAMESPACE, sa = AGENT_SERVICE_ACCOU
           verbs: ["get", "list", "watch"],
         },
         { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
+        { apiGroups: [""], resources: ["nodes"], verbs: ["get"] },
         {
           apiGroups: ["discovery.k8s.io"],
           resources: ["endpointslices"],

@@ -17,6 +17,7 @@ import { nodeLabelValue } from "./slices/build.js";
 import { SliceStore } from "./slices/store.js";
 import { AdoptionState } from "./sync/adoption-state.js";
 import { EndpointCounts } from "./sync/endpoint-counts.js";
+import { NodeZone } from "./node-zone.js";
 import { SliceSyncer } from "./sync/slice-syncer.js";
 import { SyncQueue } from "./sync/sync-queue.js";
 
@@ -31,6 +32,8 @@ export interface AgentCallbacks {
   readonly needsSync: (uid: string) => void;
   /** The desired state of an SWH now. */
   readonly desired: (uid: string) => SwhDesired | undefined;
+  /** The node's zone changed: every SWH's endpoints need it. */
+  readonly zoneChanged: () => void;
 }
 
 /** Every room of the agent. */
@@ -45,6 +48,7 @@ export interface AgentRooms {
   readonly adoption: AdoptionState;
   readonly counts: EndpointCounts;
   readonly queue: SyncQueue;
+  readonly zone: NodeZone;
 }
 
 /** Builds and connects the rooms (see file header). */
@@ -56,6 +60,7 @@ export function buildRooms(o: AgentOptions, cb: AgentCallbacks): AgentRooms {
   const history = new EndpointHistory();
   const adoption = new AdoptionState();
   const counts = new EndpointCounts();
+  const zone = new NodeZone({ rest, nodeName: config.nodeName, log, onChange: cb.zoneChanged });
   const events = new EventRecorder({
     writer: new ApiEventWriter(rest),
     nodeName: config.nodeName,
@@ -76,6 +81,7 @@ export function buildRooms(o: AgentOptions, cb: AgentCallbacks): AgentRooms {
   });
   const syncer = new SliceSyncer({
     nodeName: config.nodeName,
+    zone: () => zone.zone,
     verbose: config.verboseStatus,
     desired: cb.desired,
     stateOf: key => adoption.stateOf(key, scheduler.state(key), now()),
@@ -122,6 +128,7 @@ export function buildRooms(o: AgentOptions, cb: AgentCallbacks): AgentRooms {
     history,
     adoption,
     counts,
+    zone,
     queue: new SyncQueue({
       clock: o.clock ?? realClock,
       coalesceMs: config.writeCoalesceMs,

@@ -87,6 +87,7 @@ export class Agent {
       inputsChanged: () => this.#scheduleRecompute(),
       needsSync: uid => this.#markDirty(uid),
       desired: uid => this.#desired?.swhs.get(uid),
+      zoneChanged: () => this.#markAllDirty(),
     });
     const { informers } = this.#r;
     informers.swhs.on(() => this.#scheduleRecompute());
@@ -115,6 +116,7 @@ export class Agent {
     const signal = this.#stop.signal;
     const { informers, adoption, history, store, heartbeat } = this.#r;
     informers.start();
+    this.#r.zone.start();
     await informers.waitForSync(signal, this.#now);
     if (signal.aborted) return;
     const nowIso = new Date(this.#now()).toISOString();
@@ -150,6 +152,7 @@ export class Agent {
     clearTimeout(this.#recomputeTimer);
     clearInterval(this.#resyncTimer);
     const r = this.#r;
+    r.zone.stop();
     await r.scheduler.stop();
     await r.heartbeat.stop();
     await r.informers.stop();

@@ -76,6 +76,8 @@ export interface RawEndpoint {
   conditions?: { ready?: boolean; serving?: boolean; terminating?: boolean };
   nodeName?: string;
   zone?: string;
+  /** Topology hints: kube-proxy prefers endpoints hinted for its zone or node. */
+  hints?: { forZones?: { name: string }[]; forNodes?: { name: string }[] };
   hostname?: string;
   targetRef?: { kind?: string; name?: string; namespace?: string; uid?: string };
 }

@@ -65,6 +65,7 @@ describe("agent RBAC", () => {
     expect(asObject(grants(role))).toEqual({
       [`network.deckhouse.io/${SWH_PLURAL}`]: ["get", "list", "watch"],
       "/pods": ["get", "list", "watch"],
+      "/nodes": ["get"],
       "discovery.k8s.io/endpointslices": [
         "create",
         "delete",

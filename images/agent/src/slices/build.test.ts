@@ -8,7 +8,7 @@ import {
   LABEL_SERVICE_NAME,
 } from "../../../../api/contract.js";
 import { evaluated, manyPods, NODE, pod, swh } from "../../../../tests/agent/fixtures.js";
-import { buildSlices, nodeLabelValue, sliceName } from "./build.js";
+import { buildSlices, endpointTopology, nodeLabelValue, sliceName } from "./build.js";
 
 const s = swh();
 
@@ -117,6 +117,50 @@ describe("buildSlices", () => {
 
   it("builds nothing without endpoints", () => {
     expect(build([])).toEqual([]);
+  });
+});
+
+describe("topology of the endpoints (trafficDistribution)", () => {
+  it("puts the node's zone on every endpoint, and hints only when the SWH asks", () => {
+    expect(endpointTopology(NODE, "zone-a", undefined)).toEqual({ zone: "zone-a" });
+    expect(endpointTopology(NODE, undefined, undefined)).toEqual({});
+  });
+
+  it("hints the zone for PreferClose and PreferSameZone, as the EndpointSlice controller", () => {
+    for (const mode of ["PreferClose", "PreferSameZone"]) {
+      expect(endpointTopology(NODE, "zone-a", mode)).toEqual({
+        zone: "zone-a",
+        hints: { forZones: [{ name: "zone-a" }] },
+      });
+    }
+  });
+
+  it("hints the node (and its zone) for PreferSameNode", () => {
+    expect(endpointTopology(NODE, "zone-b", "PreferSameNode")).toEqual({
+      zone: "zone-b",
+      hints: { forNodes: [{ name: NODE }], forZones: [{ name: "zone-b" }] },
+    });
+    expect(endpointTopology(NODE, undefined, "PreferSameNode")).toEqual({
+      hints: { forNodes: [{ name: NODE }] },
+    });
+  });
+
+  it("publishes no zone hint while the zone is unknown (kube-proxy then routes cluster-wide)", () => {
+    expect(endpointTopology(NODE, undefined, "PreferClose")).toEqual({});
+  });
+
+  it("gives every endpoint of the slice the same topology", () => {
+    const [only] = buildSlices({
+      swh: s,
+      nodeName: NODE,
+      zone: "zone-a",
+      trafficDistribution: "PreferClose",
+      endpoints: evaluated(s, manyPods(3)),
+      verbose: false,
+    });
+    for (const e of only!.slice.endpoints ?? []) {
+      expect(e).toMatchObject({ zone: "zone-a", hints: { forZones: [{ name: "zone-a" }] } });
+    }
   });
 });
 

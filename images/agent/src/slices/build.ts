@@ -41,6 +41,10 @@ export interface EvaluatedEndpoint {
 export interface SliceBuildInput {
   readonly swh: { readonly uid: string; readonly name: string; readonly namespace: string };
   readonly nodeName: string;
+  /** The node's zone, when known: every endpoint carries it. */
+  readonly zone?: string;
+  /** The SWH's spec.trafficDistribution: decides the endpoints' topology hints. */
+  readonly trafficDistribution?: string;
   readonly endpoints: readonly EvaluatedEndpoint[];
   /** Put lastProbeTime into the reports (one write per probe period; off by default). */
   readonly verbose: boolean;
@@ -100,11 +104,39 @@ export function sliceName(
   return `${prefix}-${hash}`;
 }
 
-function toEndpoint(e: EvaluatedEndpoint, nodeName: string): RawEndpoint {
+/**
+ * The zone and topology hints of this node's endpoints, as the EndpointSlice controller writes
+ * them for a Service's trafficDistribution: `PreferClose` and `PreferSameZone` hint the
+ * endpoint's zone, `PreferSameNode` its node (and zone, kube-proxy's fallback). kube-proxy uses
+ * hints only when every ready endpoint of the Service has them, so an unknown zone means none.
+ */
+export function endpointTopology(
+  nodeName: string,
+  zone: string | undefined,
+  trafficDistribution: string | undefined,
+): Pick<RawEndpoint, "zone" | "hints"> {
+  const forZones = zone ? [{ name: zone }] : undefined;
+  const where = zone ? { zone } : {};
+  if (trafficDistribution === "PreferSameNode") {
+    return {
+      ...where,
+      hints: { forNodes: [{ name: nodeName }], ...(forZones ? { forZones } : {}) },
+    };
+  }
+  const zonal = trafficDistribution === "PreferClose" || trafficDistribution === "PreferSameZone";
+  return zonal && forZones ? { ...where, hints: { forZones } } : where;
+}
+
+function toEndpoint(
+  e: EvaluatedEndpoint,
+  nodeName: string,
+  topology: Pick<RawEndpoint, "zone" | "hints">,
+): RawEndpoint {
   return {
     addresses: [e.endpoint.address],
     conditions: { ...e.verdict.conditions },
     nodeName,
+    ...topology,
     targetRef: {
       kind: "Pod",
       name: e.endpoint.pod.name,
@@ -166,6 +198,7 @@ export function buildSlices(input: SliceBuildInput): DesiredSlice[] {
   const max = input.maxEndpointsPerSlice ?? MAX_ENDPOINTS_PER_SLICE;
   const out: DesiredSlice[] = [];
   const groups = [...groupEndpoints(input.endpoints)].sort(([a], [b]) => (a < b ? -1 : 1));
+  const topology = endpointTopology(input.nodeName, input.zone, input.trafficDistribution);
   for (const [group, { family, ports, list }] of groups) {
     list.sort(compareEndpoints);
     for (let chunk = 0; chunk * max < list.length; chunk++) {
@@ -197,7 +230,7 @@ export function buildSlices(input: SliceBuildInput): DesiredSlice[] {
             ],
           },
           addressType: family,
-          endpoints: members.map(m => toEndpoint(m, input.nodeName)),
+          endpoints: members.map(m => toEndpoint(m, input.nodeName, topology)),
           ports: toPorts(ports),
         },
       });

@@ -64,6 +64,10 @@ describe("slicesEqual", () => {
     ],
     ["another name (planner reuses slices)", (s: RawEndpointSlice) => (s.metadata!.name = "other")],
     ["protocol defaulted by the server", (s: RawEndpointSlice) => delete s.ports![0]!.protocol],
+    [
+      "empty hints",
+      (s: RawEndpointSlice) => (s.endpoints![0]!.hints = { forZones: [], forNodes: [] }),
+    ],
   ])("equal despite %s", (_what, change) => {
     expect(slicesEqual(base, variant(change))).toBe(true);
   });
@@ -87,7 +91,16 @@ describe("slicesEqual", () => {
       (s: RawEndpointSlice) => (s.metadata!.annotations![ANNOTATION_FENCED_AT] = "now"),
     ],
     ["the owner", (s: RawEndpointSlice) => (s.metadata!.ownerReferences![0]!.uid = "other")],
-    ["a zone the agent never sets", (s: RawEndpointSlice) => (s.endpoints![0]!.zone = "z")],
+    ["the zone", (s: RawEndpointSlice) => (s.endpoints![0]!.zone = "z")],
+    [
+      "zone hints appear (trafficDistribution set)",
+      (s: RawEndpointSlice) => (s.endpoints![0]!.hints = { forZones: [{ name: "z" }] }),
+    ],
+    [
+      "node hints appear (PreferClose to PreferSameNode)",
+      (s: RawEndpointSlice) =>
+        (s.endpoints![0]!.hints = { forZones: [{ name: "z" }], forNodes: [{ name: "n" }] }),
+    ],
     ["an endpoint less", (s: RawEndpointSlice) => s.endpoints!.pop()],
   ])("different when %s changes", (_what, change) => {
     expect(slicesEqual(base, variant(change))).toBe(false);

@@ -2,7 +2,7 @@
 // holds. Order does not matter (endpoints, ports, map keys); server-side bookkeeping does not
 // matter (resourceVersion, generation, managedFields, timestamps); everything the agent owns
 // does (labels, annotations - including a fencing mark it must drop - owner reference,
-// address type, ports, endpoints with their conditions and targetRefs).
+// address type, ports, endpoints with their conditions, zone, topology hints and targetRefs).
 
 import type { RawEndpoint, RawEndpointPort, RawEndpointSlice } from "swh-kube-client";
 
@@ -18,12 +18,20 @@ function canonicalTargetRef(t: RawEndpoint["targetRef"]): string[] | null {
   return t ? [t.kind ?? "", t.namespace ?? "", t.name ?? "", t.uid ?? ""] : null;
 }
 
+/** Hint names, sorted; the order of hints carries no meaning. */
+function canonicalHints(h: RawEndpoint["hints"]): string[][] {
+  const names = (list: { name: string }[] | undefined): string[] =>
+    (list ?? []).map(x => x.name).sort();
+  return [names(h?.forZones), names(h?.forNodes)];
+}
+
 function canonicalEndpoint(e: RawEndpoint): string {
   const c = e.conditions ?? {};
   return JSON.stringify([
     [...(e.addresses ?? [])].sort(),
     [c.ready, c.serving, c.terminating].map(v => v ?? null),
     [e.nodeName, e.zone, e.hostname].map(v => v ?? ""),
+    canonicalHints(e.hints),
     canonicalTargetRef(e.targetRef),
   ]);
 }

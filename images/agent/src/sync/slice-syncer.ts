@@ -22,6 +22,8 @@ export const MAX_APPLY_ROUNDS = 4;
 /** Options of SliceSyncer. */
 export interface SliceSyncerOptions {
   readonly nodeName: string;
+  /** The node's zone now, when known (node-zone.ts): endpoints carry it, and topology hints. */
+  readonly zone?: () => string | undefined;
   /** Publish per-probe details and probe times (the verboseStatus setting). */
   readonly verbose: boolean;
   /** The desired state of an SWH (undefined once it is gone: its slices are deleted). */
@@ -58,6 +60,8 @@ export class SliceSyncer {
       ? buildSlices({
           swh: sd.swh,
           nodeName: this.#o.nodeName,
+          zone: this.#o.zone?.(),
+          trafficDistribution: sd.swh.spec.trafficDistribution,
           endpoints: evaluated,
           verbose: this.#o.verbose,
         })
