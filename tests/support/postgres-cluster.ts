@@ -2,7 +2,8 @@
 // PostgreSQL binaries in a temporary directory, each listening on its own loopback address
 // and a free port, plus the operations a failover scenario needs (stop, start, promote,
 // re-clone a node as a replica of another). Used by the integration tests of the PostgreSQL
-// prober and by the end-to-end failover scenario.
+// prober and by the end-to-end failover scenario; in the real-node scenarios each pod runs a
+// cluster of one server, a standby cloning another pod's primary (create() + addReplicaOf()).
 //
 // Running as root (CI containers): PostgreSQL refuses to run as root, so every server-side
 // command runs as the `postgres` OS user through runuser, and the temporary tree is chowned
@@ -65,6 +66,14 @@ export interface PostgresClusterOptions {
   settings?: readonly string[];
   /** How TCP clients (replication included) authenticate with a password (default scram-sha-256). */
   authMethod?: PasswordAuthMethod;
+  /** Directory the cluster's temporary tree is made in (default: the OS temporary directory). */
+  parentDir?: string;
+}
+
+/** A server to clone from: a node of this cluster, or a primary running elsewhere (another pod). */
+export interface ReplicationSource {
+  readonly address: string;
+  readonly port: number;
 }
 
 /** One PostgreSQL server of the cluster. */
@@ -105,11 +114,26 @@ export class PostgresCluster implements EmergencyCleanup {
 
   /** Initialises and starts a primary (named "primary"); throws when binaries are missing. */
   static async start(options: PostgresClusterOptions = {}): Promise<PostgresCluster> {
+    const cluster = await PostgresCluster.create(options);
+    try {
+      await cluster.initPrimary(options.address ?? "127.0.0.1");
+    } catch (error) {
+      await cluster.destroy();
+      throw error;
+    }
+    return cluster;
+  }
+
+  /**
+   * A cluster with no node yet, for a server whose primary runs elsewhere (addReplicaOf): its
+   * temporary tree, exit cleanup and watchdog. Throws when binaries are missing.
+   */
+  static async create(options: PostgresClusterOptions = {}): Promise<PostgresCluster> {
     const bin = postgresBinDir();
     if (bin === undefined)
       throw new Error("PostgreSQL binaries not found under /usr/lib/postgresql");
     const owner = process.getuid?.() === 0 ? postgresUser() : undefined;
-    const baseDir = await mkdtemp(join(tmpdir(), "swh-pg-"));
+    const baseDir = await mkdtemp(join(options.parentDir ?? tmpdir(), "swh-pg-"));
     const cluster = new PostgresCluster(baseDir, bin, owner, options);
     registerForExit(cluster);
     cluster.watchdog = startWatchdog(
@@ -119,7 +143,6 @@ export class PostgresCluster implements EmergencyCleanup {
     );
     try {
       await cluster.chownToPostgres(baseDir);
-      await cluster.initPrimary(options.address ?? "127.0.0.1");
     } catch (error) {
       await cluster.destroy();
       throw error;
@@ -147,6 +170,29 @@ export class PostgresCluster implements EmergencyCleanup {
     await this.cloneInto(node, from);
     await this.startNode(node);
     await this.waitForStreaming(node, from);
+    return node;
+  }
+
+  /**
+   * Clones a primary that runs elsewhere (another pod, the same replication password) with
+   * pg_basebackup and starts the clone as its streaming replica; waits until the replica's WAL
+   * receiver streams.
+   */
+  async addReplicaOf(
+    name: string,
+    address: string,
+    from: ReplicationSource,
+  ): Promise<PostgresNode> {
+    const node = await this.newNode(name, address);
+    await this.cloneInto(node, from);
+    await this.startNode(node);
+    await waitUntil(`${name} streams from ${from.address}:${from.port}`, 30_000, async () => {
+      const rows = await this.sql(
+        node,
+        "SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming'",
+      );
+      return rows.length > 0;
+    });
     return node;
   }
 
@@ -366,7 +412,7 @@ export class PostgresCluster implements EmergencyCleanup {
     return `${lines.join("\n")}\n`;
   }
 
-  private async cloneInto(node: PostgresNode, from: PostgresNode): Promise<void> {
+  private async cloneInto(node: PostgresNode, from: ReplicationSource): Promise<void> {
     const password = this.options.replicationPassword ?? DEFAULT_REPLICATION_PASSWORD;
     await this.asPostgres(
       join(this.bin, "pg_basebackup"),

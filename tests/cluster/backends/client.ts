@@ -3,6 +3,8 @@
 import { request } from "node:http";
 import type { LoadReport, LoadRequest } from "./load.js";
 import type { PgNodeStatus, PgPod } from "./postgres.js";
+import type { PostgresNodeRequest } from "./postgres-pod.js";
+import type { SqlLoadReport, SqlLoadRequest } from "./sql-load.js";
 import type { ServerInfo } from "./servers.js";
 
 /** What GET /status answers. */
@@ -110,6 +112,26 @@ export class BackendClient {
   /** Runs a client load from this daemon's pod (see load.ts). */
   load(request: LoadRequest): Promise<LoadReport> {
     return this.#call("POST", "/load", request, request.durationMs + 60_000);
+  }
+
+  /** Runs a SQL client loop from this daemon's pod (see sql-load.ts); `timeoutMs` defaults to 1 s. */
+  sqlLoad(
+    request: Omit<SqlLoadRequest, "timeoutMs"> & { readonly timeoutMs?: number },
+  ): Promise<SqlLoadReport> {
+    return this.#call("POST", "/sql-load", request, request.durationMs + 60_000);
+  }
+
+  /** Starts this pod's own PostgreSQL server, a primary or a replica (see postgres-pod.ts). */
+  startPodPostgres(request: PostgresNodeRequest): Promise<PgNodeStatus> {
+    return this.#call("POST", "/postgres/node", request, 300_000);
+  }
+
+  /** Promotes, stops (fences) or starts this pod's own PostgreSQL server. */
+  podPostgres(
+    action: "promote" | "stop" | "start",
+    mode?: "fast" | "immediate",
+  ): Promise<PgNodeStatus> {
+    return this.#call("POST", `/postgres/node/${action}`, mode ? { mode } : {});
   }
 
   /** Starts PostgreSQL: `pods[0]` primary, the rest streaming replicas. */

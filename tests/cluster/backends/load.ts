@@ -82,3 +82,13 @@ export async function runLoad(load: LoadRequest): Promise<LoadReport> {
   const ok = samples.filter(s => s.status !== undefined && s.status < 400).length;
   return { startedAt, sent: samples.length, ok, failed: samples.length - ok, samples };
 }
+
+/** Samples of a load by the pod that answered (`error` when none did). */
+export function answersByBackend(report: LoadReport): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const s of report.samples) {
+    const key = s.backend ?? `error ${s.error ?? s.status ?? "?"}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
+}

@@ -7,12 +7,18 @@
 //   POST /servers {kind,name,host,port,healthPath?}   POST /servers/<name>/{start,stop,health}
 //   POST /postgres {pods,port,user,password}          POST /postgres/<pod>/{promote,stop,start,reinit}
 //   POST /load {url,durationMs,ratePerSecond,timeoutMs}  (a client: paced GETs, see load.ts)
+// In a real pod, one PostgreSQL server of the pod's own (postgres-pod.ts) and a SQL client:
+//   POST /postgres/node {role,primaryHost?,port,user,password,dataDir}
+//   POST /postgres/node/{promote,stop,start}
+//   POST /sql-load {host,port,user,password,database,durationMs,intervalMs,statement}  (sql-load.ts)
 // SIGTERM stops every server and PostgreSQL node and removes their data.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { rmSync } from "node:fs";
 import { describeError } from "swh-kube-client";
 import { PodPostgres, type PgPod } from "./postgres.js";
+import { PodPostgresNode, postgresNodeRequest } from "./postgres-pod.js";
 import { loadRequest, runLoad } from "./load.js";
+import { runSqlLoad, sqlLoadRequest } from "./sql-load.js";
 import { httpServer, smtpLikeServer, type PodServer } from "./servers.js";
 
 /** Request bodies of the control API. */
@@ -34,6 +40,7 @@ export interface PostgresRequest {
 
 const servers = new Map<string, PodServer>();
 let postgres: PodPostgres | undefined;
+let postgresNode: PodPostgresNode | undefined;
 
 function log(msg: string, fields: Record<string, unknown> = {}): void {
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), msg, ...fields })}\n`);
@@ -109,6 +116,30 @@ async function postgresAction(
   return p.status();
 }
 
+/** POST /postgres/node[/<action>]: this pod's own PostgreSQL server. */
+async function postgresNodeRoute(
+  action: string | undefined,
+  body: Record<string, unknown>,
+): Promise<unknown> {
+  if (action === undefined) {
+    if (postgresNode || postgres) throw new Error("PostgreSQL is started already");
+    postgresNode = await PodPostgresNode.start(postgresNodeRequest(body));
+    return postgresNode.status();
+  }
+  if (!postgresNode) throw new Error("this pod's PostgreSQL is not started");
+  if (action === "promote") await postgresNode.promote();
+  else if (action === "stop")
+    await postgresNode.stop(body.mode === "immediate" ? "immediate" : "fast");
+  else if (action === "start") await postgresNode.start();
+  else throw new Error(`unknown postgres node action ${action}`);
+  return postgresNode.status();
+}
+
+async function postgresStatus(): Promise<unknown> {
+  if (postgres) return postgres.status();
+  return postgresNode ? [await postgresNode.status()] : null;
+}
+
 async function route(
   method: string,
   path: string,
@@ -119,16 +150,20 @@ async function route(
   if (method === "GET" && path === "/status") {
     return {
       servers: [...servers.values()].map(s => s.info()),
-      postgres: postgres ? await postgres.status() : null,
+      postgres: await postgresStatus(),
     };
   }
   if (method === "POST" && path === "/servers") return addServer(body as unknown as ServerRequest);
   if (method === "POST" && path === "/load") return runLoad(loadRequest(body));
+  if (method === "POST" && path === "/sql-load") return runSqlLoad(sqlLoadRequest(body));
+  if (method === "POST" && parts[0] === "postgres" && parts[1] === "node" && parts.length <= 3) {
+    return postgresNodeRoute(parts[2], body);
+  }
   if (method === "POST" && parts[0] === "servers" && parts.length === 3) {
     return serverAction(parts[1]!, parts[2]!, body);
   }
   if (method === "POST" && path === "/postgres") {
-    if (postgres) throw new Error("PostgreSQL is started already");
+    if (postgres || postgresNode) throw new Error("PostgreSQL is started already");
     postgres = await PodPostgres.start(body as unknown as PostgresRequest);
     return postgres.status();
   }
@@ -156,6 +191,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
 async function shutdown(socket: string | undefined): Promise<void> {
   for (const s of servers.values()) await s.stop().catch(() => undefined);
   await postgres?.destroy().catch(() => undefined);
+  await postgresNode?.destroy().catch(() => undefined);
   if (socket) rmSync(socket, { force: true });
 }
 

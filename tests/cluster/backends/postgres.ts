@@ -32,6 +32,22 @@ export function sqlIdentifier(text: string): string {
   return `"${text.replace(/"/g, '""')}"`;
 }
 
+/**
+ * Gives `user` the password `password` on the cluster's primary: the probe user of the seed's
+ * `cred-secret` (created as a login role when not `postgres`).
+ */
+export async function setLoginPassword(
+  cluster: PostgresCluster,
+  user: string,
+  password: string,
+): Promise<void> {
+  const verb = user === "postgres" ? "ALTER ROLE" : "CREATE ROLE";
+  await cluster.sql(
+    cluster.primary,
+    `${verb} ${sqlIdentifier(user)} WITH LOGIN PASSWORD ${sqlLiteral(password)}`,
+  );
+}
+
 /** The PostgreSQL pods of one workload (see file header). */
 export class PodPostgres {
   readonly #cluster: PostgresCluster;
@@ -60,11 +76,7 @@ export class PodPostgres {
     const pg = new PodPostgres(cluster, opts.pods);
     try {
       pg.#nodes.set(primary.pod, cluster.primary);
-      const verb = opts.user === "postgres" ? "ALTER ROLE" : "CREATE ROLE";
-      await cluster.sql(
-        cluster.primary,
-        `${verb} ${sqlIdentifier(opts.user)} WITH LOGIN PASSWORD ${sqlLiteral(opts.password)}`,
-      );
+      await setLoginPassword(cluster, opts.user, opts.password);
       for (const replica of replicas) {
         pg.#nodes.set(replica.pod, await cluster.addReplica(replica.pod, replica.address));
       }

@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { BackendClient } from "../backends/client.js";
 import type { LoadReport } from "../backends/load.js";
+import { recordMeasurement } from "./report.js";
 
 /** How the backend fails: its app answers 503 on every path, or its port refuses connections. */
 export type FailureMode = "503" | "refuse";
@@ -64,4 +65,52 @@ export async function runFailover(opts: {
   else await opts.failing.stopServer("web");
   const report = await load;
   return failoverOutcome(report, opts.failingPod, failedAt - report.startedAt);
+}
+
+/**
+ * Waits until kube-proxy on the client's node has programmed the Service (a second of requests
+ * without a failure), so a measurement starts from a working Service.
+ */
+export async function servedThrough(
+  client: BackendClient,
+  url: string,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const probe = await client.load({ url, durationMs: 1000, ratePerSecond: 20, timeoutMs: 2000 });
+    if (probe.failed === 0) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `requests through ${url} still fail after ${timeoutMs} ms (${probe.failed}/${probe.sent})`,
+      );
+    }
+  }
+}
+
+/** Undoes a failure of runFailover. */
+export async function heal(backend: BackendClient, mode: FailureMode): Promise<void> {
+  if (mode === "503") await backend.setHealth("web", 200);
+  else await backend.startServer("web");
+}
+
+export /** Records a run's failed requests and cutover (build/e2e-report.json). */
+async function recordFailover(
+  variant: string,
+  mode: FailureMode,
+  outcome: FailoverOutcome,
+): Promise<void> {
+  const what = `${variant === "plain" ? "plain Service + readinessProbe" : "ServiceWithHealthchecks"}, backend ${mode === "503" ? "answering 503" : "refusing connections"}, 50 req/s`;
+  await recordMeasurement({
+    name: `seed002.${variant}.${mode}.failedRequests`,
+    value: outcome.failed,
+    unit: "count",
+    description: `${what}: failed requests out of ${outcome.sent}`,
+  });
+  await recordMeasurement({
+    name: `seed002.${variant}.${mode}.cutoverMs`,
+    value: outcome.cutoverMs,
+    unit: "ms",
+    description: `${what}: from the failure to the last request sent to the failing backend`,
+  });
 }

@@ -5,19 +5,39 @@
 // image starts under the chart's securityContext and passes kubelet's probes, and a client's
 // traffic through a ServiceWithHealthchecks' cluster IP (kube-proxy) reaches only the endpoints
 // the agents publish ready.
-import { readFileSync, readdirSync } from "node:fs";
 import { jest } from "@jest/globals";
 import { SWH_API_VERSION, SWH_KIND } from "../../../api/contract.js";
-import type { LoadReport } from "../../cluster/backends/load.js";
+import { answersByBackend } from "../../cluster/backends/load.js";
+import {
+  hostProcesses,
+  procStatus,
+  rootMountOptions,
+} from "../../cluster/scenario/host-processes.js";
 import { listItems } from "../../cluster/kube.js";
 import { readyPods } from "../../cluster/scenario/endpoints.js";
 import { applyManifest, createNamespace, deleteNamespace } from "../../cluster/scenario/objects.js";
 import { ownWorld, releaseOwnWorld, type OwnWorld } from "../../cluster/scenario/own-box.js";
 import { SCENARIO_SETUP_TIMEOUT_MS } from "../../cluster/scenario/context.js";
 import { clusterIp, startRealPods } from "../../cluster/scenario/real-pods.js";
-import { recordMeasurement } from "../../cluster/scenario/report.js";
-import { runFailover, type FailureMode } from "../../cluster/scenario/seed002.js";
-import type { BackendClient } from "../../cluster/backends/client.js";
+import {
+  heal,
+  recordFailover,
+  runFailover,
+  servedThrough,
+} from "../../cluster/scenario/seed002.js";
+import { startRealPostgres } from "../../cluster/scenario/real-postgres.js";
+import {
+  recordClientSwitchover,
+  runClientSwitchover,
+  sqlServedThrough,
+  expectServedAfterSwitch,
+} from "../../cluster/scenario/real-switchover.js";
+import {
+  FENCED_SERVER_FAILURES,
+  readSwitchoverOutcome,
+  writeSwitchoverOutcome,
+} from "../../cluster/scenario/sql-switchover.js";
+import { boxNodePlan } from "../../cluster/world/real-nodes.js";
 import { eventually } from "../support/eventually.js";
 
 jest.setTimeout(600_000);
@@ -43,44 +63,6 @@ interface PodJson {
       readonly restartCount?: number;
     }[];
   };
-}
-
-/** Host processes whose command line contains `needle` (the containers' processes are visible). */
-function hostProcesses(needle: string): number[] {
-  return readdirSync("/proc")
-    .filter(e => /^\d+$/.test(e))
-    .filter(pid => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").includes(needle);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-
-/** The `Name:\tvalue` fields of /proc/<pid>/status. */
-function procStatus(pid: number): Map<string, string> {
-  const lines = readFileSync(`/proc/${pid}/status`, "utf8").split("\n");
-  return new Map(lines.map(l => [l.split(":")[0] ?? "", l.slice(l.indexOf(":") + 1).trim()]));
-}
-
-/** The mount options of a process's root (`/`), from its mountinfo. */
-function rootMountOptions(pid: number): string[] {
-  const line = readFileSync(`/proc/${pid}/mountinfo`, "utf8")
-    .split("\n")
-    .find(l => l.split(" ")[4] === "/");
-  return (line?.split(" ")[5] ?? "").split(",");
-}
-
-/** Samples of a load by the pod that answered (`error` when none did). */
-function byBackend(report: LoadReport): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const s of report.samples) {
-    const key = s.backend ?? `error ${s.error ?? s.status ?? "?"}`;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  return counts;
 }
 
 describe("real nodes: the agent DaemonSet under kubelet, traffic through kube-proxy", () => {
@@ -120,7 +102,8 @@ describe("real nodes: the agent DaemonSet under kubelet, traffic through kube-pr
     }
     // What runc made of it, read off the host: three agent processes, user 64535, no
     // capabilities, a read-only root.
-    const agents = hostProcesses("/agent/agent.mjs");
+    const plan = await boxNodePlan(own!.stateDir);
+    const agents = hostProcesses("/agent/agent.mjs", plan?.nodes.map(n => `/${n.netns}`) ?? []);
     expect(agents).toHaveLength(NODES.length);
     for (const pid of agents) {
       const status = procStatus(pid);
@@ -172,7 +155,7 @@ describe("real nodes: the agent DaemonSet under kubelet, traffic through kube-pr
       await servedThrough(loader, url);
       const before = await loader.load(load);
       expect(before.failed).toBe(0);
-      expect([...byBackend(before).keys()].sort()).toEqual(["web-1", "web-2", "web-3"]);
+      expect([...answersByBackend(before).keys()].sort()).toEqual(["web-1", "web-2", "web-3"]);
 
       await pods.get("web-2")!.backend.setHealth("web", 503);
       await eventually(
@@ -187,7 +170,7 @@ describe("real nodes: the agent DaemonSet under kubelet, traffic through kube-pr
         async () => {
           const during = await loader.load({ ...load, durationMs: 2000 });
           expect(during.failed).toBe(0);
-          expect([...byBackend(during).keys()].sort()).toEqual(["web-1", "web-3"]);
+          expect([...answersByBackend(during).keys()].sort()).toEqual(["web-1", "web-3"]);
         },
         30_000,
         0,
@@ -199,6 +182,92 @@ describe("real nodes: the agent DaemonSet under kubelet, traffic through kube-pr
         async () => expect(await readyPods(world, ns, "web")).toEqual(["web-1", "web-2", "web-3"]),
         30_000,
         100,
+      );
+    } finally {
+      await deleteNamespace(world, ns);
+    }
+  });
+
+  it("keeps a client's traffic in its zone or on its node as trafficDistribution asks, and falls back", async () => {
+    const world = own!.world;
+    const ns = await createNamespace(world, "topology");
+    try {
+      // node-1 and node-3 are in zone-a, node-2 in zone-b (testenv's round robin).
+      const web = NODES.map((node, i) => ({
+        name: `web-${i + 1}`,
+        namespace: ns,
+        node,
+        labels: { app: "web" },
+        serve: ["http:web:8080:/healthz"],
+      }));
+      const clients = NODES.map((node, i) => ({ name: `client-${i + 1}`, namespace: ns, node }));
+      const pods = await startRealPods(world, [...web, ...clients]);
+      const swh = (trafficDistribution: string) => ({
+        apiVersion: SWH_API_VERSION,
+        kind: SWH_KIND,
+        metadata: { name: "web", namespace: ns },
+        spec: {
+          selector: { app: "web" },
+          ports: [{ port: 80, targetPort: 8080 }],
+          trafficDistribution,
+          healthcheck: {
+            initialDelaySeconds: 0,
+            periodSeconds: 1,
+            probes: [
+              { mode: "HTTP", failureThreshold: 2, http: { targetPort: 8080, path: "/healthz" } },
+            ],
+          },
+        },
+      });
+      await applyManifest(world, swh("PreferClose"));
+      const all = ["web-1", "web-2", "web-3"];
+      await eventually(
+        "three ready endpoints",
+        async () => expect(await readyPods(world, ns, "web")).toEqual(all),
+        60_000,
+        250,
+      );
+      const url = `http://${await clusterIp(world, ns, "web")}/`;
+      const answered = async (client: string): Promise<string[]> => {
+        const report = await pods
+          .get(client)!
+          .backend.load({ url, durationMs: 1500, ratePerSecond: 30, timeoutMs: 2000 });
+        expect(report.failed).toBe(0);
+        return [...answersByBackend(report).keys()].sort();
+      };
+      // kube-proxy applies hints once every ready endpoint carries them.
+      await eventually(
+        "zone-b's client served in its zone",
+        async () => expect(await answered("client-2")).toEqual(["web-2"]),
+        30_000,
+        0,
+      );
+      expect(await answered("client-1")).toEqual(["web-1", "web-3"]);
+
+      await pods.get("web-2")!.backend.setHealth("web", 503);
+      await eventually(
+        "web-2 out",
+        async () => expect(await readyPods(world, ns, "web")).toEqual(["web-1", "web-3"]),
+        30_000,
+        100,
+      );
+      await eventually(
+        "zone-b's client falls back to zone-a",
+        async () => expect(await answered("client-2")).toEqual(["web-1", "web-3"]),
+        30_000,
+        0,
+      );
+      await pods.get("web-2")!.backend.setHealth("web", 200);
+
+      await applyManifest(world, swh("PreferSameNode"));
+      await eventually(
+        "every client served on its own node",
+        async () => {
+          await expect(readyPods(world, ns, "web")).resolves.toEqual(all);
+          for (const i of [1, 2, 3]) expect(await answered(`client-${i}`)).toEqual([`web-${i}`]);
+        },
+        60_000,
+        0,
       );
     } finally {
       await deleteNamespace(world, ns);
@@ -283,7 +352,7 @@ describe("real nodes: the agent DaemonSet under kubelet, traffic through kube-pr
             failAfterMs: 3_000,
             ratePerSecond: 50,
           });
-          await recordOutcome(variant, mode, outcome);
+          await recordFailover(variant, mode, outcome);
           // Once the endpoint is out, the client gets no error and nothing reaches the backend.
           await eventually(
             `${variant}: ${variant}-1 out of the Service`,
@@ -298,7 +367,7 @@ describe("real nodes: the agent DaemonSet under kubelet, traffic through kube-pr
             timeoutMs: 2000,
           });
           expect(after.failed).toBe(0);
-          expect([...byBackend(after).keys()].sort()).toEqual(all.slice(1));
+          expect([...answersByBackend(after).keys()].sort()).toEqual(all.slice(1));
           await heal(failing, mode);
         }
       }
@@ -306,53 +375,58 @@ describe("real nodes: the agent DaemonSet under kubelet, traffic through kube-pr
       await deleteNamespace(world, ns);
     }
   });
+
+  it("seed's PostgreSQL switchover on real pods: a client writing through postgres-write and reading through postgres-read", async () => {
+    const world = own!.world;
+    const ns = await createNamespace(world, "pg");
+    try {
+      const clients = await startRealPods(world, [
+        { name: "client", namespace: ns, node: "node-3" },
+      ]);
+      const client = clients.get("client")!.backend;
+      // StatefulSet db: db-0 the primary, db-1 and db-2 streaming from it, one pod per node.
+      const pg = await startRealPostgres(world, ns);
+      const placement = [...pg.pods.values()].map(p => `${p.name} on ${p.node} (${p.ip})`);
+      process.stdout.write(`database pods: ${placement.join(", ")}\n`);
+      expect(new Set([...pg.pods.values()].map(p => p.node)).size).toBe(NODES.length);
+      const writeIp = await clusterIp(world, ns, "postgres-write");
+      const readIp = await clusterIp(world, ns, "postgres-read");
+      await sqlServedThrough(client, writeIp, "write");
+      await sqlServedThrough(client, readIp, "read");
+
+      const run = await runClientSwitchover(world, {
+        pg,
+        client,
+        from: "db-0",
+        to: "db-1",
+        durationMs: 60_000,
+        intervalMs: 100,
+        fenceAfterMs: 5_000,
+      });
+      const pods = { oldPrimary: "db-0", newPrimary: "db-1" };
+      const write = writeSwitchoverOutcome(run.write, run, pods);
+      const read = readSwitchoverOutcome(run.read, run.fenceAt);
+      process.stdout.write(`${JSON.stringify({ write, read }, null, 2)}\n`);
+      await recordClientSwitchover(run, write, read);
+
+      // Before the fence: every write on db-0, every read answered.
+      expect(write.failedBeforeFence).toBe(0);
+      expect(write.landedElsewhereBeforeFence).toBe(0);
+      expect(read.failedBeforeFence).toBe(0);
+      // After it: writes reach db-1 once promoted and no other server; every failed attempt,
+      // write or read, went to the stopped db-0 (refused, shutting down), none to a standby
+      // (read-only) or a live server (timeout, anything else).
+      expect(write.firstWriteOnNewPrimaryMs).toBeDefined();
+      expect(write.landedElsewhere).toBe(0);
+      for (const kind of Object.keys({ ...write.failuresByKind, ...read.failuresByKind })) {
+        expect(FENCED_SERVER_FAILURES).toContain(kind);
+      }
+
+      await expectServedAfterSwitch(client, { writeIp, readIp }, run);
+    } finally {
+      await deleteNamespace(world, ns);
+    }
+  });
 });
 
 type RealPod = Parameters<typeof startRealPods>[1][number];
-
-/**
- * Waits until kube-proxy on the client's node has programmed the Service (a second of requests
- * without a failure), so a measurement starts from a working Service.
- */
-async function servedThrough(client: BackendClient, url: string): Promise<void> {
-  await eventually(
-    `requests through ${url} succeed`,
-    async () => {
-      const probe = await client.load({
-        url,
-        durationMs: 1000,
-        ratePerSecond: 20,
-        timeoutMs: 2000,
-      });
-      expect(probe.failed).toBe(0);
-    },
-    60_000,
-    0,
-  );
-}
-
-/** Undoes a failure of runFailover. */
-async function heal(backend: BackendClient, mode: FailureMode): Promise<void> {
-  if (mode === "503") await backend.setHealth("web", 200);
-  else await backend.startServer("web");
-}
-
-async function recordOutcome(
-  variant: string,
-  mode: FailureMode,
-  outcome: Awaited<ReturnType<typeof runFailover>>,
-): Promise<void> {
-  const what = `${variant === "plain" ? "plain Service + readinessProbe" : "ServiceWithHealthchecks"}, backend ${mode === "503" ? "answering 503" : "refusing connections"}, 50 req/s`;
-  await recordMeasurement({
-    name: `seed002.${variant}.${mode}.failedRequests`,
-    value: outcome.failed,
-    unit: "count",
-    description: `${what}: failed requests out of ${outcome.sent}`,
-  });
-  await recordMeasurement({
-    name: `seed002.${variant}.${mode}.cutoverMs`,
-    value: outcome.cutoverMs,
-    unit: "ms",
-    description: `${what}: from the failure to the last request sent to the failing backend`,
-  });
-}
