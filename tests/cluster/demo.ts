@@ -12,7 +12,8 @@
 // The demo's box lives in $SWH_DEMO_DIR or ~/.cache/swh-testenv/run/demo.
 import { down, status } from "../testenv/index.js";
 import { isOurProcess } from "./daemons.js";
-import { demoStateDir, demoSwitchover, runDemo } from "./demo/run.js";
+import { demoStateDir, runDemo } from "./demo/run.js";
+import { openRealExamples, realDemoSwitchover } from "./demo/real-demo.js";
 import { liveView, stdoutScreen } from "./demo/live.js";
 import { endpointsView, gatherViews, swhTable } from "./demo/view.js";
 import { openWorld, worldDown } from "./world/world.js";
@@ -59,11 +60,10 @@ async function cmdStatus(): Promise<number> {
   } else console.log("network:  real nodes (scripts/testenv status)");
   line("addon-operator", state.operator?.pid, state.operator?.logFile ?? "");
   line("ModuleConfig bridge", state.bridge?.pid, state.bridge?.logFile ?? "");
-  line(
-    "rollout stand-in",
-    state.daemonSetController?.pid,
-    state.daemonSetController?.logFile ?? "",
-  );
+  // Real nodes: the agents and workloads are pods (kubectl get pods -A), no stand-in runs.
+  if (state.daemonSetController) {
+    line("rollout stand-in", state.daemonSetController.pid, state.daemonSetController.logFile);
+  }
   for (const a of Object.values(state.agents)) line(`agent ${a.node}`, a.pid, a.logFile);
   for (const b of Object.values(state.backends)) line(`backend ${b.name}`, b.pid, b.logFile);
   return 0;
@@ -92,10 +92,8 @@ async function cmdWatch(): Promise<number> {
 
 async function cmdSwitchover(): Promise<number> {
   const world = await openWorld(demoStateDir());
-  const t = await demoSwitchover(world, stdoutScreen);
-  console.log(
-    `postgres-write followed ${t.from} -> ${t.to} in ${(t.totalMs / 1000).toFixed(1)} s after the fence`,
-  );
+  const lines = await realDemoSwitchover(world, stdoutScreen, await openRealExamples(world));
+  console.log(lines.join("\n"));
   world.rest.close();
   return 0;
 }

@@ -172,3 +172,10 @@ export async function waitForReady(
     250,
   );
 }
+
+/** The running workload in `namespace` (a later switchover, say the demo's). */
+export async function openRealPostgres(world: World, namespace: string): Promise<RealPostgres> {
+  const pods = new Map<string, DbPod>();
+  for (const name of DB_PODS) pods.set(name, await waitDbPod(world, namespace, name));
+  return { namespace, pods };
+}

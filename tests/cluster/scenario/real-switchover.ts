@@ -5,7 +5,6 @@
 // client's reports and when the Services' EndpointSlices followed, as kube-proxy saw them, and
 // records what the client saw (build/e2e-report.json).
 import { setTimeout as sleep } from "node:timers/promises";
-import { expect } from "@jest/globals";
 import type { BackendClient } from "../backends/client.js";
 import type { SqlLoadReport, SqlStatement } from "../backends/sql-load.js";
 import type { World } from "../world/handle.js";
@@ -14,11 +13,7 @@ import { clusterIp } from "./real-pods.js";
 import { PG_PORT, type RealPostgres } from "./real-postgres.js";
 import { EndpointRecorder } from "./recorder.js";
 import { recordMeasurement } from "./report.js";
-import {
-  answersByPod,
-  type ReadSwitchoverOutcome,
-  type WriteSwitchoverOutcome,
-} from "./sql-switchover.js";
+import type { ReadSwitchoverOutcome, WriteSwitchoverOutcome } from "./sql-switchover.js";
 import { SEED_CREDENTIALS } from "./workloads.js";
 
 /** How the client connects: the seed's credentials and probe database. */
@@ -228,28 +223,4 @@ export async function recordClientSwitchover(
       description: `${what}: ${description}`,
     });
   }
-}
-
-/**
- * Once both Services have switched and kube-proxy has had a moment: every write through
- * postgres-write succeeds on db-1 out of recovery, every read through postgres-read on db-1 or db-2.
- */
-export async function expectServedAfterSwitch(
-  client: BackendClient,
-  ips: { readonly writeIp: string; readonly readIp: string },
-  run: ClientSwitchover,
-): Promise<void> {
-  const settled = (run.writeServiceSwitchedAt ?? Date.now()) + 3_000;
-  if (settled > Date.now()) await sleep(settled - Date.now());
-  const timing = { durationMs: 5_000, intervalMs: 100 };
-  const [write, read] = await Promise.all([
-    sqlLoop(client, ips.writeIp, "write", timing),
-    sqlLoop(client, ips.readIp, "read", timing),
-  ]);
-  expect(write.failed).toBe(0);
-  expect(new Set(write.samples.map(s => `${s.pod} inRecovery=${s.inRecovery}`))).toEqual(
-    new Set(["db-1 inRecovery=false"]),
-  );
-  expect(read.failed).toBe(0);
-  expect(["db-1", "db-2"]).toEqual(expect.arrayContaining(Object.keys(answersByPod(read.samples))));
 }

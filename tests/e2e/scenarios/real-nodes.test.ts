@@ -30,8 +30,8 @@ import {
   recordClientSwitchover,
   runClientSwitchover,
   sqlServedThrough,
-  expectServedAfterSwitch,
 } from "../../cluster/scenario/real-switchover.js";
+import { expectServedAfterSwitch } from "../../cluster/scenario/real-switchover-checks.js";
 import {
   FENCED_SERVER_FAILURES,
   readSwitchoverOutcome,
