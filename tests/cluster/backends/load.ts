@@ -1,8 +1,11 @@
-// A client for the traffic tests, run inside a client pod (the backend daemon's POST /load): GETs
-// `url` at a steady rate for a while, each on a new connection (as `ab` without keep-alive, so
-// kube-proxy picks a backend per request), and reports every answer — status, or the error — and
-// which backend answered (the test HTTP servers name their pod in the body).
+// A client for the traffic tests, run inside a client pod (the backend daemon's POST /load): sends
+// requests to `url` at a steady rate for a while, each on a new connection (as `ab` without
+// keep-alive, so kube-proxy picks a backend per request), and reports every answer — status, or
+// the error — and which backend answered. `http://` URLs are GETs (the test HTTP servers name
+// their pod in the body); `tcp://host:port` connects and reads the server's greeting, as an SMTP
+// client does (the SMTP-like servers greet `220 <pod> …`), then closes.
 import { request } from "node:http";
+import { connect } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 
 /** What POST /load takes. */
@@ -36,8 +39,9 @@ export interface LoadReport {
 /** Validates a POST /load body. */
 export function loadRequest(body: Record<string, unknown>): LoadRequest {
   const { url, durationMs, ratePerSecond, timeoutMs } = body;
-  if (typeof url !== "string" || !url.startsWith("http://"))
-    throw new Error("load: url must be http://…");
+  if (typeof url !== "string" || !/^(http|tcp):\/\//.test(url)) {
+    throw new Error("load: url must be http://… or tcp://host:port");
+  }
   const positive = (v: unknown): v is number => typeof v === "number" && v > 0;
   if (!positive(durationMs) || !positive(ratePerSecond)) {
     throw new Error("load: durationMs and ratePerSecond must be positive numbers");
@@ -48,6 +52,40 @@ export function loadRequest(body: Record<string, unknown>): LoadRequest {
 /** The pod name in a test server's body (`<server> <pod>: ok`). */
 export function backendOf(body: string): string | undefined {
   return /^\S+ (\S+): /.exec(body)?.[1];
+}
+
+/** The reply code and the pod of an SMTP-like greeting (`220 <pod> <server> ESMTP ready`). */
+export function greetingOf(line: string): { code: number; backend?: string } | undefined {
+  const match = /^(\d{3})[ -](\S+)?/.exec(line);
+  if (!match) return undefined;
+  return { code: Number(match[1]), ...(match[2] ? { backend: match[2] } : {}) };
+}
+
+function onceTcp(url: string, timeoutMs: number): Promise<Omit<LoadSample, "at">> {
+  const { hostname, port } = new URL(url);
+  return new Promise(resolve => {
+    let settled = false;
+    const finish = (outcome: Omit<LoadSample, "at">): void => {
+      if (settled) return;
+      settled = true;
+      socket.destroy();
+      resolve(outcome);
+    };
+    const socket = connect({ host: hostname, port: Number(port) });
+    socket.setTimeout(timeoutMs, () => finish({ error: "timeout" }));
+    socket.on("error", err =>
+      finish({ error: (err as NodeJS.ErrnoException).code ?? err.message }),
+    );
+    socket.on("close", () => finish({ error: "closed before a greeting" }));
+    let text = "";
+    socket.on("data", (chunk: Buffer) => {
+      text += chunk.toString("utf8");
+      if (!text.includes("\n")) return;
+      const greeting = greetingOf(text);
+      if (!greeting) return finish({ error: `not a greeting: ${text.slice(0, 40)}` });
+      finish({ status: greeting.code, ...(greeting.backend ? { backend: greeting.backend } : {}) });
+    });
+  });
 }
 
 function once(url: string, timeoutMs: number): Promise<Omit<LoadSample, "at">> {
@@ -76,7 +114,8 @@ export async function runLoad(load: LoadRequest): Promise<LoadReport> {
     const due = startedAt + i * interval;
     if (due > Date.now()) await sleep(due - Date.now());
     const at = Date.now() - startedAt;
-    pending.push(once(load.url, load.timeoutMs).then(outcome => ({ at, ...outcome })));
+    const attempt = load.url.startsWith("tcp://") ? onceTcp : once;
+    pending.push(attempt(load.url, load.timeoutMs).then(outcome => ({ at, ...outcome })));
   }
   const samples = await Promise.all(pending);
   const ok = samples.filter(s => s.status !== undefined && s.status < 400).length;

@@ -108,7 +108,7 @@ export function httpServer(opts: {
   };
 }
 
-/** An SMTP-like TCP server: greets with `220 <name> ready`, answers QUIT with 221 and closes. */
+/** An SMTP-like TCP server: greets with `220 <host> <name> ESMTP ready`, answers QUIT with 221. */
 export function smtpLikeServer(opts: {
   readonly name: string;
   readonly host: string;
@@ -134,7 +134,8 @@ export function smtpLikeServer(opts: {
         socket.on("close", () => sockets.delete(socket));
         socket.on("error", () => undefined);
         socket.setTimeout(10_000, () => socket.destroy());
-        socket.write(`220 ${opts.name} ESMTP ready\r\n`);
+        // The host (the pod) first, as an SMTP greeting names its domain: clients see who answered.
+        socket.write(`220 ${hostname()} ${opts.name} ESMTP ready\r\n`);
         socket.on("data", (chunk: Buffer) => {
           if (/^QUIT/i.test(chunk.toString("utf8").trim())) socket.end("221 bye\r\n");
           else socket.write("250 ok\r\n");

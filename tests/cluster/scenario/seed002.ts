@@ -114,3 +114,48 @@ async function recordFailover(
     description: `${what}: from the failure to the last request sent to the failing backend`,
   });
 }
+
+/**
+ * The seed's VM on real pods: clients of `web` and of `smtp` at once while the web server of
+ * `failingPod` starts answering 503 `failAfterMs` into the loads. Returns what each saw.
+ */
+export async function runVmWebFailure(opts: {
+  readonly client: BackendClient;
+  readonly webUrl: string;
+  readonly smtpUrl: string;
+  readonly failing: BackendClient;
+  readonly failingPod: string;
+  readonly durationMs: number;
+  readonly failAfterMs: number;
+  readonly ratePerSecond: number;
+}): Promise<{ readonly web: FailoverOutcome; readonly smtp: LoadReport }> {
+  const load = { durationMs: opts.durationMs, ratePerSecond: opts.ratePerSecond, timeoutMs: 2000 };
+  const web = opts.client.load({ url: opts.webUrl, ...load });
+  const smtp = opts.client.load({ url: opts.smtpUrl, ...load });
+  await sleep(opts.failAfterMs);
+  const failedAt = Date.now();
+  await opts.failing.setHealth("web", 503, true);
+  const [webReport, smtpReport] = await Promise.all([web, smtp]);
+  return {
+    web: failoverOutcome(webReport, opts.failingPod, failedAt - webReport.startedAt),
+    smtp: smtpReport,
+  };
+}
+
+/** Records what web's clients saw when one VM's web server failed (build/e2e-report.json). */
+export async function recordVmOutcome(web: FailoverOutcome): Promise<void> {
+  const what =
+    "seed's VM on real pods, web failing on one of two VMs (seed's probe timing), 10 req/s";
+  await recordMeasurement({
+    name: "realVm.webFailedRequests",
+    value: web.failed,
+    unit: "count",
+    description: `${what}: failed web requests out of ${web.sent}`,
+  });
+  await recordMeasurement({
+    name: "realVm.webCutoverMs",
+    value: web.cutoverMs,
+    unit: "ms",
+    description: `${what}: from the failure to the last web request sent to the failing VM`,
+  });
+}

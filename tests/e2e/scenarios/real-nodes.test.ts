@@ -22,9 +22,12 @@ import { clusterIp, startRealPods } from "../../cluster/scenario/real-pods.js";
 import {
   heal,
   recordFailover,
+  recordVmOutcome,
   runFailover,
+  runVmWebFailure,
   servedThrough,
 } from "../../cluster/scenario/seed002.js";
+import { seedIn } from "../../cluster/scenario/swh.js";
 import { startRealPostgres } from "../../cluster/scenario/real-postgres.js";
 import {
   recordClientSwitchover,
@@ -269,6 +272,73 @@ describe("real nodes: the agent DaemonSet under kubelet, traffic through kube-pr
         60_000,
         0,
       );
+    } finally {
+      await deleteNamespace(world, ns);
+    }
+  });
+
+  it("the seed's VM: web fails on one VM, web clients move to the other, smtp clients see no error", async () => {
+    const world = own!.world;
+    const ns = await createNamespace(world, "vm");
+    try {
+      const vm = (i: number, node: string) => ({
+        name: `virt-launcher-vm-${i}`,
+        namespace: ns,
+        node,
+        labels: { vm: "my-vm" },
+        serve: ["http:web:8080:/healthz", "tcp:smtp:2525"],
+      });
+      const pods = await startRealPods(world, [
+        vm(1, "node-1"),
+        vm(2, "node-2"),
+        { name: "client", namespace: ns, node: "node-3" },
+      ]);
+      // The seed's two manifests, verbatim (default probe timing: 10 s, 3 failures).
+      await applyManifest(world, seedIn("web", ns));
+      await applyManifest(world, seedIn("smtp", ns));
+      const both = ["virt-launcher-vm-1", "virt-launcher-vm-2"];
+      for (const svc of ["web", "smtp"]) {
+        await eventually(
+          `${svc}: both VMs ready`,
+          async () => expect(await readyPods(world, ns, svc)).toEqual(both),
+          90_000,
+          500,
+        );
+      }
+      const client = pods.get("client")!.backend;
+      const webUrl = `http://${await clusterIp(world, ns, "web")}/`;
+      const smtpUrl = `tcp://${await clusterIp(world, ns, "smtp")}:25`;
+      await servedThrough(client, webUrl);
+      await servedThrough(client, smtpUrl);
+      const { web, smtp } = await runVmWebFailure({
+        client,
+        webUrl,
+        smtpUrl,
+        failing: pods.get(both[0]!)!.backend,
+        failingPod: both[0]!,
+        durationMs: 45_000,
+        failAfterMs: 5_000,
+        ratePerSecond: 10,
+      });
+      // smtp never noticed: every greeting arrived, from both VMs.
+      expect(smtp.failed).toBe(0);
+      expect([...answersByBackend(smtp).keys()].sort()).toEqual(both);
+      await recordVmOutcome(web);
+      await eventually(
+        "web has only the healthy VM",
+        async () => expect(await readyPods(world, ns, "web")).toEqual([both[1]]),
+        60_000,
+        500,
+      );
+      expect(await readyPods(world, ns, "smtp")).toEqual(both);
+      const after = await client.load({
+        url: webUrl,
+        durationMs: 2000,
+        ratePerSecond: 20,
+        timeoutMs: 2000,
+      });
+      expect(after.failed).toBe(0);
+      expect([...answersByBackend(after).keys()]).toEqual([both[1]]);
     } finally {
       await deleteNamespace(world, ns);
     }

@@ -1,7 +1,12 @@
 // Unit tests of the traffic tests' pure parts: the load client's request validation and backend
 // attribution, seed 002's outcome (what the client saw after a backend failed), and when the real
 // DaemonSet controller's status says a rollout is finished.
-import { backendOf, loadRequest, type LoadReport } from "../../cluster/backends/load.js";
+import {
+  backendOf,
+  greetingOf,
+  loadRequest,
+  type LoadReport,
+} from "../../cluster/backends/load.js";
 import { failoverOutcome } from "../../cluster/scenario/seed002.js";
 import { rolloutPending } from "../../cluster/world/real-nodes.js";
 
@@ -12,7 +17,16 @@ describe("load client", () => {
     expect(backendOf("garbage")).toBeUndefined();
   });
 
+  it("reads who greeted from an SMTP-like greeting", () => {
+    expect(greetingOf("220 vm-1 smtp ESMTP ready\r\n")).toEqual({ code: 220, backend: "vm-1" });
+    expect(greetingOf("421 busy\r\n")).toEqual({ code: 421, backend: "busy" });
+    expect(greetingOf("hello")).toBeUndefined();
+  });
+
   it("accepts a complete request and refuses a bad one", () => {
+    expect(loadRequest({ url: "tcp://10.96.0.25:25", durationMs: 1, ratePerSecond: 1 }).url).toBe(
+      "tcp://10.96.0.25:25",
+    );
     expect(loadRequest({ url: "http://10.96.0.10/", durationMs: 1000, ratePerSecond: 5 })).toEqual({
       url: "http://10.96.0.10/",
       durationMs: 1000,
