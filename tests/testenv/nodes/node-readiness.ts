@@ -30,7 +30,7 @@ export async function waitNodesReady(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const dead = hooks.alive();
-    if (dead) throw new Error(`${dead} exited while the nodes were joining`);
+    if (dead) throw new Error(`the nodes could not join: ${dead}`);
     const nodes = new Map((await api.listNode()).items.map(n => [n.metadata?.name ?? "", n]));
     const waiting: string[] = [];
     for (const spec of plan.nodes) {

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { buildImages, importImages } from "../../cluster/images/build.js";
 import { KUBELET_CLIENT_CERT } from "../components.js";
-import { isOurProcess, startDaemon, stopDaemon } from "../daemon.js";
+import { isOurProcess, logTail, startDaemon, stopDaemon } from "../daemon.js";
 import { renderKubeconfig } from "../kubeconfig.js";
 import type { StateLayout } from "../layout.js";
 import { allocatePorts } from "../port-allocator.js";
@@ -25,6 +25,7 @@ import { addPodRoute, removeNodeNetwork } from "./network.js";
 import { createCgroupRoot } from "./node-host.js";
 import { waitNodesReady } from "./node-readiness.js";
 import {
+  nodeLogFile,
   startContainerd,
   startKubeProxy,
   startKubelet,
@@ -180,18 +181,49 @@ export async function startNodes(
     await startNode(ctx, node, pids[node.name] ?? {});
     await record(current(schedulerPid));
   }
+  const alive = supervisor(ctx, pids, schedulerPid);
+  await waitNodesReady(ctx.layout.root, ctx.plan, { route: addPodRoute, alive }, ctx.timeoutMs);
+  return current(schedulerPid);
+}
+
+/** How often a node's kubelet or kube-proxy is restarted while the nodes join. */
+const RESTARTS = 2;
+
+/**
+ * Checks the processes while the nodes join, as systemd would supervise a node's agents: a
+ * kubelet or kube-proxy that exited is started again (at most RESTARTS times each, the reason
+ * logged with its log's tail); a dead containerd or kube-scheduler, or a process out of restarts,
+ * is returned as the reason to fail, with its log's tail.
+ */
+function supervisor(
+  ctx: NodesContext,
+  pids: Record<string, Partial<Record<NodeProcess, number>>>,
+  schedulerPid: number,
+): () => string | undefined {
   const marker = `${ctx.layout.root}/`;
-  const alive = (): string | undefined => {
-    if (!isOurProcess(schedulerPid, marker)) return "kube-scheduler";
-    for (const [name, roles] of Object.entries(pids)) {
-      for (const [role, pid] of Object.entries(roles)) {
-        if (!isOurProcess(pid, marker)) return `${role} of ${name}`;
+  const restarts = new Map<string, number>();
+  const binaries = { kubelet: ctx.tools.kubelet, kubeProxy: ctx.tools["kube-proxy"] };
+  return () => {
+    if (!isOurProcess(schedulerPid, marker)) {
+      return `kube-scheduler exited; its log ended:\n${logTail(join(ctx.layout.logDir, "kube-scheduler.log"))}`;
+    }
+    for (const node of ctx.plan.nodes) {
+      for (const [role, pid] of Object.entries(pids[node.name] ?? {}) as [NodeProcess, number][]) {
+        if (isOurProcess(pid, marker)) continue;
+        const what = `${role} of ${node.name}`;
+        const tail = logTail(nodeLogFile(ctx.layout.logDir, node, role), 15);
+        const count = restarts.get(what) ?? 0;
+        if (role === "containerd" || count >= RESTARTS)
+          return `${what} exited; its log ended:\n${tail}`;
+        restarts.set(what, count + 1);
+        ctx.log.write(`testenv: ${what} exited; starting it again. Its log ended:\n${tail}\n`);
+        const layout = nodeLayout(ctx.layout.root, node);
+        const start = role === "kubelet" ? startKubelet : startKubeProxy;
+        (pids[node.name] ?? {})[role] = start(node, layout, binaries, ctx.layout.logDir);
       }
     }
     return undefined;
   };
-  await waitNodesReady(ctx.layout.root, ctx.plan, { route: addPodRoute, alive }, ctx.timeoutMs);
-  return current(schedulerPid);
 }
 
 /** True when every recorded node process and the scheduler run. */
