@@ -134,6 +134,11 @@ export class BackendClient {
     return this.#call("POST", `/postgres/node/${action}`, mode ? { mode } : {});
   }
 
+  /** Rejoins this pod's PostgreSQL as a replica of `primaryHost`, cloned afresh from it. */
+  rejoinPodPostgres(primaryHost: string): Promise<PgNodeStatus> {
+    return this.#call("POST", "/postgres/node/rejoin", { primaryHost }, 300_000);
+  }
+
   /** Starts PostgreSQL: `pods[0]` primary, the rest streaming replicas. */
   startPostgres(opts: {
     pods: readonly PgPod[];

@@ -131,6 +131,7 @@ async function postgresNodeRoute(
   else if (action === "stop")
     await postgresNode.stop(body.mode === "immediate" ? "immediate" : "fast");
   else if (action === "start") await postgresNode.start();
+  else if (action === "rejoin") postgresNode = await postgresNode.rejoin(String(body.primaryHost));
   else throw new Error(`unknown postgres node action ${action}`);
   return postgresNode.status();
 }

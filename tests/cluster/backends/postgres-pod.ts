@@ -79,11 +79,18 @@ export class PodPostgresNode {
   readonly #cluster: PostgresCluster;
   readonly #node: PostgresNode;
   readonly #pod: string;
+  readonly #request: PostgresNodeRequest;
 
-  private constructor(cluster: PostgresCluster, node: PostgresNode, pod: string) {
+  private constructor(
+    cluster: PostgresCluster,
+    node: PostgresNode,
+    pod: string,
+    request: PostgresNodeRequest,
+  ) {
     this.#cluster = cluster;
     this.#node = node;
     this.#pod = pod;
+    this.#request = request;
   }
 
   /** Starts the server as the request says; `pod` names it (default: the pod's hostname). */
@@ -101,10 +108,11 @@ export class PodPostgresNode {
     try {
       if (req.role === "primary") {
         await preparePrimary(cluster, req);
-        return new PodPostgresNode(cluster, cluster.primary, pod);
+        return new PodPostgresNode(cluster, cluster.primary, pod, req);
       }
       const from = { address: req.primaryHost ?? "", port: req.port };
-      return new PodPostgresNode(cluster, await cluster.addReplicaOf(pod, LISTEN, from), pod);
+      const replica = await cluster.addReplicaOf(pod, LISTEN, from);
+      return new PodPostgresNode(cluster, replica, pod, req);
     } catch (err) {
       await cluster.destroy();
       throw err;
@@ -119,6 +127,16 @@ export class PodPostgresNode {
   /** Stops the server: fences a primary. */
   stop(mode: "fast" | "immediate" = "fast"): Promise<void> {
     return this.#cluster.stopNode(this.#node, mode);
+  }
+
+  /**
+   * Rejoins the cluster as a replica of `primaryHost` (a fenced old primary coming back): its data
+   * is discarded (its timeline forked at the promotion) and cloned afresh from the new primary
+   * with pg_basebackup; returns the new server, this one destroyed.
+   */
+  async rejoin(primaryHost: string): Promise<PodPostgresNode> {
+    await this.destroy();
+    return PodPostgresNode.start({ ...this.#request, role: "replica", primaryHost }, this.#pod);
   }
 
   /** Starts the stopped server again with its data. */

@@ -1,14 +1,16 @@
 // What a scenario can observe of the running agents, beyond their arguments: the heartbeat Lease
-// each one renews (its duration, and the spacing of successive renewals), the lines each one
-// logged (JSON, with time and level), the command line of its process, and the message the
+// each one renews (its duration, and the spacing of successive renewals), the lines each agent pod
+// logged (JSON, with time and level, read through the API server), its metrics (through its
+// kube-rbac-proxy, which authenticates and authorises the scraper), and the message the
 // ModuleConfig bridge left on the module's ModuleConfig. Used to show that a settings change
 // changed what the agents do, not only how they were started.
-import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { MODULE_NAME, MODULE_NAMESPACE, leaseNameForNode } from "../../../api/contract.js";
 import type { RawLease } from "swh-kube-client";
 import { getOrUndefined } from "../kube.js";
 import type { World } from "../world/handle.js";
+import { adminGetText } from "./admin-https.js";
+import type { DaemonSetPod } from "./agent-daemonset.js";
 
 /** The heartbeat Lease of `node`'s agent; undefined when absent. */
 export function agentLease(world: World, node: string): Promise<RawLease | undefined> {
@@ -55,30 +57,47 @@ export interface AgentLogLine {
 }
 
 /**
- * The JSON lines in an agent log file stamped at or after `sinceMs` (the file is shared by every
- * process that ran on the node, appended to; lines that are not JSON are skipped).
+ * The JSON lines the agent container of `pod` logged, stamped at or after `sinceMs` (lines that
+ * are not JSON are skipped).
  */
-export function agentLogLines(logFile: string, sinceMs: number): AgentLogLine[] {
+export async function agentLogLines(
+  world: World,
+  pod: Pick<DaemonSetPod, "name">,
+  sinceMs: number,
+): Promise<AgentLogLine[]> {
+  // sinceTime has a precision of seconds: ask from the second before, filter on each line's time.
+  const since = new Date(Math.floor(sinceMs / 1000) * 1000 - 1000).toISOString();
+  const url = new URL(
+    `/api/v1/namespaces/${MODULE_NAMESPACE}/pods/${pod.name}/log`,
+    world.rest.server,
+  );
+  url.search = new URLSearchParams({ container: "agent", sinceTime: since }).toString();
+  const text = await adminGetText(world.layout.stateDir, url.toString());
   const lines: AgentLogLine[] = [];
-  for (const text of readFileSync(logFile, "utf8").split("\n")) {
-    if (!text.startsWith("{")) continue;
+  for (const raw of text.split("\n")) {
+    if (!raw.startsWith("{")) continue;
     try {
-      const line = JSON.parse(text) as AgentLogLine;
+      const line = JSON.parse(raw) as AgentLogLine;
       if (Date.parse(line.time) >= sinceMs) lines.push(line);
     } catch {
-      // a partial line being written
+      // not a log record
     }
   }
   return lines;
 }
 
-/** The command line of a running process (empty when it is gone). */
-export function processArgs(pid: number): string[] {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
-  } catch {
-    return [];
-  }
+/**
+ * The agent's metrics (Prometheus text) of `pod`, scraped through its kube-rbac-proxy with the
+ * box's admin certificate (the proxy trusts the box's CA and asks the API server for access).
+ */
+export function agentMetricsText(
+  world: World,
+  pod: Pick<DaemonSetPod, "ip" | "metricsPort">,
+): Promise<string> {
+  const host = pod.ip.includes(":") ? `[${pod.ip}]` : pod.ip;
+  return adminGetText(world.layout.stateDir, `https://${host}:${pod.metricsPort}/metrics`, {
+    verifyServer: false,
+  });
 }
 
 /** The module's ModuleConfig as the bridge left it: its generation and status message. */

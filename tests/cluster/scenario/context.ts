@@ -1,9 +1,10 @@
 // The world every e2e scenario runs in. It gets a box of its own, next to the one jest's global
 // setup started (`<SWH_TESTENV_DIR>-world`): once the module runs, its hooks act cluster-wide
 // (they garbage-collect and fence EndpointSlices of agents without a Lease), which would disturb
-// e2e tests that drive bare agents in the shared box, and vice versa. In that box the module is
-// enabled through its ModuleConfig with the e2e settings (short Lease), with fake nodes and
-// agents. `scenarioWorld()` brings it up once per test file (idempotent across files: the first
+// e2e tests that drive bare agents in the shared box, and vice versa. That box runs three real
+// nodes (kubelet, containerd, kube-proxy: `scripts/testenv up --nodes=3`), and the module is
+// enabled through its ModuleConfig with the e2e settings (short Lease): the kubelets run the
+// chart's agent DaemonSet, the scenarios' workloads are real pods. `scenarioWorld()` brings it up once per test file (idempotent across files: the first
 // starts it, the next reuse it); jest's global teardown stops and purges it, or leaves it running
 // when SWH_E2E_TESTENV_DIR asked to keep the box.
 import { existsSync, readdirSync } from "node:fs";
@@ -11,6 +12,9 @@ import { basename, dirname, join } from "node:path";
 import { down, ensureUp } from "../../testenv/index.js";
 import { ensureArtefacts, type Artefacts } from "../builds.js";
 import { E2E_SETTINGS, worldDown, worldUp, type World } from "../world/world.js";
+
+/** The scenario box's real nodes: node-1..3, zones zone-a, zone-b, zone-a. */
+export const SCENARIO_NODES = ["node-1", "node-2", "node-3"] as const;
 
 /**
  * Timeout of a scenario file's setup: on a cold machine the first one builds helm from the Go
@@ -61,7 +65,7 @@ export function scenarioWorld(): Promise<{ world: World; artefacts: Artefacts }>
     const stateDir = scenarioStateDir();
     if (/^e2e-\d+-world$/.test(basename(stateDir))) await sweepAbandoned(stateDir);
     const artefacts = await ensureArtefacts(log);
-    await ensureUp({ stateDir, log: process.stderr });
+    await ensureUp({ stateDir, nodes: SCENARIO_NODES.length, log: process.stderr });
     const world = await worldUp({
       stateDir,
       settings: E2E_SETTINGS,

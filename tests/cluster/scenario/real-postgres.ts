@@ -41,7 +41,7 @@ export interface RealPostgres {
  * The StatefulSet: the pod template of real-pods.ts (restricted securityContext, read-only root,
  * the backend daemon on port 9000) without a node, with an emptyDir for the data and one for /tmp.
  */
-export function dbStatefulSet(namespace: string): Manifest {
+export function dbStatefulSet(namespace: string, replicas: number = DB_PODS.length): Manifest {
   const pod = realPodManifest({
     name: "db",
     namespace,
@@ -65,7 +65,7 @@ export function dbStatefulSet(namespace: string): Manifest {
     metadata: { name: "db", namespace },
     spec: {
       serviceName: "postgres",
-      replicas: DB_PODS.length,
+      replicas,
       podManagementPolicy: "Parallel",
       selector: { matchLabels: DB_LABELS },
       template: {
@@ -123,7 +123,7 @@ async function waitDbPod(world: World, namespace: string, name: string): Promise
  * keeps none beyond its checkpoints).
  */
 async function startServers(pods: ReadonlyMap<string, DbPod>): Promise<void> {
-  const [primary, ...replicas] = DB_PODS.map(n => pods.get(n)!);
+  const [primary, ...replicas] = [...pods.values()];
   const common = { port: PG_PORT, ...SEED_CREDENTIALS, dataDir: PG_DATA_DIR };
   await primary!.backend.startPodPostgres({ role: "primary", ...common });
   for (const replica of replicas) {
@@ -135,20 +135,35 @@ async function startServers(pods: ReadonlyMap<string, DbPod>): Promise<void> {
   }
 }
 
+/** Options of startRealPostgres. */
+export interface RealPostgresOptions {
+  /** Pods in the StatefulSet (default 3: a primary and two replicas). */
+  readonly replicas?: number;
+  /** Apply the seed's postgres-read and postgres-write and wait for them (default true). */
+  readonly seedServices?: boolean;
+}
+
 /**
  * Creates the workload and the seed's objects in `namespace` and waits until the probes agree:
  * `postgres-write` has db-0 only, `postgres-read` (SELECT 1) every pod.
  */
-export async function startRealPostgres(world: World, namespace: string): Promise<RealPostgres> {
+export async function startRealPostgres(
+  world: World,
+  namespace: string,
+  opts: RealPostgresOptions = {},
+): Promise<RealPostgres> {
+  const names = DB_PODS.slice(0, opts.replicas ?? DB_PODS.length);
   await applyManifest(world, genericSecret(namespace, "cred-secret", SEED_CREDENTIALS));
   await applyManifest(world, headlessService(namespace));
-  await applyManifest(world, dbStatefulSet(namespace));
+  await applyManifest(world, dbStatefulSet(namespace, names.length));
   const pods = new Map<string, DbPod>();
-  for (const name of DB_PODS) pods.set(name, await waitDbPod(world, namespace, name));
+  for (const name of names) pods.set(name, await waitDbPod(world, namespace, name));
   await startServers(pods);
-  await applyManifest(world, seedIn("postgres-read", namespace));
-  await applyManifest(world, seedIn("postgres-write", namespace));
-  await waitForReady(world, namespace, { write: ["db-0"], read: [...DB_PODS] }, 120_000);
+  if (opts.seedServices ?? true) {
+    await applyManifest(world, seedIn("postgres-read", namespace));
+    await applyManifest(world, seedIn("postgres-write", namespace));
+    await waitForReady(world, namespace, { write: ["db-0"], read: names }, 120_000);
+  }
   return { namespace, pods };
 }
 

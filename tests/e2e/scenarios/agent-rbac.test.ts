@@ -1,12 +1,18 @@
 // The agents' access to Secrets, checked with the agents' own credentials (a token of the
-// module's `agent` ServiceAccount, whose permissions come from the module's chart and hooks): an
-// agent reads a Secret only while some ServiceWithHealthchecks in that namespace references it
-// by name. It cannot read an unreferenced Secret, list a namespace's Secrets, or read Secrets
-// cluster-wide, and the grant goes away with the SWH.
+// module's `agent` ServiceAccount from the TokenRequest API: the identity the agent pods run with,
+// whose permissions come from the module's chart and hooks): an agent reads a Secret only while
+// some ServiceWithHealthchecks in that namespace references it by name. It cannot read an
+// unreferenced Secret, list a namespace's Secrets, or read Secrets cluster-wide, and the grant
+// goes away with the SWH.
 import { jest } from "@jest/globals";
-import { SWH_API_VERSION, SWH_KIND } from "../../../api/contract.js";
+import {
+  AGENT_SERVICE_ACCOUNT,
+  MODULE_NAMESPACE,
+  SWH_API_VERSION,
+  SWH_KIND,
+} from "../../../api/contract.js";
 import { statusOf, type KubeRest } from "swh-kube-client";
-import { restFromKubeconfig } from "../../cluster/kube.js";
+import { agentRest } from "../../cluster/scenario/agent-rest.js";
 import {
   applyManifest,
   createNamespace,
@@ -20,7 +26,6 @@ import {
   SCENARIO_SETUP_TIMEOUT_MS,
   scenarioWorld,
 } from "../../cluster/scenario/context.js";
-import { agentKubeconfig } from "../../cluster/world/agents.js";
 import type { World } from "../../cluster/world/world.js";
 import { eventually } from "../support/eventually.js";
 
@@ -63,7 +68,7 @@ async function asAgent(path: string, query?: Record<string, string>): Promise<nu
 
 beforeAll(async () => {
   ({ world } = await scenarioWorld());
-  agent = restFromKubeconfig(await agentKubeconfig(world), "swh-agent-rbac-check");
+  agent = await agentRest(world, "swh-agent-rbac-check");
   ns = await createNamespace(world, "swh-rbac");
   other = await createNamespace(world, "swh-rbac-other");
   for (const name of ["referenced", "unreferenced"]) {
@@ -80,6 +85,18 @@ afterAll(async () => {
 });
 
 describe("the agent's Secret access", () => {
+  it("is checked as the agent ServiceAccount (the API server's own review of the token)", async () => {
+    const review = await agent.request<{ status?: { userInfo?: { username?: string } } }>({
+      verb: "create",
+      resource: "selfsubjectreviews",
+      path: "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+      body: { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" },
+    });
+    expect(review.status?.userInfo?.username).toBe(
+      `system:serviceaccount:${MODULE_NAMESPACE}:${AGENT_SERVICE_ACCOUNT}`,
+    );
+  });
+
   it("reads a Secret an SWH in its namespace references (get, and list/watch by name)", async () => {
     await eventually(
       "access granted by the secret-access hook",

@@ -18,7 +18,6 @@ import {
   SWH_KIND,
 } from "../../../api/contract.js";
 import type { RawEndpointSlice } from "swh-kube-client";
-import type { Artefacts } from "../../cluster/builds.js";
 import { getOrUndefined } from "../../cluster/kube.js";
 import { readyPods, serviceSlices } from "../../cluster/scenario/endpoints.js";
 import { EndpointRecorder } from "../../cluster/scenario/recorder.js";
@@ -36,8 +35,8 @@ import {
   scenarioWorld,
 } from "../../cluster/scenario/context.js";
 import { conditionOf, getSwh } from "../../cluster/scenario/swh.js";
-import { backendClient, startBackend, stopBackend } from "../../cluster/world/backends.js";
-import { createPod, deletePod, type FakePod } from "../../cluster/world/pods.js";
+import { startRealPods } from "../../cluster/scenario/real-pods.js";
+import type { BackendClient } from "../../cluster/backends/client.js";
 import type { World } from "../../cluster/world/world.js";
 import { status as boxStatus } from "../../testenv/index.js";
 import { eventually } from "../support/eventually.js";
@@ -56,10 +55,9 @@ interface ServiceJson {
 }
 
 let world: World;
-let artefacts: Artefacts;
 let ns: string;
-let pod: FakePod;
-const backendName = (): string => `web-${ns}`;
+/** The daemon of pod shop-0 (a real pod on node-1, HTTP on 8080 from the start). */
+let shop: BackendClient;
 
 function swh(
   name: string,
@@ -94,25 +92,23 @@ const podsOf = (slice: RawEndpointSlice): string[] =>
   (slice.endpoints ?? []).map(e => e.targetRef?.name ?? "").sort();
 
 beforeAll(async () => {
-  ({ world, artefacts } = await scenarioWorld());
+  ({ world } = await scenarioWorld());
   ns = await createNamespace(world, "swh-child");
-  pod = await createPod(world, {
-    namespace: ns,
-    name: "shop-0",
-    labels: { app: "shop" },
-    node: "node-1",
-    containers: [{ name: "shop", ports: [{ name: "http", containerPort: 8080 }] }],
-  });
-  const backend = await startBackend(world, backendName(), artefacts.backendBundle);
-  await backend.httpServer("shop", pod.addresses.ipv4, 8080);
+  const pods = await startRealPods(world, [
+    {
+      name: "shop-0",
+      namespace: ns,
+      node: "node-1",
+      labels: { app: "shop" },
+      serve: ["http:shop:8080"],
+      ports: [{ name: "http", containerPort: 8080 }],
+    },
+  ]);
+  shop = pods.get("shop-0")!.backend;
 }, SCENARIO_SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
-  if (ns) {
-    await stopBackend(world, backendName());
-    await deletePod(world, pod);
-    await deleteNamespace(world, ns);
-  }
+  if (ns) await deleteNamespace(world, ns);
   await releaseScenarioWorld();
 });
 
@@ -395,11 +391,7 @@ describe("the child Service", () => {
     });
 
     it("hands over once the agent serves: only the agent's slices remain, with no gap", async () => {
-      await backendClient(world, backendName()).tcpServer(
-        "shop-probe",
-        pod.addresses.ipv4,
-        probePort,
-      );
+      await shop.tcpServer("shop-probe", "0.0.0.0", probePort);
       await eventually(
         "only the agent's slices, shop-0 ready, no Endpoints object",
         async () => {

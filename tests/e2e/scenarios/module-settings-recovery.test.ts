@@ -13,6 +13,7 @@ import { jest } from "@jest/globals";
 import { MODULE_NAME } from "../../../api/contract.js";
 import { getOrUndefined } from "../../cluster/kube.js";
 import { moduleConfigStatus } from "../../cluster/scenario/agent-behaviour.js";
+import { daemonSetPods, requireAgentDaemonSet } from "../../cluster/scenario/agent-daemonset.js";
 import {
   releaseScenarioWorld,
   SCENARIO_SETUP_TIMEOUT_MS,
@@ -20,8 +21,6 @@ import {
 } from "../../cluster/scenario/context.js";
 import { recordMeasurement } from "../../cluster/scenario/report.js";
 import type { OperatorRecord } from "../../cluster/state.js";
-import { agentDaemonSet } from "../../cluster/world/agents.js";
-import { daemonSetView } from "../../cluster/world/daemonset-plan.js";
 import { OPERATOR_CONFIG_MAP, OPERATOR_NAMESPACE } from "../../cluster/world/operator.js";
 import {
   moduleConverged,
@@ -31,7 +30,7 @@ import {
 import {
   applyModuleConfig,
   E2E_SETTINGS,
-  refreshWorld,
+  openWorld,
   restartOperator,
   type World,
 } from "../../cluster/world/world.js";
@@ -61,7 +60,7 @@ const RELEASE_FAILURE = /helm upgrade failed: .*DaemonSet.apps "agent" is invali
 let world: World;
 
 async function currentOperator(): Promise<OperatorRecord> {
-  const { state } = await refreshWorld(world);
+  const { state } = await openWorld(world.layout.stateDir);
   if (!state.operator) throw new Error("world.json records no operator");
   return state.operator;
 }
@@ -123,9 +122,8 @@ describe("settings that break an x-deckhouse-validations rule", () => {
 
 describe("settings the API server refuses, in force when the operator starts", () => {
   it("fail the release, which is retried with the fixed settings without a restart", async () => {
-    const ds = await agentDaemonSet(world.rest);
-    if (!ds) throw new Error("no agent DaemonSet");
-    const viewBefore = daemonSetView(ds);
+    const before = await requireAgentDaemonSet(world.rest);
+    const podsBefore = (await daemonSetPods(world.rest)).map(p => p.uid);
     await applyModuleConfig(world, INVALID_NODE_SELECTOR);
     await eventually("the bridge accepted the settings", async () => {
       expect((await moduleConfigStatus(world)).message).toBe("");
@@ -159,10 +157,11 @@ describe("settings the API server refuses, in force when the operator starts", (
     const fixMs = Date.now() - fixedAt;
     expect(done.mainQueue.filter(t => t.startsWith("ModuleRun"))).toEqual([]);
     expect((await currentOperator()).pid).toBe(restarted.pid);
-    // The bad settings never reached the DaemonSet; the fixed ones are what it had before.
-    const after = await agentDaemonSet(world.rest);
-    if (!after) throw new Error("the agent DaemonSet is gone");
-    expect(daemonSetView(after).templateHash).toBe(viewBefore.templateHash);
+    // The bad settings never reached the DaemonSet, the fixed ones are what it had before, and
+    // the agent pods were never replaced.
+    const after = await requireAgentDaemonSet(world.rest);
+    expect(after.template).toEqual(before.template);
+    expect((await daemonSetPods(world.rest)).map(p => p.uid)).toEqual(podsBefore);
     await recordMeasurement({
       name: "settings.fixAfterFailedStartMs",
       value: fixMs,

@@ -44,11 +44,7 @@ import {
   type Manifest,
 } from "../../cluster/scenario/objects.js";
 import { getSwh, seedIn } from "../../cluster/scenario/swh.js";
-import {
-  startVmWorkload,
-  stopWorkload,
-  type VmWorkload,
-} from "../../cluster/scenario/workloads.js";
+import { startVmWorkload } from "../../cluster/scenario/workloads.js";
 import { operatorGet } from "../../cluster/world/operator.js";
 import { headFailure, moduleConverged, operatorView } from "../../cluster/world/operator-view.js";
 import { restartOperator, type World } from "../../cluster/world/world.js";
@@ -80,7 +76,6 @@ let world: World;
 let artefacts: Artefacts;
 let operator: OperatorRecord;
 let ns: string;
-let vm: VmWorkload | undefined;
 let hooks: readonly HookConfig[];
 
 const secretAccessRole = (): string =>
@@ -153,7 +148,7 @@ beforeAll(async () => {
   await removeKeptFiles();
   operator = await restartOperator(world, { keepHookFiles: true });
   ns = await createNamespace(world, "swh-contract");
-  vm = await startVmWorkload(world, ns, { backendBundle: artefacts.backendBundle });
+  await startVmWorkload(world, ns);
   await applyManifest(world, genericSecret(ns, "db-cred", { username: "u", password: "p" }));
   await applyManifest(world, seedIn("web", ns));
   await applyManifest(world, dbSwh());
@@ -169,7 +164,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (world) {
-    if (vm) await stopWorkload(world, vm);
     if (ns) await deleteNamespace(world, ns);
     // Back to an operator that keeps no files, and none left over for a later run to read.
     await restartOperator(world);

@@ -6,7 +6,6 @@
 import { jest } from "@jest/globals";
 import { SWH_API_VERSION, SWH_KIND } from "../../../api/contract.js";
 import { loadManifestFixtures } from "../../fixtures/manifests/fixtures.js";
-import type { Artefacts } from "../../cluster/builds.js";
 import { serviceEndpoints } from "../../cluster/scenario/endpoints.js";
 import {
   applyManifest,
@@ -23,29 +22,22 @@ import {
   scenarioWorld,
 } from "../../cluster/scenario/context.js";
 import { endpointStatusOf, getSwh } from "../../cluster/scenario/swh.js";
-import {
-  SEED_CREDENTIALS,
-  startPostgresWorkload,
-  stopWorkload,
-  type PostgresWorkload,
-} from "../../cluster/scenario/workloads.js";
+import { SEED_CREDENTIALS } from "../../cluster/scenario/workloads.js";
+import { startRealPostgres } from "../../cluster/scenario/real-postgres.js";
 import type { World } from "../../cluster/world/world.js";
 import { eventually } from "../support/eventually.js";
 
 jest.setTimeout(300_000);
 
 let world: World;
-let artefacts: Artefacts;
 let ns: string;
-let pg: PostgresWorkload | undefined;
 
 beforeAll(async () => {
-  ({ world, artefacts } = await scenarioWorld());
+  ({ world } = await scenarioWorld());
   ns = await createNamespace(world, "swh-errors");
 }, SCENARIO_SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
-  if (pg) await stopWorkload(world, pg);
   if (ns) await deleteNamespace(world, ns);
   await releaseScenarioWorld();
 });
@@ -109,10 +101,7 @@ describe("runtime problems: the endpoint is not ready and the reason is given", 
   });
 
   beforeAll(async () => {
-    pg = await startPostgresWorkload(world, ns, {
-      backendBundle: artefacts.backendBundle,
-      replicas: 1,
-    });
+    await startRealPostgres(world, ns, { replicas: 1, seedServices: false });
     await applyManifest(
       world,
       genericSecret(ns, "wrong-password", { user: "postgres", password: "not-the-password" }),

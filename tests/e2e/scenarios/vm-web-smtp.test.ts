@@ -1,10 +1,9 @@
-// The seed's virtual-machine example end to end: one launcher pod (label vm=my-vm) whose guest
-// runs a web server on 8080 (/healthz) and an SMTP server on 2525, exposed as two
+// The seed's virtual-machine example end to end: one launcher pod (label vm=my-vm, a real pod on
+// node-2) whose guest runs a web server on 8080 (/healthz) and an SMTP server on 2525, exposed as two
 // ServiceWithHealthchecks `web` (HTTP probe) and `smtp` (TCP probe) applied from the seed
 // verbatim. Each Service fails and recovers on its own while the other keeps its endpoint, which
 // a plain Service (one readiness verdict per pod) cannot do.
 import { jest } from "@jest/globals";
-import type { Artefacts } from "../../cluster/builds.js";
 import { readyPods, serviceEndpoints } from "../../cluster/scenario/endpoints.js";
 import { createNamespace, deleteNamespace, applyManifest } from "../../cluster/scenario/objects.js";
 import { EndpointRecorder } from "../../cluster/scenario/recorder.js";
@@ -14,11 +13,7 @@ import {
   scenarioWorld,
 } from "../../cluster/scenario/context.js";
 import { conditionOf, endpointStatusOf, getSwh, seedIn } from "../../cluster/scenario/swh.js";
-import {
-  startVmWorkload,
-  stopWorkload,
-  type VmWorkload,
-} from "../../cluster/scenario/workloads.js";
+import { startVmWorkload, VM_POD, type RunningPod } from "../../cluster/scenario/workloads.js";
 import type { World } from "../../cluster/world/world.js";
 import { eventually } from "../support/eventually.js";
 import { recordMeasurement } from "../../cluster/scenario/report.js";
@@ -28,20 +23,18 @@ import { swhPath } from "../../cluster/scenario/swh.js";
 jest.setTimeout(300_000);
 
 let world: World;
-let artefacts: Artefacts;
 let ns: string;
-let vm: VmWorkload;
-const pod = "virt-launcher-my-vm-7xk2p";
+let vm: RunningPod;
+const pod = VM_POD;
 
 beforeAll(async () => {
-  ({ world, artefacts } = await scenarioWorld());
+  ({ world } = await scenarioWorld());
   ns = await createNamespace(world, "swh-vm");
-  vm = await startVmWorkload(world, ns, { backendBundle: artefacts.backendBundle });
+  vm = await startVmWorkload(world, ns);
   for (const name of ["web", "smtp"] as const) await applyManifest(world, seedIn(name, ns));
 }, SCENARIO_SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
-  if (vm) await stopWorkload(world, vm);
   if (ns) await deleteNamespace(world, ns);
   await releaseScenarioWorld();
 });
@@ -59,7 +52,7 @@ describe("the seed's VM example: web (HTTP) and smtp (TCP) over one pod", () => 
       );
     }
     const web = await serviceEndpoints(world, ns, "web");
-    expect(web[0]).toMatchObject({ address: vm.pod.addresses.ipv4, node: "node-2", serving: true });
+    expect(web[0]).toMatchObject({ address: vm.ip, node: "node-2", serving: true });
   });
 
   it("reports web Ready, 1/1, in its status", async () => {
