@@ -9,7 +9,7 @@
 #
 # Usage: build-tools.sh [core|nodes|all|<tool>...]   (default: core = etcd kube-apiserver
 #        kube-controller-manager addon-operator; nodes = kubelet kube-proxy kube-scheduler
-#        cni-plugins kube-rbac-proxy; all = core + nodes + helm promtool; a single tool by
+#        cni-plugins coredns kube-rbac-proxy; all = core + nodes + helm promtool; a single tool by
 #        name, e.g. `build-tools.sh helm`)
 # Env:   SWH_TESTENV_CACHE (default ~/.cache/swh-testenv)
 set -euo pipefail
@@ -88,6 +88,10 @@ wrapper_gomod() {
       printf 'module example.local/cni-plugins\n\ngo 1.26.0\n\n'
       printf 'require github.com/containernetworking/plugins %s\n' "$CNI_PLUGINS_VERSION"
       ;;
+    coredns)
+      printf 'module example.local/coredns\n\ngo 1.26.0\n\n'
+      printf 'require github.com/coredns/coredns %s\n' "$COREDNS_VERSION"
+      ;;
     kube-rbac-proxy)
       # The agent pod's metrics sidecar (Deckhouse's common kubeRbacProxy image); its own
       # replace line is repeated (a dependency's are not inherited).
@@ -111,6 +115,7 @@ tool_spec() {
     kubelet | kube-proxy | kube-scheduler) echo "$KUBERNETES_VERSION kubernetes-$KUBERNETES_VERSION k8s.io/kubernetes@$KUBERNETES_VERSION k8s.io/kubernetes/cmd/$1" ;;
     # Several main packages: the binaries land in the directory cni-plugins-<version>/.
     cni-plugins) echo "$CNI_PLUGINS_VERSION cni-plugins-$CNI_PLUGINS_VERSION github.com/containernetworking/plugins@$CNI_PLUGINS_VERSION ${cni_plugin_pkgs[*]}" ;;
+    coredns) echo "$COREDNS_VERSION coredns-$COREDNS_VERSION github.com/coredns/coredns@$COREDNS_VERSION github.com/coredns/coredns" ;;
     kube-rbac-proxy) echo "$KUBE_RBAC_PROXY_VERSION kube-rbac-proxy-$KUBE_RBAC_PROXY_VERSION github.com/brancz/kube-rbac-proxy@$KUBE_RBAC_PROXY_VERSION github.com/brancz/kube-rbac-proxy/cmd/kube-rbac-proxy" ;;
     addon-operator) echo "$ADDON_OPERATOR_VERSION addon-operator-$ADDON_OPERATOR_VERSION github.com/flant/addon-operator@$ADDON_OPERATOR_VERSION github.com/flant/addon-operator/cmd/addon-operator" ;;
     promtool) echo "$PROMETHEUS_VERSION promtool-$PROMETHEUS_VERSION github.com/prometheus/prometheus@$PROMETHEUS_VERSION github.com/prometheus/prometheus/cmd/promtool" ;;
@@ -193,9 +198,9 @@ main() {
   local tools=()
   case "${1:-core}" in
     core) tools=(etcd kube-apiserver kube-controller-manager addon-operator) ;;
-    nodes) tools=(kubelet kube-proxy kube-scheduler cni-plugins kube-rbac-proxy) ;;
+    nodes) tools=(kubelet kube-proxy kube-scheduler cni-plugins coredns kube-rbac-proxy) ;;
     all) tools=(etcd kube-apiserver kube-controller-manager addon-operator kubelet kube-proxy
-      kube-scheduler cni-plugins kube-rbac-proxy helm promtool) ;;
+      kube-scheduler cni-plugins coredns kube-rbac-proxy helm promtool) ;;
     *) tools=("$@") ;;
   esac
   local failed=()

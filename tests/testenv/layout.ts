@@ -6,7 +6,7 @@ import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** The Go tools the box runs, by binary name (the last four only for real nodes). */
+/** The Go tools the box runs, by binary name (the last five only for real nodes). */
 export type ToolName =
   | "etcd"
   | "kube-apiserver"
@@ -14,7 +14,8 @@ export type ToolName =
   | "kube-scheduler"
   | "kubelet"
   | "kube-proxy"
-  | "cni-plugins";
+  | "cni-plugins"
+  | "coredns";
 
 /** Pinned tool versions, read from `versions.env` next to this file. */
 export interface ToolVersions {
@@ -24,6 +25,8 @@ export interface ToolVersions {
   readonly kubernetes: string;
   /** containernetworking/plugins tag of the nodes' CNI plugins, e.g. `v1.10.0`. */
   readonly cniPlugins: string;
+  /** CoreDNS tag of the nodes' cluster DNS, e.g. `v1.12.4`. */
+  readonly coredns: string;
 }
 
 /** Directory holding this file (and `versions.env`, `build-tools.sh`). */
@@ -55,10 +58,13 @@ export function toolVersions(sourceDir = testenvSourceDir()): ToolVersions {
   const etcd = env.get("ETCD_VERSION");
   const kubernetes = env.get("KUBERNETES_VERSION");
   const cniPlugins = env.get("CNI_PLUGINS_VERSION");
-  if (!etcd || !kubernetes || !cniPlugins) {
-    throw new Error(`${file} must set ETCD_VERSION, KUBERNETES_VERSION and CNI_PLUGINS_VERSION`);
+  const coredns = env.get("COREDNS_VERSION");
+  if (!etcd || !kubernetes || !cniPlugins || !coredns) {
+    throw new Error(
+      `${file} must set ETCD_VERSION, KUBERNETES_VERSION, CNI_PLUGINS_VERSION and COREDNS_VERSION`,
+    );
   }
-  return { etcd, kubernetes, cniPlugins };
+  return { etcd, kubernetes, cniPlugins, coredns };
 }
 
 /** Tool cache root: `$SWH_TESTENV_CACHE` or `~/.cache/swh-testenv`. */
@@ -76,12 +82,12 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
  * holding the plugins.
  */
 export function toolBinary(tool: ToolName, versions: ToolVersions, cache = cacheDir()): string {
-  const version =
-    tool === "etcd"
-      ? versions.etcd
-      : tool === "cni-plugins"
-        ? versions.cniPlugins
-        : versions.kubernetes;
+  const special: Partial<Record<ToolName, string>> = {
+    etcd: versions.etcd,
+    "cni-plugins": versions.cniPlugins,
+    coredns: versions.coredns,
+  };
+  const version = special[tool] ?? versions.kubernetes;
   return join(cache, "bin", `${tool}-${version}`);
 }
 

@@ -348,7 +348,13 @@ async function resumeInPlace(
 }
 
 /** The tools real nodes need besides the control plane's. */
-const NODE_TOOLS: readonly ToolName[] = ["kube-scheduler", "kubelet", "kube-proxy", "cni-plugins"];
+const NODE_TOOLS: readonly ToolName[] = [
+  "kube-scheduler",
+  "kubelet",
+  "kube-proxy",
+  "cni-plugins",
+  "coredns",
+];
 
 /** Starts kube-scheduler and the nodes of a box whose control plane serves. */
 async function startBoxNodes(

@@ -15,6 +15,7 @@ const TOOLS: readonly ToolName[] = [
   "kubelet",
   "kube-proxy",
   "cni-plugins",
+  "coredns",
 ];
 
 async function executable(path: string): Promise<boolean> {

@@ -5,6 +5,7 @@ import type { LoadReport, LoadRequest } from "./load.js";
 import type { PgNodeStatus, PgPod } from "./postgres.js";
 import type { PostgresNodeRequest } from "./postgres-pod.js";
 import type { SqlLoadReport, SqlLoadRequest } from "./sql-load.js";
+import type { ResolveAnswer, ResolveRequest } from "./resolve.js";
 import type { ServerInfo } from "./servers.js";
 
 /** What GET /status answers. */
@@ -112,6 +113,11 @@ export class BackendClient {
   /** Runs a client load from this daemon's pod (see load.ts). */
   load(request: LoadRequest): Promise<LoadReport> {
     return this.#call("POST", "/load", request, request.durationMs + 60_000);
+  }
+
+  /** Resolves a name from this daemon's pod (its resolv.conf: the cluster DNS). */
+  resolve(request: ResolveRequest): Promise<ResolveAnswer> {
+    return this.#call("POST", "/resolve", request, 30_000);
   }
 
   /** Runs a SQL client loop from this daemon's pod (see sql-load.ts); `timeoutMs` defaults to 1 s. */

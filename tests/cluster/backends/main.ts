@@ -19,6 +19,7 @@ import { PodPostgres, type PgPod } from "./postgres.js";
 import { PodPostgresNode, postgresNodeRequest } from "./postgres-pod.js";
 import { loadRequest, runLoad } from "./load.js";
 import { runSqlLoad, sqlLoadRequest } from "./sql-load.js";
+import { resolve, resolveRequest } from "./resolve.js";
 import { httpServer, smtpLikeServer, type PodServer } from "./servers.js";
 
 /** Request bodies of the control API. */
@@ -156,6 +157,7 @@ async function route(
   }
   if (method === "POST" && path === "/servers") return addServer(body as unknown as ServerRequest);
   if (method === "POST" && path === "/load") return runLoad(loadRequest(body));
+  if (method === "POST" && path === "/resolve") return resolve(resolveRequest(body));
   if (method === "POST" && path === "/sql-load") return runSqlLoad(sqlLoadRequest(body));
   if (method === "POST" && parts[0] === "postgres" && parts[1] === "node" && parts.length <= 3) {
     return postgresNodeRoute(parts[2], body);

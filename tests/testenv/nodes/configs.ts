@@ -4,6 +4,7 @@
 // configuration. The settings each host quirk needs are commented where they are set.
 import { join } from "node:path";
 import { stringify } from "yaml";
+import { CLUSTER_DOMAIN } from "./cluster-dns.js";
 import type { NodeNetworkPlan, NodeSpec } from "./plan.js";
 
 /** Files and directories of one node, under `<state>/nodes/<name>/`. */
@@ -111,7 +112,12 @@ export function cniTemplate(): string {
 }
 
 /** The kubelet's KubeletConfiguration. */
-export function kubeletConfig(layout: NodeLayout, node: NodeSpec, caFile: string): string {
+export function kubeletConfig(
+  layout: NodeLayout,
+  node: NodeSpec,
+  caFile: string,
+  clusterDns: string,
+): string {
   return stringify({
     apiVersion: "kubelet.config.k8s.io/v1beta1",
     kind: "KubeletConfiguration",
@@ -134,7 +140,9 @@ export function kubeletConfig(layout: NodeLayout, node: NodeSpec, caFile: string
     failSwapOn: false,
     podLogsDir: layout.podLogsDir,
     resolvConf: layout.resolvConf,
-    clusterDomain: "cluster.local",
+    // CoreDNS on the bridge's gateway (cluster-dns.ts).
+    clusterDNS: [clusterDns],
+    clusterDomain: CLUSTER_DOMAIN,
     rotateCertificates: false,
     serializeImagePulls: false,
     // The nodes share one disk and one machine: no eviction or image GC from disk pressure, and

@@ -1,7 +1,8 @@
 // Real nodes for the box: after etcd, kube-apiserver and kube-controller-manager serve, starts
-// kube-scheduler and, per node, containerd, the kubelet and kube-proxy in the node's network
-// namespace; routes each node's pod range (allocated by the controller manager's node IPAM) to
-// it; and waits until every node is Ready. `stopNodes` undoes all of it, network included.
+// kube-scheduler, the cluster DNS (CoreDNS on the bridge's gateway) and, per node, containerd,
+// the kubelet and kube-proxy in the node's network namespace; routes each node's pod range
+// (allocated by the controller manager's node IPAM) to it; and waits until every node is Ready
+// and the DNS answers. `stopNodes` undoes all of it, network included.
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -21,6 +22,7 @@ import {
   nodeLayout,
   type NodeLayout,
 } from "./configs.js";
+import { clusterDnsLogFile, startClusterDns, waitClusterDnsReady } from "./cluster-dns.js";
 import { addPodRoute, removeNodeNetwork } from "./network.js";
 import { createCgroupRoot } from "./node-host.js";
 import { waitNodesReady } from "./node-readiness.js";
@@ -39,6 +41,8 @@ import { schedulerArgs } from "./scheduler.js";
 export interface NodesRecord {
   readonly schedulerPort: number;
   readonly schedulerPid?: number;
+  /** CoreDNS, the cluster DNS (absent in boxes started before it existed). */
+  readonly dnsPid?: number;
   readonly pids: Readonly<Record<string, Partial<Record<NodeProcess, number>>>>;
 }
 
@@ -115,7 +119,10 @@ async function writeNodeFiles(
   await mkdir(layout.podLogsDir, { recursive: true });
   await writeFile(layout.containerdConfig, containerdConfig(layout, ctx.tools["cni-plugins"]));
   await writeFile(layout.cniTemplate, cniTemplate());
-  await writeFile(layout.kubeletConfig, kubeletConfig(layout, node, ctx.pki.caCert));
+  await writeFile(
+    layout.kubeletConfig,
+    kubeletConfig(layout, node, ctx.pki.caCert, ctx.plan.gateway),
+  );
   await writeFile(layout.kubeProxyConfig, kubeProxyConfig(layout, node, ctx.plan));
   const secret = { mode: 0o600 };
   await writeFile(
@@ -150,8 +157,9 @@ async function startNode(
 }
 
 /**
- * Starts kube-scheduler and every node, recording pids through `record` as they start (so the
- * caller can stop them on failure), then waits until every node is Ready with its pod route.
+ * Starts kube-scheduler, the cluster DNS and every node, recording pids through `record` as they start (so the
+ * caller can stop them on failure), then waits until every node is Ready with its pod route and
+ * the DNS has synced.
  */
 export async function startNodes(
   ctx: NodesContext,
@@ -160,11 +168,6 @@ export async function startNodes(
   const [schedulerPort] = await allocatePorts(ctx.layout.root, "scheduler", 1);
   if (!schedulerPort) throw new Error("no port for kube-scheduler");
   const pids: Record<string, Partial<Record<NodeProcess, number>>> = {};
-  const current = (schedulerPid?: number): NodesRecord => ({
-    schedulerPort,
-    ...(schedulerPid ? { schedulerPid } : {}),
-    pids,
-  });
   const schedulerKubeconfig = join(ctx.layout.root, "kube-scheduler.kubeconfig");
   const loopback = `https://127.0.0.1:${ctx.apiserverPort}`;
   await writeFile(schedulerKubeconfig, await kubeconfigFor(ctx, "kube-scheduler", loopback), {
@@ -175,15 +178,18 @@ export async function startNodes(
     args: schedulerArgs(ctx.layout, schedulerKubeconfig, schedulerPort),
     logFile: join(ctx.layout.logDir, "kube-scheduler.log"),
   });
-  await record(current(schedulerPid));
+  const dnsPid = await startClusterDns(ctx.layout, ctx.tools.coredns, ctx.plan.gateway);
+  const current = (): NodesRecord => ({ schedulerPort, schedulerPid, dnsPid, pids });
+  await record(current());
   for (const node of ctx.plan.nodes) {
     pids[node.name] = {};
     await startNode(ctx, node, pids[node.name] ?? {});
-    await record(current(schedulerPid));
+    await record(current());
   }
-  const alive = supervisor(ctx, pids, schedulerPid);
+  const alive = supervisor(ctx, pids, { schedulerPid, dnsPid });
   await waitNodesReady(ctx.layout.root, ctx.plan, { route: addPodRoute, alive }, ctx.timeoutMs);
-  return current(schedulerPid);
+  await waitClusterDnsReady(ctx.layout, dnsPid, ctx.plan.gateway, ctx.timeoutMs);
+  return current();
 }
 
 /** How often a node's kubelet or kube-proxy is restarted while the nodes join. */
@@ -198,14 +204,17 @@ const RESTARTS = 2;
 function supervisor(
   ctx: NodesContext,
   pids: Record<string, Partial<Record<NodeProcess, number>>>,
-  schedulerPid: number,
+  box: { readonly schedulerPid: number; readonly dnsPid: number },
 ): () => string | undefined {
   const marker = `${ctx.layout.root}/`;
   const restarts = new Map<string, number>();
   const binaries = { kubelet: ctx.tools.kubelet, kubeProxy: ctx.tools["kube-proxy"] };
   return () => {
-    if (!isOurProcess(schedulerPid, marker)) {
+    if (!isOurProcess(box.schedulerPid, marker)) {
       return `kube-scheduler exited; its log ended:\n${logTail(join(ctx.layout.logDir, "kube-scheduler.log"))}`;
+    }
+    if (!isOurProcess(box.dnsPid, marker)) {
+      return `CoreDNS exited; its log ended:\n${logTail(clusterDnsLogFile(ctx.layout))}`;
     }
     for (const node of ctx.plan.nodes) {
       for (const [role, pid] of Object.entries(pids[node.name] ?? {}) as [NodeProcess, number][]) {
@@ -228,7 +237,11 @@ function supervisor(
 
 /** True when every recorded node process and the scheduler run. */
 export function nodesAlive(record: NodesRecord, marker: string): boolean {
-  const pids = [record.schedulerPid, ...Object.values(record.pids).flatMap(p => Object.values(p))];
+  const pids = [
+    record.schedulerPid,
+    record.dnsPid,
+    ...Object.values(record.pids).flatMap(p => Object.values(p)),
+  ];
   return pids.every(pid => pid !== undefined && isOurProcess(pid, marker));
 }
 
@@ -248,6 +261,7 @@ export async function stopNodes(
     await stopNode(nodeLayout(stateDir, node), record?.pids[node.name] ?? {}, marker, graceMs);
   }
   if (record?.schedulerPid !== undefined) await stopDaemon(record.schedulerPid, marker, graceMs);
+  if (record?.dnsPid !== undefined) await stopDaemon(record.dnsPid, marker, graceMs);
   await removeNodeNetwork(plan);
   // The kernel frees a namespace's devices asynchronously.
   await sleep(100);

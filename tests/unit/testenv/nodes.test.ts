@@ -1,6 +1,7 @@
 // Unit tests of the real nodes' pure parts (tests/testenv/nodes): the node network plan and its
 // `ip` commands, the configuration files each node's containerd, kubelet and kube-proxy read, the
 // control plane's flags with and without nodes, and the mount list a node's teardown unmounts.
+import { corefile } from "../../testenv/nodes/cluster-dns.js";
 import { parse } from "yaml";
 import { apiserverArgs, controllerManagerArgs } from "../../testenv/components.js";
 import { stateLayout } from "../../testenv/layout.js";
@@ -93,9 +94,14 @@ describe("node configuration", () => {
   });
 
   it("runs the kubelet on cgroupfs under the node's own cgroup parent, with webhook auth", () => {
-    const config = parse(kubeletConfig(layout, node1, "/pki/ca.crt")) as Record<string, unknown>;
+    const config = parse(kubeletConfig(layout, node1, "/pki/ca.crt", "10.250.255.1")) as Record<
+      string,
+      unknown
+    >;
     expect(config).toMatchObject({
       address: "10.250.255.11",
+      clusterDNS: ["10.250.255.1"],
+      clusterDomain: "cluster.local",
       cgroupDriver: "cgroupfs",
       cgroupRoot: `/${node1.netns}`,
       failCgroupV1: false,
@@ -127,6 +133,20 @@ describe("node configuration", () => {
     });
     expect(certs.map(c => c.commonName)).toContain("system:kube-proxy");
     expect(certs.map(c => c.commonName)).toContain("system:kube-scheduler");
+  });
+});
+
+describe("cluster DNS", () => {
+  it("serves the cluster zone from the API on the gateway, NXDOMAIN for everything else", () => {
+    const text = corefile("10.250.255.1", "/state/admin.kubeconfig");
+    const blocks = text.split(/\n(?=[.a-z])/);
+    expect(blocks[0]).toMatch(/^cluster\.local:53 in-addr\.arpa:53 ip6\.arpa:53 \{/);
+    expect(blocks[0]).toContain("kubernetes cluster.local in-addr.arpa ip6.arpa {");
+    expect(blocks[0]).toContain("kubeconfig /state/admin.kubeconfig");
+    expect(blocks[0]).toContain("ready 10.250.255.1:8181");
+    expect(blocks[1]).toMatch(/^\.:53 \{/);
+    expect(blocks[1]).toContain("rcode NXDOMAIN");
+    for (const block of blocks) expect(block).toContain("bind 10.250.255.1");
   });
 });
 
