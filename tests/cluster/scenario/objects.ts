@@ -111,6 +111,20 @@ export async function createNamespace(world: World, prefix: string): Promise<str
   return name;
 }
 
+/** Runs `body` in a fresh namespace `<prefix>-<random>`, deleted afterwards whatever happened. */
+export async function withNamespace<T>(
+  world: World,
+  prefix: string,
+  body: (namespace: string) => Promise<T>,
+): Promise<T> {
+  const namespace = await createNamespace(world, prefix);
+  try {
+    return await body(namespace);
+  } finally {
+    await deleteNamespace(world, namespace, 180_000);
+  }
+}
+
 /** Deletes a namespace and waits (up to `timeoutMs`) until it is gone. */
 export async function deleteNamespace(
   world: World,

@@ -73,20 +73,41 @@ export function splitAtFence(
   };
 }
 
-/** What the write loop saw. */
-export interface WriteSwitchoverOutcome {
+/** What any loop saw around the fence. */
+export interface FenceSummary {
   readonly sentBeforeFence: number;
   readonly failedBeforeFence: number;
   readonly sentAfterFence: number;
-  /** Fence -> start of the first successful write on the new primary (ms); undefined if none. */
-  readonly firstWriteOnNewPrimaryMs: number | undefined;
-  /** Failed attempts between the fence and that first write. */
-  readonly failedBeforeFirstWrite: number;
   /** Failed attempts after the fence, all of them. */
   readonly failedAfterFence: number;
   /** Fence -> start of the last failed attempt (ms): the end of the disruption; 0 when none. */
   readonly lastFailureMs: number;
   readonly failuresByKind: Partial<Record<FailureKind, number>>;
+}
+
+/** Counts a loop's attempts and failures on both sides of the fence. */
+export function fenceSummary(
+  parts: { readonly before: readonly SqlSample[]; readonly after: readonly SqlSample[] },
+  fenceMs: number,
+): FenceSummary {
+  const failed = parts.after.filter(s => !s.ok);
+  const last = failed.at(-1);
+  return {
+    sentBeforeFence: parts.before.length,
+    failedBeforeFence: parts.before.filter(s => !s.ok).length,
+    sentAfterFence: parts.after.length,
+    failedAfterFence: failed.length,
+    lastFailureMs: last ? last.at - fenceMs : 0,
+    failuresByKind: failuresByKind(parts.after),
+  };
+}
+
+/** What the write loop saw. */
+export interface WriteSwitchoverOutcome extends FenceSummary {
+  /** Fence -> start of the first successful write on the new primary (ms); undefined if none. */
+  readonly firstWriteOnNewPrimaryMs: number | undefined;
+  /** Failed attempts between the fence and that first write. */
+  readonly failedBeforeFirstWrite: number;
   /** Writes the old primary took after the fence began, before its server had stopped. */
   readonly landedOnOldPrimaryWhileFencing: number;
   /**
@@ -115,17 +136,10 @@ export function writeSwitchoverOutcome(
     s.ok && s.pod === pods.oldPrimary && s.at < fencedMs;
   const first = after.find(onNew);
   const untilFirst = first ? after.filter(s => s.at < first.at) : after;
-  const failed = after.filter(s => !s.ok);
-  const last = failed.at(-1);
   return {
-    sentBeforeFence: before.length,
-    failedBeforeFence: before.filter(s => !s.ok).length,
-    sentAfterFence: after.length,
+    ...fenceSummary({ before, after }, fenceMs),
     firstWriteOnNewPrimaryMs: first ? first.at - fenceMs : undefined,
     failedBeforeFirstWrite: untilFirst.filter(s => !s.ok).length,
-    failedAfterFence: failed.length,
-    lastFailureMs: last ? last.at - fenceMs : 0,
-    failuresByKind: failuresByKind(after),
     landedOnOldPrimaryWhileFencing: after.filter(onOldWhileFencing).length,
     landedElsewhere: after.filter(s => s.ok && !onNew(s) && !onOldWhileFencing(s)).length,
     landedElsewhereBeforeFence: before.filter(s => s.ok && s.pod !== pods.oldPrimary).length,
@@ -133,14 +147,7 @@ export function writeSwitchoverOutcome(
 }
 
 /** What the read loop saw. */
-export interface ReadSwitchoverOutcome {
-  readonly sentBeforeFence: number;
-  readonly failedBeforeFence: number;
-  readonly sentAfterFence: number;
-  readonly failedAfterFence: number;
-  /** Fence -> start of the last failed read (ms); 0 when none failed. */
-  readonly lastFailureMs: number;
-  readonly failuresByKind: Partial<Record<FailureKind, number>>;
+export interface ReadSwitchoverOutcome extends FenceSummary {
   /** Successful reads after the fence by the pod that answered. */
   readonly answeredBy: Record<string, number>;
 }
@@ -151,15 +158,8 @@ export function readSwitchoverOutcome(
   fenceAt: number,
 ): ReadSwitchoverOutcome {
   const { before, after, fenceMs } = splitAtFence(report, fenceAt);
-  const failed = after.filter(s => !s.ok);
-  const last = failed.at(-1);
   return {
-    sentBeforeFence: before.length,
-    failedBeforeFence: before.filter(s => !s.ok).length,
-    sentAfterFence: after.length,
-    failedAfterFence: failed.length,
-    lastFailureMs: last ? last.at - fenceMs : 0,
-    failuresByKind: failuresByKind(after),
+    ...fenceSummary({ before, after }, fenceMs),
     answeredBy: answersByPod(after),
   };
 }

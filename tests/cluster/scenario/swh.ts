@@ -1,6 +1,6 @@
 // Reading ServiceWithHealthchecks objects in scenarios: the object, a condition, one pod's
 // endpoint status, and the seed manifests placed in a scenario's namespace.
-import { SWH_API_VERSION, SWH_PLURAL } from "../../../api/contract.js";
+import { SWH_API_VERSION, SWH_KIND, SWH_PLURAL } from "../../../api/contract.js";
 import type { Condition, EndpointStatus, ServiceWithHealthchecks } from "../../../api/v1alpha1.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -38,6 +38,40 @@ export function endpointStatusOf(
   pod: string,
 ): EndpointStatus | undefined {
   return swh?.status?.endpointStatuses?.find(e => e.podName === pod);
+}
+
+/** How httpSwh probes. */
+export interface HttpSwhOptions {
+  /** The pods' `app` label (default: the SWH's name). */
+  readonly app?: string;
+  readonly periodSeconds?: number;
+  /** The probe's failureThreshold (default: the CRD's, 3). */
+  readonly failureThreshold?: number;
+  /** More `spec` fields (trafficDistribution, say). */
+  readonly spec?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The scenarios' usual ServiceWithHealthchecks: pods labelled app=<app>, port 80 to 8080, an HTTP
+ * probe of /healthz on 8080 every `periodSeconds` (default 1) from the start.
+ */
+export function httpSwh(namespace: string, name: string, opts: HttpSwhOptions = {}): Manifest {
+  const threshold = opts.failureThreshold ? { failureThreshold: opts.failureThreshold } : {};
+  return {
+    apiVersion: SWH_API_VERSION,
+    kind: SWH_KIND,
+    metadata: { name, namespace },
+    spec: {
+      selector: { app: opts.app ?? name },
+      ports: [{ port: 80, targetPort: 8080 }],
+      ...opts.spec,
+      healthcheck: {
+        initialDelaySeconds: 0,
+        periodSeconds: opts.periodSeconds ?? 1,
+        probes: [{ mode: "HTTP", ...threshold, http: { targetPort: 8080, path: "/healthz" } }],
+      },
+    },
+  };
 }
 
 /** A seed manifest (tests/fixtures/manifests/seed/<name>.yaml, seed 000's text verbatim). */

@@ -7,7 +7,7 @@
 // ready within the Lease duration (8 s in the e2e settings) plus one hook period (5 s); the node
 // comes back and the fence is lifted. The times are recorded in build/e2e-report.json.
 import { jest } from "@jest/globals";
-import { ANNOTATION_FENCED_AT, SWH_API_VERSION, SWH_KIND } from "../../../api/contract.js";
+import { ANNOTATION_FENCED_AT } from "../../../api/contract.js";
 import { readyPods, serviceEndpoints, serviceSlices } from "../../cluster/scenario/endpoints.js";
 import { applyManifest, createNamespace, deleteNamespace } from "../../cluster/scenario/objects.js";
 import {
@@ -28,6 +28,7 @@ import {
 import { startRealPods } from "../../cluster/scenario/real-pods.js";
 import { EndpointRecorder } from "../../cluster/scenario/recorder.js";
 import { recordMeasurement } from "../../cluster/scenario/report.js";
+import { httpSwh } from "../../cluster/scenario/swh.js";
 import { waitDaemonSetRolledOut } from "../../cluster/world/real-nodes.js";
 import { E2E_SETTINGS, type World } from "../../cluster/world/world.js";
 import { eventually } from "../support/eventually.js";
@@ -57,20 +58,7 @@ beforeAll(async () => {
       ports: [{ name: "http", containerPort: 8080 }],
     })),
   );
-  await applyManifest(world, {
-    apiVersion: SWH_API_VERSION,
-    kind: SWH_KIND,
-    metadata: { name: "app", namespace: ns },
-    spec: {
-      selector: { app: "app" },
-      ports: [{ port: 80, targetPort: 8080 }],
-      healthcheck: {
-        periodSeconds: 1,
-        initialDelaySeconds: 0,
-        probes: [{ mode: "HTTP", http: { targetPort: 8080, path: "/healthz" } }],
-      },
-    },
-  });
+  await applyManifest(world, httpSwh(ns, "app"));
   await eventually(
     "app has three ready endpoints",
     async () => {

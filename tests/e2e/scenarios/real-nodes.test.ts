@@ -6,7 +6,6 @@
 // traffic through a ServiceWithHealthchecks' cluster IP (kube-proxy) reaches only the endpoints
 // the agents publish ready.
 import { jest } from "@jest/globals";
-import { SWH_API_VERSION, SWH_KIND } from "../../../api/contract.js";
 import { answersByBackend } from "../../cluster/backends/load.js";
 import {
   hostProcesses,
@@ -15,7 +14,7 @@ import {
 } from "../../cluster/scenario/host-processes.js";
 import { listItems } from "../../cluster/kube.js";
 import { readyPods } from "../../cluster/scenario/endpoints.js";
-import { applyManifest, createNamespace, deleteNamespace } from "../../cluster/scenario/objects.js";
+import { applyManifest, withNamespace, type Manifest } from "../../cluster/scenario/objects.js";
 import {
   releaseScenarioWorld,
   SCENARIO_NODES,
@@ -33,7 +32,7 @@ import {
   runVmWebFailure,
   servedThrough,
 } from "../../cluster/scenario/seed002.js";
-import { seedIn } from "../../cluster/scenario/swh.js";
+import { httpSwh, seedIn } from "../../cluster/scenario/swh.js";
 import { boxNodePlan } from "../../cluster/world/real-nodes.js";
 import { eventually } from "../support/eventually.js";
 
@@ -108,8 +107,7 @@ describe("real nodes: the agent DaemonSet under kubelet, traffic through kube-pr
   });
 
   it("sends a client's requests through the cluster IP only to endpoints the agents publish ready", async () => {
-    const ns = await createNamespace(world, "traffic");
-    try {
+    await withNamespace(world, "traffic", async ns => {
       const web = NODES.map((node, i) => ({
         name: `web-${i + 1}`,
         namespace: ns,
@@ -119,22 +117,7 @@ describe("real nodes: the agent DaemonSet under kubelet, traffic through kube-pr
       }));
       const client = { name: "client", namespace: ns, node: "node-3" };
       const pods = await startRealPods(world, [...web, client]);
-      await applyManifest(world, {
-        apiVersion: SWH_API_VERSION,
-        kind: SWH_KIND,
-        metadata: { name: "web", namespace: ns },
-        spec: {
-          selector: { app: "web" },
-          ports: [{ port: 80, targetPort: 8080 }],
-          healthcheck: {
-            initialDelaySeconds: 0,
-            periodSeconds: 1,
-            probes: [
-              { mode: "HTTP", failureThreshold: 2, http: { targetPort: 8080, path: "/healthz" } },
-            ],
-          },
-        },
-      });
+      await applyManifest(world, httpSwh(ns, "web", { failureThreshold: 2 }));
       await eventually(
         "all three web pods ready in the Service",
         async () => expect(await readyPods(world, ns, "web")).toEqual(["web-1", "web-2", "web-3"]),
@@ -175,14 +158,11 @@ describe("real nodes: the agent DaemonSet under kubelet, traffic through kube-pr
         30_000,
         100,
       );
-    } finally {
-      await deleteNamespace(world, ns);
-    }
+    });
   });
 
   it("keeps a client's traffic in its zone or on its node as trafficDistribution asks, and falls back", async () => {
-    const ns = await createNamespace(world, "topology");
-    try {
+    await withNamespace(world, "topology", async ns => {
       // node-1 and node-3 are in zone-a, node-2 in zone-b (testenv's round robin).
       const web = NODES.map((node, i) => ({
         name: `web-${i + 1}`,
@@ -193,23 +173,8 @@ describe("real nodes: the agent DaemonSet under kubelet, traffic through kube-pr
       }));
       const clients = NODES.map((node, i) => ({ name: `client-${i + 1}`, namespace: ns, node }));
       const pods = await startRealPods(world, [...web, ...clients]);
-      const swh = (trafficDistribution: string) => ({
-        apiVersion: SWH_API_VERSION,
-        kind: SWH_KIND,
-        metadata: { name: "web", namespace: ns },
-        spec: {
-          selector: { app: "web" },
-          ports: [{ port: 80, targetPort: 8080 }],
-          trafficDistribution,
-          healthcheck: {
-            initialDelaySeconds: 0,
-            periodSeconds: 1,
-            probes: [
-              { mode: "HTTP", failureThreshold: 2, http: { targetPort: 8080, path: "/healthz" } },
-            ],
-          },
-        },
-      });
+      const swh = (trafficDistribution: string): Manifest =>
+        httpSwh(ns, "web", { failureThreshold: 2, spec: { trafficDistribution } });
       await applyManifest(world, swh("PreferClose"));
       const all = ["web-1", "web-2", "web-3"];
       await eventually(
@@ -260,14 +225,11 @@ describe("real nodes: the agent DaemonSet under kubelet, traffic through kube-pr
         60_000,
         0,
       );
-    } finally {
-      await deleteNamespace(world, ns);
-    }
+    });
   });
 
   it("the seed's VM: web fails on one VM, web clients move to the other, smtp clients see no error", async () => {
-    const ns = await createNamespace(world, "vm");
-    try {
+    await withNamespace(world, "vm", async ns => {
       const vm = (i: number, node: string) => ({
         name: `virt-launcher-vm-${i}`,
         namespace: ns,
@@ -326,16 +288,13 @@ describe("real nodes: the agent DaemonSet under kubelet, traffic through kube-pr
       });
       expect(after.failed).toBe(0);
       expect([...answersByBackend(after).keys()]).toEqual([both[1]]);
-    } finally {
-      await deleteNamespace(world, ns);
-    }
+    });
   });
 
   it("seed 002: a backend failing under load, plain Service with readinessProbe vs ServiceWithHealthchecks", async () => {
-    const ns = await createNamespace(world, "seed002");
     // The seed's probe: every second; the kubelet's default failureThreshold (3) on both sides.
     const probe = { periodSeconds: 1, failureThreshold: 3 };
-    try {
+    await withNamespace(world, "seed002", async ns => {
       const backends = (variant: string): RealPod[] =>
         NODES.map((node, i) => ({
           name: `${variant}-${i + 1}`,
@@ -364,26 +323,7 @@ describe("real nodes: the agent DaemonSet under kubelet, traffic through kube-pr
         metadata: { name: "plain", namespace: ns },
         spec: { selector: { app: "plain" }, ports: [{ port: 80, targetPort: 8080 }] },
       });
-      await applyManifest(world, {
-        apiVersion: SWH_API_VERSION,
-        kind: SWH_KIND,
-        metadata: { name: "swh", namespace: ns },
-        spec: {
-          selector: { app: "swh" },
-          ports: [{ port: 80, targetPort: 8080 }],
-          healthcheck: {
-            initialDelaySeconds: 0,
-            periodSeconds: probe.periodSeconds,
-            probes: [
-              {
-                mode: "HTTP",
-                failureThreshold: probe.failureThreshold,
-                http: { targetPort: 8080, path: "/healthz" },
-              },
-            ],
-          },
-        },
-      });
+      await applyManifest(world, httpSwh(ns, "swh", probe));
       const client = pods.get("client")!.backend;
       for (const mode of ["503", "refuse"] as const) {
         for (const variant of ["plain", "swh"]) {
@@ -427,9 +367,7 @@ describe("real nodes: the agent DaemonSet under kubelet, traffic through kube-pr
           await heal(failing, mode);
         }
       }
-    } finally {
-      await deleteNamespace(world, ns);
-    }
+    });
   });
 });
 

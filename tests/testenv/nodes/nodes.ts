@@ -32,6 +32,7 @@ import {
   startKubeProxy,
   startKubelet,
   stopNode,
+  type NodeBinaries,
   type NodeProcess,
 } from "./node-processes.js";
 import { nodeNetworkPlan, type NodeNetworkPlan, type NodeSpec } from "./plan.js";
@@ -140,6 +141,11 @@ async function writeNodeFiles(
   await createCgroupRoot(layout.cgroupRoot);
 }
 
+/** The binaries every node runs. */
+function nodeBinaries(ctx: NodesContext): NodeBinaries {
+  return { kubelet: ctx.tools.kubelet, kubeProxy: ctx.tools["kube-proxy"] };
+}
+
 /** Starts one node's processes, recording each pid in `pids` as it starts. */
 async function startNode(
   ctx: NodesContext,
@@ -151,7 +157,7 @@ async function startNode(
   const marker = `${ctx.layout.root}/`;
   pids.containerd = await startContainerd(node, layout, ctx.layout.logDir, marker);
   await importImages(layout.containerdSocket, await buildImages(["pause"]));
-  const binaries = { kubelet: ctx.tools.kubelet, kubeProxy: ctx.tools["kube-proxy"] };
+  const binaries = nodeBinaries(ctx);
   pids.kubelet = startKubelet(node, layout, binaries, ctx.layout.logDir);
   pids.kubeProxy = startKubeProxy(node, layout, binaries, ctx.layout.logDir);
 }
@@ -208,7 +214,7 @@ function supervisor(
 ): () => string | undefined {
   const marker = `${ctx.layout.root}/`;
   const restarts = new Map<string, number>();
-  const binaries = { kubelet: ctx.tools.kubelet, kubeProxy: ctx.tools["kube-proxy"] };
+  const binaries = nodeBinaries(ctx);
   return () => {
     if (!isOurProcess(box.schedulerPid, marker)) {
       return `kube-scheduler exited; its log ended:\n${logTail(join(ctx.layout.logDir, "kube-scheduler.log"))}`;
