@@ -1,13 +1,17 @@
 // What a scenario watches on the module's own processes while the cluster misbehaves: for every
-// agent, whether its process lives, what /healthz and /readyz answer (and why, when not ready)
-// and how many probes it has run so far (`swh_agent_probes_total` on /metrics); for
-// addon-operator, whether it lives and answers /healthz. A sampler polls them on a fixed period and
-// keeps every sample, so the scenario can assert over the whole outage afterwards (the agents
-// kept probing, nothing exited, health never failed). Only loopback HTTP and /proc are touched:
-// nothing here needs the API server.
+// agent pod, whether its process (the one the host saw at the start) lives, what /healthz and
+// /readyz answer on the pod address (and why, when not ready) and how many probes it has run so
+// far (`swh_agent_probes_total`, scraped through kube-rbac-proxy as Prometheus scrapes it,
+// agent-scrape.ts); for addon-operator, whether it lives and answers /healthz. A sampler polls
+// them on a fixed period and keeps every sample, so the scenario can assert over the whole outage
+// afterwards (the agents kept probing, nothing exited, health never failed). Only pod addresses,
+// loopback and /proc are touched: nothing here needs the API server (kube-rbac-proxy's access
+// review is cached, see agent-scrape.ts).
 import { isOurProcess } from "../daemons.js";
 import { sumMetric } from "../prom-text.js";
-import type { AgentRecord, OperatorRecord } from "../state.js";
+import type { OperatorRecord } from "../state.js";
+import { AGENT_HEALTH_PORT, agentProcessAlive, type AgentPod } from "./agent-pods.js";
+import { scrapeAgent, type ScraperIdentity } from "./agent-scrape.js";
 
 /** The agents' probe counter (images/agent/src/metrics.ts). */
 export const PROBES_METRIC = "swh_agent_probes_total";
@@ -17,6 +21,7 @@ export interface AgentSample {
   readonly node: string;
   /** ms since the epoch. */
   readonly at: number;
+  /** The agent's process seen at the start still runs. */
   readonly alive: boolean;
   /** HTTP status of /healthz; 0 when it did not answer. */
   readonly healthz: number;
@@ -54,18 +59,18 @@ async function get(url: string): Promise<{ status: number; body: string }> {
   }
 }
 
-/** Looks at one agent (see AgentSample). */
-export async function sampleAgent(record: AgentRecord, marker: string): Promise<AgentSample> {
-  const base = "http://127.0.0.1";
+/** Looks at one agent pod (see AgentSample). */
+export async function sampleAgent(agent: AgentPod, scraper: ScraperIdentity): Promise<AgentSample> {
+  const base = `http://${agent.ip}:${AGENT_HEALTH_PORT}`;
   const [healthz, readyz, metrics] = await Promise.all([
-    get(`${base}:${record.healthPort}/healthz`),
-    get(`${base}:${record.healthPort}/readyz`),
-    get(`${base}:${record.metricsPort}/metrics`),
+    get(`${base}/healthz`),
+    get(`${base}/readyz`),
+    scrapeAgent(agent.ip, scraper),
   ]);
   return {
-    node: record.node,
+    node: agent.node,
     at: Date.now(),
-    alive: isOurProcess(record.pid, marker),
+    alive: agentProcessAlive(agent.hostPid),
     healthz: healthz.status,
     readyz: readyz.status,
     readyzBody: readyz.body.trim(),
@@ -131,22 +136,26 @@ export function allReadyAt(
 
 /** Polls agents and the operator every `periodMs` until stopped (see file header). */
 export class LivenessSampler {
-  readonly #agents: readonly AgentRecord[];
+  readonly #agents: readonly AgentPod[];
   readonly #operator: OperatorRecord;
   readonly #marker: string;
+  readonly #scraper: ScraperIdentity;
   readonly #agentSamples: AgentSample[] = [];
   readonly #operatorSamples: OperatorSample[] = [];
   #timer: NodeJS.Timeout | undefined;
   #inFlight: Promise<void> = Promise.resolve();
 
   constructor(opts: {
-    readonly agents: readonly AgentRecord[];
+    readonly agents: readonly AgentPod[];
     readonly operator: OperatorRecord;
+    /** The world's marker, in the operator's command line. */
     readonly marker: string;
+    readonly scraper: ScraperIdentity;
   }) {
     this.#agents = opts.agents;
     this.#operator = opts.operator;
     this.#marker = opts.marker;
+    this.#scraper = opts.scraper;
   }
 
   /** Takes a sample now and then every `periodMs`. */
@@ -174,7 +183,7 @@ export class LivenessSampler {
 
   async #sample(): Promise<void> {
     const [agents, operator] = await Promise.all([
-      Promise.all(this.#agents.map(a => sampleAgent(a, this.#marker))),
+      Promise.all(this.#agents.map(a => sampleAgent(a, this.#scraper))),
       sampleOperator(this.#operator, this.#marker),
     ]);
     this.#agentSamples.push(...agents);

@@ -2,14 +2,18 @@
 // the kill-and-restart (`apiserver-restart`) prove the same bar the same way: the workload ready
 // before; the agents and the operator alive, healthy and probing throughout the outage; slices
 // and status converging after it and staying; nothing fenced and no healthy endpoint flipped;
-// the same processes running afterwards. What differs (how the API server goes away, what each
-// variant measures and records) stays in the scenario files.
+// the same agent pods, containers and processes running afterwards, as the host and the kubelets
+// see them. What differs (how the API server goes away, what each variant measures and records)
+// stays in the scenario files.
 import { expect } from "@jest/globals";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { AgentRecord, OperatorRecord } from "../state.js";
+import { readWorldState, type OperatorRecord } from "../state.js";
 import type { World } from "../world/handle.js";
-import { refreshWorld } from "../world/world.js";
 import { eventually } from "../../e2e/support/eventually.js";
+import { agentPods, type AgentPod } from "./agent-pods.js";
+import { scraperIdentity, type ScraperIdentity } from "./agent-scrape.js";
+import { recordCluster, type ClusterRecorders, type PodView } from "./cluster-view.js";
+import { agentProbeCounts, type ProbeCounts } from "./kubelet-probes.js";
 import { serviceEndpoints } from "./endpoints.js";
 import { LivenessSampler, probeGrowth, sampleAgent, type LivenessSamples } from "./liveness.js";
 import { sumMetric } from "../prom-text.js";
@@ -60,24 +64,55 @@ export async function waitWorkloadBefore(world: World, w: OutageWorkload): Promi
 
 /** What is known before the API server goes away, for the checks after it. */
 export interface OutageBaseline {
-  readonly agentsBefore: readonly AgentRecord[];
+  /** The agent pods, one per node of NODES. */
+  readonly agentsBefore: readonly AgentPod[];
   readonly operatorBefore: OperatorRecord;
   readonly fencedBefore: number;
   readonly recorders: Readonly<Record<SwhName, EndpointRecorder>>;
+  /** The agent pods, the workload's pods and the nodes, as watched through the outage. */
+  readonly cluster: ClusterRecorders;
+  /** The pods as they were when the watch began. */
+  readonly clusterBefore: {
+    readonly agents: ReadonlyMap<string, PodView>;
+    readonly apps: ReadonlyMap<string, PodView>;
+  };
+  /** The kubelets' probe counts of each agent container (same order as agentsBefore). */
+  readonly kubeletProbesBefore: readonly ProbeCounts[];
+  /** The identity the agents' metrics are scraped with. */
+  readonly scraper: ScraperIdentity;
   /** Samples the agents and the operator every second until stopped. */
   readonly sampler: LivenessSampler;
 }
 
-/** Records the processes, the fence count, starts slice watchers and the liveness sampler. */
+/**
+ * Records the agent pods and the operator, the fence count, starts the slice and cluster
+ * watchers and the liveness sampler, after a first scrape of every agent's metrics (which also
+ * caches kube-rbac-proxy's access review for the outage, see agent-scrape.ts).
+ */
 export async function takeBaseline(world: World, w: OutageWorkload): Promise<OutageBaseline> {
-  const current = (await refreshWorld(world)).state;
-  const agentsBefore = NODES.map(n => need(current.agents[n], `the agent of ${n}`));
-  const operatorBefore = need(current.operator, "the operator");
+  const state = need(await readWorldState(world.layout.stateFile), "the world state");
+  const operatorBefore = need(state.operator, "the operator");
+  const agentsBefore = await agentPods(world, NODES);
+  const scraper = await scraperIdentity(world.layout.stateDir);
+  for (const agent of agentsBefore) {
+    expect({
+      node: agent.node,
+      ready: agent.ready,
+      sample: await sampleAgent(agent, scraper),
+    }).toMatchObject({
+      node: agent.node,
+      ready: true,
+      sample: { alive: true, readyz: 200, probes: expect.any(Number) },
+    });
+  }
   const recorders = {
     web: new EndpointRecorder(world, w.namespace, "web"),
     api: new EndpointRecorder(world, w.namespace, "api"),
   };
   for (const r of Object.values(recorders)) await r.start();
+  const cluster = await recordCluster(world, w.namespace);
+  const clusterBefore = { agents: cluster.agents.current(), apps: cluster.apps.current() };
+  const kubeletProbesBefore = await agentProbeCounts(world.layout.stateDir, agentsBefore);
   const fencedBefore = sumMetric(
     (await operatorGet(operatorBefore, "/metrics/hooks")).body,
     FENCED_METRIC,
@@ -86,9 +121,20 @@ export async function takeBaseline(world: World, w: OutageWorkload): Promise<Out
     agents: agentsBefore,
     operator: operatorBefore,
     marker: world.layout.marker,
+    scraper,
   });
   sampler.start(1_000);
-  return { agentsBefore, operatorBefore, fencedBefore, recorders, sampler };
+  return {
+    agentsBefore,
+    operatorBefore,
+    fencedBefore,
+    recorders,
+    cluster,
+    clusterBefore,
+    kubeletProbesBefore,
+    scraper,
+    sampler,
+  };
 }
 
 /**
@@ -209,7 +255,8 @@ export async function expectFencingSuspended(
 
 /**
  * Asserts that from `from` on nobody exited or stopped answering /healthz, that the same agent
- * and operator processes run, the agents answer /readyz 200, and the operator's queue drained.
+ * pods run the same containers and processes with no restart (the kubelets' view and the host's),
+ * ready again, the same operator process runs, and the operator's queue drained.
  */
 export async function expectSameProcesses(
   world: World,
@@ -220,11 +267,22 @@ export async function expectSameProcesses(
   const after = all.agents.filter(s => s.at >= from);
   expect(after.filter(s => !s.alive || s.healthz !== 200)).toEqual([]);
   expect(all.operator.filter(s => s.at >= from && (!s.alive || s.healthz !== 200))).toEqual([]);
-  const current = (await refreshWorld(world)).state;
-  expect(NODES.map(n => current.agents[n]?.pid)).toEqual(base.agentsBefore.map(a => a.pid));
-  expect(current.operator?.pid).toBe(base.operatorBefore.pid);
+  // Compared without readiness, checked on its own.
+  const same = (a: AgentPod): AgentPod => ({ ...a, ready: true });
+  await eventually(
+    "the same agent pods, containers and processes, ready by the kubelets' probes",
+    async () => {
+      const now = await agentPods(world, NODES);
+      expect(now.map(same)).toEqual(base.agentsBefore.map(same));
+      expect(now.filter(a => !a.ready).map(a => a.node)).toEqual([]);
+    },
+    CONVERGE_TIMEOUT_MS,
+    500,
+  );
+  const current = await readWorldState(world.layout.stateFile);
+  expect(current?.operator?.pid).toBe(base.operatorBefore.pid);
   for (const a of base.agentsBefore) {
-    expect(await sampleAgent(a, world.layout.marker)).toMatchObject({
+    expect(await sampleAgent(a, base.scraper)).toMatchObject({
       alive: true,
       healthz: 200,
       readyz: 200,

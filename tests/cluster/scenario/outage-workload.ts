@@ -1,21 +1,21 @@
 // The workload both API server outage scenarios drive through the outage, and the truth they
 // expect after it: `apiserver-outage` freezes kube-apiserver, `apiserver-restart` kills and
-// restarts it, and both must prove the same bar on the same workload. Two SWHs select one pod per
-// node: `web` (HTTP on 8080) and `api` (HTTP on 9090). `api` on node-3 starts broken; during the
-// outage `web` on node-2 breaks and `api` on node-3 recovers. The observations are returned as
-// plain data for the scenarios to assert on
-// too (only loopback: nothing needs the API server).
+// restarts it, and both must prove the same bar on the same workload. Two SWHs select one real pod
+// per node (`app-<i>` on node-<i+1>, the test backends image, servers started at boot): `web`
+// (HTTP on 8080) and `api` (HTTP on 9090). `api` on node-3 starts broken; during the outage `web`
+// on node-2 breaks and `api` on node-3 recovers, through each pod's own backend daemon (its pod
+// address: nothing needs the API server). The observations are returned as plain data for the
+// scenarios to assert on.
 import { SWH_API_VERSION, SWH_KIND } from "../../../api/contract.js";
 import type { BackendClient } from "../backends/client.js";
-import { startBackend, stopBackend } from "../world/backends.js";
 import type { World } from "../world/handle.js";
-import { createPod, deletePod, type FakePod } from "../world/pods.js";
 import { readyPods } from "./endpoints.js";
 import { applyManifest, createNamespace, deleteNamespace, type Manifest } from "./objects.js";
+import { startRealPods } from "./real-pods.js";
 import type { ReadinessChange, EndpointRecorder } from "./recorder.js";
 import { endpointStatusOf, getSwh } from "./swh.js";
 
-/** The fake nodes; pod `app-<i>` runs on `NODES[i]`. */
+/** The real nodes; pod `app-<i>` runs on `NODES[i]`. */
 export const NODES = ["node-1", "node-2", "node-3"] as const;
 
 /** Ready pods before the outage. */
@@ -43,13 +43,20 @@ export const EXPECTED_STATUS: StatusView = {
 /** The fencing hook's counter on addon-operator's /metrics/hooks (hooks/endpointslice-gc/hook.ts). */
 export const FENCED_METRIC = "d8_swh_endpointslices_fenced_total";
 
+/** One app pod: its address and its backend daemon. */
+export interface AppPod {
+  readonly name: string;
+  readonly node: string;
+  readonly ip: string;
+  readonly backend: BackendClient;
+}
+
 /** The workload in its namespace. */
 export interface OutageWorkload {
   readonly world: World;
   readonly namespace: string;
-  readonly backend: BackendClient;
-  readonly backendName: string;
-  readonly pods: FakePod[];
+  /** By pod name (`app-<i>`). */
+  readonly pods: Map<string, AppPod>;
 }
 
 /** Per SWH: its status's readySummary and whether it calls the changed endpoint ready. */
@@ -75,36 +82,41 @@ export function swhManifest(namespace: string, name: string, port: number): Mani
   };
 }
 
-/** Creates pod `app-<index>` on `node` with healthy `web-<index>` and `api-<index>` servers. */
-export async function addAppPod(w: OutageWorkload, index: number, node: string): Promise<FakePod> {
-  const pod = await createPod(w.world, {
-    namespace: w.namespace,
-    name: `app-${index}`,
-    labels: { app: "app" },
-    node,
-    containers: [{ name: "app", ports: [{ containerPort: 8080 }, { containerPort: 9090 }] }],
-  });
-  w.pods.push(pod);
-  await w.backend.httpServer(`web-${index}`, pod.addresses.ipv4, 8080);
-  await w.backend.httpServer(`api-${index}`, pod.addresses.ipv4, 9090);
-  return pod;
+/** Creates pod `app-<index>` on `node`, serving healthy `web` (8080) and `api` (9090). */
+export async function addAppPod(w: OutageWorkload, index: number, node: string): Promise<AppPod> {
+  const name = `app-${index}`;
+  const started = await startRealPods(w.world, [
+    {
+      name,
+      namespace: w.namespace,
+      node,
+      labels: { app: "app" },
+      serve: ["http:web:8080:/healthz", "http:api:9090:/healthz"],
+    },
+  ]);
+  const pod = started.get(name);
+  if (!pod) throw new Error(`pod ${name} did not start`);
+  const app = { name, node, ...pod };
+  w.pods.set(name, app);
+  return app;
+}
+
+/** The backend daemon of pod `name`. */
+function backendOf(w: OutageWorkload, name: string): BackendClient {
+  const pod = w.pods.get(name);
+  if (!pod) throw new Error(`no pod ${name} in the workload`);
+  return pod.backend;
 }
 
 /**
- * Creates the namespace (`<prefix>-<random>`), the backend daemon, one pod per node and both
- * SWHs, with `api` on node-3 broken. The caller waits for READY_BEFORE.
+ * Creates the namespace (`<prefix>-<random>`), one pod per node and both SWHs, with `api` on
+ * node-3 broken. The caller waits for READY_BEFORE.
  */
-export async function setUpWorkload(
-  world: World,
-  backendBundle: string,
-  prefix: string,
-): Promise<OutageWorkload> {
+export async function setUpWorkload(world: World, prefix: string): Promise<OutageWorkload> {
   const namespace = await createNamespace(world, prefix);
-  const backendName = `outage-${namespace}`;
-  const backend = await startBackend(world, backendName, backendBundle);
-  const w: OutageWorkload = { world, namespace, backend, backendName, pods: [] };
+  const w: OutageWorkload = { world, namespace, pods: new Map() };
   for (const [i, node] of NODES.entries()) await addAppPod(w, i, node);
-  await backend.setHealth("api-2", 503);
+  await backendOf(w, "app-2").setHealth("api", 503);
   await applyManifest(world, swhManifest(namespace, "web", 8080));
   await applyManifest(world, swhManifest(namespace, "api", 9090));
   return w;
@@ -112,8 +124,8 @@ export async function setUpWorkload(
 
 /** The change made during the outage: `web` on node-2 breaks, `api` on node-3 recovers. */
 export async function changeBackends(w: OutageWorkload): Promise<void> {
-  await w.backend.setHealth("web-1", 500);
-  await w.backend.setHealth("api-2", 200);
+  await backendOf(w, "app-1").setHealth("web", 500);
+  await backendOf(w, "app-2").setHealth("api", 200);
 }
 
 /** Ready pods of each SWH as its EndpointSlices say now. */
@@ -140,11 +152,9 @@ export async function statusView(w: OutageWorkload): Promise<StatusView> {
   };
 }
 
-/** Removes the backend daemon, the pods and the namespace; never throws. */
+/** Removes the namespace and with it the pods; never throws. */
 export async function tearDownWorkload(w: OutageWorkload | undefined): Promise<void> {
   if (!w) return;
-  await stopBackend(w.world, w.backendName).catch(() => undefined);
-  for (const pod of w.pods) await deletePod(w.world, pod).catch(() => undefined);
   await deleteNamespace(w.world, w.namespace).catch(() => undefined);
 }
 

@@ -1,15 +1,20 @@
 // The reliability bar "API server down for a minute: agent keeps probing, converges within
-// seconds after; no crash", end to end. The kube-apiserver is frozen (SIGSTOP) for 60 s — a hung
-// control plane: connections accepted, nothing answered — while one backend breaks (`web` on
-// node-2) and another recovers (`api` on node-3). Throughout the outage the agents must keep
-// probing (their probe counters grow), stay alive with /healthz 200, and addon-operator
-// too; /readyz turns 503 once the heartbeat Lease could not be renewed for a Lease duration (so
-// the DaemonSet reports the agents not ready, and restarts nothing). After SIGCONT the
-// EndpointSlices and the SWH status must reach the backends' true state, with no endpoint fenced
-// on the way: the agents were alive all along, only the API server was not. The times from the
-// resume to convergence are recorded in build/e2e-report.json, never asserted. A second freeze,
-// a second shorter than the Lease, then checks the case where some Leases expire and others do
-// not: every agent comes back vouching for the others' silence, and nobody is fenced.
+// seconds after; no crash", end to end on three real nodes: the agents are the pods of the chart's
+// DaemonSet, the workload real pods (scenario/outage-workload.ts). The kube-apiserver is frozen
+// (SIGSTOP) for 60 s — a hung control plane: connections accepted, nothing answered — while one
+// backend breaks (`web` on node-2) and another recovers (`api` on node-3). Throughout the outage
+// the agents must keep probing (their probe counters, scraped through kube-rbac-proxy, grow), stay
+// alive (the same processes) with /healthz 200 on the pod address, and addon-operator too;
+// /readyz turns 503 once the heartbeat Lease could not be renewed for a Lease duration, so the
+// kubelets' readiness probes fail while their liveness probes pass: nothing is restarted. After
+// SIGCONT the EndpointSlices and the SWH status must reach the backends' true state, with no
+// endpoint fenced on the way: the agents were alive all along, only the API server was not. The
+// kubelets and the node lifecycle controller lost the API server too: once it is back, the
+// controller may find the nodes' heartbeats stale and mark nodes and pods not ready until the
+// kubelets report again; no pod may be evicted, recreated or restarted. The times from the resume
+// to convergence are recorded in build/e2e-report.json, never asserted. A second freeze, a second
+// shorter than the Lease, then checks the case where some Leases expire and others do not: every
+// agent comes back vouching for the others' silence, and nobody is fenced.
 //
 // The scenario runs in a box and world of its own (scenario/own-box.ts): freezing the API server
 // of the shared scenario world would fail whatever another jest worker runs there meanwhile.
@@ -28,7 +33,7 @@ import {
   type AgentSample,
   type LivenessSamples,
 } from "../../cluster/scenario/liveness.js";
-import { sumMetric } from "../../cluster/prom-text.js";
+import { metricSamples, sumMetric } from "../../cluster/prom-text.js";
 import { agentLease } from "../../cluster/scenario/agent-behaviour.js";
 import { hookLogEntries, readHookLog } from "../../cluster/scenario/operator-log.js";
 import {
@@ -50,6 +55,11 @@ import {
   tearDownWorkload,
   type OutageWorkload,
 } from "../../cluster/scenario/outage-workload.js";
+import { stopRecording } from "../../cluster/scenario/cluster-view.js";
+import {
+  expectPodsUndisturbed,
+  recordOutcome,
+} from "../../cluster/scenario/outage-cluster-checks.js";
 import { ownWorld, releaseOwnWorld, type OwnWorld } from "../../cluster/scenario/own-box.js";
 import { recordMeasurement } from "../../cluster/scenario/report.js";
 import { conditionOf, endpointStatusOf, getSwh } from "../../cluster/scenario/swh.js";
@@ -106,6 +116,32 @@ describe("the outage helpers", () => {
     expect(sumMetric(text, "swh_agent_probes_total")).toBe(123);
     expect(sumMetric(text, "d8_swh_endpointslices_fenced_total")).toBe(2);
     expect(sumMetric(text, "absent_total")).toBe(0);
+  });
+
+  it("reads a metric's samples with their labels, as the kubelet's prober_probe_total", () => {
+    const text = [
+      "# TYPE prober_probe_total counter",
+      'prober_probe_total{container="agent",pod="agent-x",probe_type="Readiness",result="failed"} 12',
+      'prober_probe_total{container="agent",pod="agent-x",probe_type="Liveness",result="successful"} 17',
+      'prober_probe_total_created{container="agent"} 1',
+      'prober_probe_total{container="a\\"b",pod="p"} 1',
+    ].join("\n");
+    expect(metricSamples(text, "prober_probe_total")).toEqual([
+      {
+        labels: { container: "agent", pod: "agent-x", probe_type: "Readiness", result: "failed" },
+        value: 12,
+      },
+      {
+        labels: {
+          container: "agent",
+          pod: "agent-x",
+          probe_type: "Liveness",
+          result: "successful",
+        },
+        value: 17,
+      },
+      { labels: { container: 'a"b', pod: "p" }, value: 1 },
+    ]);
   });
 
   it("takes each agent's probe count at the first and last sample of a window", () => {
@@ -179,9 +215,9 @@ describe("the outage helpers", () => {
 
 describe("the API server frozen for a minute", () => {
   beforeAll(async () => {
-    own = await ownWorld(SUFFIX);
+    own = await ownWorld(SUFFIX, { nodes: NODES.length });
     world = own.world;
-    workload = await setUpWorkload(world, own.artefacts.backendBundle, "swh-outage");
+    workload = await setUpWorkload(world, "swh-outage");
     await waitWorkloadBefore(world, workload);
   }, SCENARIO_SETUP_TIMEOUT_MS);
 
@@ -190,6 +226,7 @@ describe("the API server frozen for a minute", () => {
     await frozen?.resume();
     await base?.sampler.stop();
     for (const recorder of Object.values(base?.recorders ?? {})) await recorder.stop();
+    await stopRecording(base?.cluster);
     await tearDownWorkload(workload);
     await releaseOwnWorld(own, SUFFIX);
   });
@@ -205,7 +242,7 @@ describe("the API server frozen for a minute", () => {
     const resumedAt = await frozen.resume();
     outage = { frozenAt, resumedAt };
     process.stdout.write(
-      `API server frozen for ${((resumedAt - frozenAt) / 1000).toFixed(1)} s; web-1 broken and api-2 repaired ${CHANGE_AFTER_MS / 1000} s in\n`,
+      `API server frozen for ${((resumedAt - frozenAt) / 1000).toFixed(1)} s; web on app-1 broken and api on app-2 repaired ${CHANGE_AFTER_MS / 1000} s in\n`,
     );
     const probes = expectLiveThroughout(base.sampler.samples(), frozenAt, resumedAt);
     await recordMeasurement({
@@ -284,6 +321,12 @@ describe("the API server frozen for a minute", () => {
       description:
         "readiness changes of endpoints healthy throughout a 60 s API server freeze, seen by a slice watcher until 15 s after convergence",
     });
+  });
+
+  it("evicts, recreates and restarts nothing, whatever the node lifecycle controller concluded", async () => {
+    const o = need(outage, "the outage");
+    const seen = await expectPodsUndisturbed(world, need(base, "the baseline"), o.frozenAt);
+    await recordOutcome("apiserverOutage", seen, "a 60 s API server freeze");
   });
 
   it("leaves the same processes running, the agents ready again and the operator's queue drained", async () => {

@@ -1,15 +1,18 @@
 // The reliability bar "API server down for a minute: agent keeps probing, converges within
-// seconds after; no crash", second variant: kube-apiserver KILLED (SIGKILL, nothing flushed) and
-// started again 60 s later on the same port, certificates and flags (testenv's stopComponent /
-// startComponent). Unlike a frozen server, a dead one refuses connections: requests fail fast,
+// seconds after; no crash", second variant, on three real nodes (the chart's agent DaemonSet run
+// by the kubelets, the workload as real pods): kube-apiserver KILLED (SIGKILL, nothing flushed)
+// and started again 60 s later on the same port, certificates and flags (testenv's stopComponent
+// / startComponent). Unlike a frozen server, a dead one refuses connections: requests fail fast,
 // watches break at once, clients back off and reconnect, and the restarted server has a new
 // watch cache that may answer 410 Gone to the resourceVersions the clients resume from. Meanwhile
 // one backend breaks (`web` on node-2) and another recovers (`api` on node-3), as in the freeze
 // variant (apiserver-outage.test.ts), on the same workload (scenario/outage-workload.ts).
-// Asserted: the agents and addon-operator stay alive with /healthz 200 and the same pids,
-// the agents keep probing, the agents' informers noticed the outage (they restarted); after the
-// restart the slices and statuses reach the truth with no healthy endpoint flipping and nothing
-// fenced, and a pod and an SWH created after the restart are picked up (list+watch
+// Asserted: the agents and addon-operator stay alive with /healthz 200 and the same processes
+// (and, for the agents, the same pods and containers, no restart: the kubelets' liveness probes
+// never failed), the agents keep probing, the agents' informers noticed the outage (they
+// restarted); after the restart the slices and statuses reach the truth with no healthy endpoint
+// flipping and nothing fenced, no pod is evicted or recreated whatever the node lifecycle
+// controller concluded, and a pod and an SWH created after the restart are picked up (list+watch
 // re-established). Times from the restart to convergence go to build/e2e-report.json, never
 // asserted.
 import { jest } from "@jest/globals";
@@ -56,11 +59,16 @@ import {
   tearDownWorkload,
   type OutageWorkload,
 } from "../../cluster/scenario/outage-workload.js";
+import { stopRecording } from "../../cluster/scenario/cluster-view.js";
+import {
+  expectPodsUndisturbed,
+  recordOutcome,
+} from "../../cluster/scenario/outage-cluster-checks.js";
 import { ownWorld, releaseOwnWorld, type OwnWorld } from "../../cluster/scenario/own-box.js";
 import { recordMeasurement } from "../../cluster/scenario/report.js";
 import { getSwh } from "../../cluster/scenario/swh.js";
 import type { World } from "../../cluster/world/world.js";
-import type { AgentRecord } from "../../cluster/state.js";
+import { scrapeAgent } from "../../cluster/scenario/agent-scrape.js";
 import { eventually } from "../support/eventually.js";
 
 jest.setTimeout(600_000);
@@ -92,29 +100,28 @@ interface Outage {
 let outage: Outage | undefined;
 let samples: LivenessSamples | undefined;
 
-/** Each agent's counter `metric`, summed by `label`. */
+/** Each agent's counter `metric`, summed by `label`, scraped through kube-rbac-proxy. */
 async function agentCounts(
-  agents: readonly AgentRecord[],
+  b: OutageBaseline,
   metric: string,
   label: string,
 ): Promise<Array<Record<string, number>>> {
   return Promise.all(
-    agents.map(async a => {
-      const res = await fetch(`http://127.0.0.1:${a.metricsPort}/metrics`, {
-        signal: AbortSignal.timeout(5_000),
-      });
-      return sumMetricBy(await res.text(), metric, label);
+    b.agentsBefore.map(async a => {
+      const res = await scrapeAgent(a.ip, b.scraper, 5_000);
+      if (res.status !== 200) throw new Error(`scraping the agent of ${a.node}: ${res.status}`);
+      return sumMetricBy(res.body, metric, label);
     }),
   );
 }
 
 /** Each agent's informer restarts, by reason. */
-const watchRestarts = (agents: readonly AgentRecord[]): Promise<Array<Record<string, number>>> =>
-  agentCounts(agents, WATCH_RESTARTS_METRIC, "reason");
+const watchRestarts = (b: OutageBaseline): Promise<Array<Record<string, number>>> =>
+  agentCounts(b, WATCH_RESTARTS_METRIC, "reason");
 
 /** Each agent's API requests, by verb. */
-const apiRequests = (agents: readonly AgentRecord[]): Promise<Array<Record<string, number>>> =>
-  agentCounts(agents, API_REQUESTS_METRIC, "verb");
+const apiRequests = (b: OutageBaseline): Promise<Array<Record<string, number>>> =>
+  agentCounts(b, API_REQUESTS_METRIC, "verb");
 
 /** Restarts by reason in `after` that were not in `before`, without the reasons that did not grow. */
 function grownBy(
@@ -218,9 +225,9 @@ describe("one component of a box stopped and started (testenv)", () => {
 
 describe("the API server killed and restarted after a minute", () => {
   beforeAll(async () => {
-    own = await ownWorld(SUFFIX);
+    own = await ownWorld(SUFFIX, { nodes: NODES.length });
     world = own.world;
-    workload = await setUpWorkload(world, own.artefacts.backendBundle, "swh-restart");
+    workload = await setUpWorkload(world, "swh-restart");
     await waitWorkloadBefore(world, workload);
   }, SCENARIO_SETUP_TIMEOUT_MS);
 
@@ -229,6 +236,7 @@ describe("the API server killed and restarted after a minute", () => {
     if (apiserverDown && own) await startComponent("apiserver", { stateDir: own.stateDir });
     await base?.sampler.stop();
     for (const recorder of Object.values(base?.recorders ?? {})) await recorder.stop();
+    await stopRecording(base?.cluster);
     await tearDownWorkload(workload);
     await releaseOwnWorld(own, SUFFIX);
   });
@@ -237,8 +245,8 @@ describe("the API server killed and restarted after a minute", () => {
     const w = need(workload, "the workload");
     const stateDir = need(own, "the box").stateDir;
     base = await takeBaseline(world, w);
-    const restartsBefore = await watchRestarts(base.agentsBefore);
-    const requestsBefore = await apiRequests(base.agentsBefore);
+    const restartsBefore = await watchRestarts(base);
+    const requestsBefore = await apiRequests(base);
     apiserverDown = true;
     const killed = await stopComponent("apiserver", { stateDir, signal: "SIGKILL" });
     expect(killed.how).toBe("SIGKILL");
@@ -252,7 +260,7 @@ describe("the API server killed and restarted after a minute", () => {
     const servingAt = restarted.readyAt;
     outage = { killedAt, servingAt, restartsBefore, requestsBefore };
     process.stdout.write(
-      `API server dead for ${((restarted.startedAt - killedAt) / 1000).toFixed(1)} s, serving ${((servingAt - restarted.startedAt) / 1000).toFixed(1)} s after its start; web-1 broken and api-2 repaired ${CHANGE_AFTER_MS / 1000} s in\n`,
+      `API server dead for ${((restarted.startedAt - killedAt) / 1000).toFixed(1)} s, serving ${((servingAt - restarted.startedAt) / 1000).toFixed(1)} s after its start; web on app-1 broken and api on app-2 repaired ${CHANGE_AFTER_MS / 1000} s in\n`,
     );
     const probes = expectLiveThroughout(base.sampler.samples(), killedAt, restarted.startedAt);
     await recordMeasurement({
@@ -311,6 +319,12 @@ describe("the API server killed and restarted after a minute", () => {
     }
   });
 
+  it("evicts, recreates and restarts nothing, whatever the node lifecycle controller concluded", async () => {
+    const o = need(outage, "the outage");
+    const seen = await expectPodsUndisturbed(world, need(base, "the baseline"), o.killedAt);
+    await recordOutcome("apiserverRestart", seen, "a 60 s API server kill and restart");
+  });
+
   it("leaves the same processes running, the agents ready and their watches restarted", async () => {
     const o = need(outage, "the outage");
     const b = need(base, "the baseline");
@@ -319,7 +333,7 @@ describe("the API server killed and restarted after a minute", () => {
     // to resume their watches (connection refused: network); the restarted server's new watch
     // cache may not know their resourceVersions and answer 410 Gone, which relists. The reasons
     // and the requests are printed, and the pod and SWH created below prove the watches came back.
-    const restartsAfter = await watchRestarts(b.agentsBefore);
+    const restartsAfter = await watchRestarts(b);
     const perAgent = restartsAfter.map((after, i) => grownBy(o.restartsBefore[i] ?? {}, after));
     const grown = addCounts(...perAgent);
     process.stdout.write(
@@ -331,9 +345,7 @@ describe("the API server killed and restarted after a minute", () => {
     expect(quiet).toEqual([]);
     const total = sum(grown);
     const requests = addCounts(
-      ...(await apiRequests(b.agentsBefore)).map((after, i) =>
-        grownBy(o.requestsBefore[i] ?? {}, after),
-      ),
+      ...(await apiRequests(b)).map((after, i) => grownBy(o.requestsBefore[i] ?? {}, after)),
     );
     process.stdout.write(
       `agents' API requests from the kill on, by verb: ${JSON.stringify(requests)}\n`,
