@@ -1,9 +1,10 @@
 // Runs the cluster benchmark in the cluster in a box (BRIEF §7 "Propagation" and "Zero API
 // writes ... one write per slice per change"). The box runs with its audit log on and the whole
-// module as Deckhouse runs it (tests/cluster's world: the real addon-operator running the
-// hooks executable and Helm release, three agents, a pod network namespace). On top, a node of
-// our own whose agent - the real agent, instrumented to print threshold crossings - probes 1,000
-// pods whose addresses live in the pod network, where the benchmark's target servers listen. The
+// module's control plane as Deckhouse runs it (tests/cluster's world on a box without real nodes:
+// the real addon-operator running the hooks executable and Helm release). On top, a hollow node
+// (hollow-node.ts) whose agent - the real agent, instrumented to print threshold crossings, a
+// process here (agent-process.ts) - probes 1,000 pods that are API objects whose addresses live
+// in the benchmark's own pod network namespace (pod-network/), where its target servers listen. The
 // run then (1) waits for every endpoint to be ready, (2) counts API requests at the server over a
 // steady-state window, and (3) flips waves of backends down and up, timing each transition from
 // the crossing (agent) and from the failure itself (target server) to the slice watch, while the
@@ -15,13 +16,11 @@ import { join } from "node:path";
 import { putPod } from "../../tests/agent/cluster.js";
 import { apply } from "../../tests/cluster/kube.js";
 import { worldLayout } from "../../tests/cluster/layout.js";
-import { podNetworkOf } from "../../tests/cluster/state.js";
-import {
-  agentArguments,
-  agentKubeconfig,
-  chartAgentArgs,
-} from "../../tests/cluster/world/agents.js";
-import { ensureNodes } from "../../tests/cluster/world/nodes.js";
+import { agentArguments, agentKubeconfig, chartAgentArgs } from "./agent-process.js";
+import { ensureNodes } from "./hollow-node.js";
+import { createPodNetwork, removePodNetwork } from "./pod-network/netns.js";
+import { boxId, networkNames, type PodNetworkPlan } from "./pod-network/plan.js";
+import { ip } from "../../tests/testenv/net/ip.js";
 import { worldDown, worldUp, type World } from "../../tests/cluster/world/world.js";
 import { down, ensureUp, stateLayout, status as boxStatus } from "../../tests/testenv/index.js";
 import { JsonChild, type Message } from "../lib/child.js";
@@ -71,6 +70,7 @@ interface Crossing {
 /** Everything running for the measurement. */
 interface Rig {
   readonly world: World;
+  readonly network: PodNetworkPlan;
   readonly auditLog: string;
   readonly pods: readonly BenchPod[];
   readonly targets: JsonChild;
@@ -88,9 +88,13 @@ function stateDir(): string {
 async function freshWorld(dir: string, log: (line: string) => void): Promise<World> {
   if (existsSync(worldLayout(dir).stateFile)) await worldDown(dir, log).catch(() => undefined);
   await down({ stateDir: dir, purge: true });
+  // A pod network an interrupted run left behind.
+  const names = networkNames(boxId(dir));
+  await ip(["link", "del", names.vethRoot]).catch(() => undefined);
+  await ip(["netns", "del", names.netns]).catch(() => undefined);
   log("cluster: starting the box with its audit log");
   await ensureUp({ stateDir: dir, audit: true });
-  log("cluster: starting the module (operator, hooks, agents)");
+  log("cluster: starting the module's control plane (operator, hooks, release)");
   return worldUp({ stateDir: dir, log: line => log(`cluster: ${line}`) });
 }
 
@@ -103,8 +107,11 @@ async function until(what: string, timeoutMs: number, check: () => boolean): Pro
   }
 }
 
-async function startTargets(world: World, pods: readonly BenchPod[]): Promise<JsonChild> {
-  const { netns, vethPod } = podNetworkOf(world.state);
+async function startTargets(
+  network: PodNetworkPlan,
+  pods: readonly BenchPod[],
+): Promise<JsonChild> {
+  const { netns, vethPod } = network;
   execFileSync("ip", ["-n", netns, "-batch", "-"], { input: addressBatch(pods, vethPod, "add") });
   const config = { mode: "TCP", port: BACKEND_PORT, addresses: pods.map(p => p.address) };
   const targets = new JsonChild({
@@ -119,8 +126,8 @@ async function startTargets(world: World, pods: readonly BenchPod[]): Promise<Js
 }
 
 async function startAgent(world: World, crossings: Crossing[]): Promise<JsonChild> {
-  const kubeconfig = await agentKubeconfig(world);
-  const chartArgs = (await chartAgentArgs(world.rest)) ?? [];
+  const kubeconfig = await agentKubeconfig(world.layout.stateDir);
+  const chartArgs = await chartAgentArgs(world.rest);
   const args = agentArguments(chartArgs, {
     node: BENCH_NODE.name,
     kubeconfig,
@@ -145,8 +152,12 @@ async function startAgent(world: World, crossings: Crossing[]): Promise<JsonChil
   return agent;
 }
 
-async function createWorkload(world: World, pods: readonly BenchPod[]): Promise<void> {
-  await ensureNodes(world.rest, podNetworkOf(world.state), [BENCH_NODE]);
+async function createWorkload(
+  world: World,
+  network: PodNetworkPlan,
+  pods: readonly BenchPod[],
+): Promise<void> {
+  await ensureNodes(world.rest, network, [BENCH_NODE]);
   await apply(world.rest, `/api/v1/namespaces/${BENCH_NAMESPACE}`, {
     apiVersion: "v1",
     kind: "Namespace",
@@ -180,16 +191,16 @@ async function setUp(options: ClusterOptions): Promise<Rig> {
   const { log } = options;
   const dir = stateDir();
   const world = await freshWorld(dir, log);
-  const pods = benchPods(podNetworkOf(world.state).octet);
+  const network = await createPodNetwork(boxId(dir));
+  const pods = benchPods(network.octet);
   const crossings: Crossing[] = [];
-  log(
-    `cluster: ${pods.length} backends in ${podNetworkOf(world.state).netns}, agent of ${BENCH_NODE.name}`,
-  );
-  const targets = await startTargets(world, pods);
+  log(`cluster: ${pods.length} backends in ${network.netns}, agent of ${BENCH_NODE.name}`);
+  const targets = await startTargets(network, pods);
   const agent = await startAgent(world, crossings);
   const watch = new SliceWatch(world.rest, BENCH_NAMESPACE, BENCH_NODE.name);
   const rig: Rig = {
     world,
+    network,
     auditLog: stateLayout(dir).auditLogFile,
     pods,
     targets,
@@ -199,7 +210,7 @@ async function setUp(options: ClusterOptions): Promise<Rig> {
   };
   try {
     await watch.start();
-    await createWorkload(world, pods);
+    await createWorkload(world, network, pods);
     await until(
       `${pods.length} ready endpoints`,
       240_000,
@@ -221,6 +232,7 @@ async function tearDown(rig: Rig, options: ClusterOptions): Promise<void> {
     options.log(`cluster: left running in ${rig.world.layout.stateDir}`);
     return;
   }
+  await removePodNetwork(rig.network);
   await worldDown(rig.world.layout.stateDir, options.log);
   await down({ stateDir: rig.world.layout.stateDir, purge: true });
 }

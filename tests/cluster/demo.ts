@@ -53,19 +53,9 @@ async function cmdStatus(): Promise<number> {
     console.log(
       `${what.padEnd(22)} ${pid !== undefined && isOurProcess(pid, layout.marker) ? `running (pid ${pid})` : "gone"}   ${log}`,
     );
-  const net = state.network;
-  if (net) {
-    const v6 = net.ipv6 ? ` and ${net.ipv6.cidr}` : "";
-    console.log(`network:  ${net.netns}, pods in ${net.ipv4.cidr}${v6}`);
-  } else console.log("network:  real nodes (scripts/testenv status)");
+  console.log("network:  real nodes (scripts/testenv status; the agents and workloads are pods)");
   line("addon-operator", state.operator?.pid, state.operator?.logFile ?? "");
   line("ModuleConfig bridge", state.bridge?.pid, state.bridge?.logFile ?? "");
-  // Real nodes: the agents and workloads are pods (kubectl get pods -A), no stand-in runs.
-  if (state.daemonSetController) {
-    line("rollout stand-in", state.daemonSetController.pid, state.daemonSetController.logFile);
-  }
-  for (const a of Object.values(state.agents)) line(`agent ${a.node}`, a.pid, a.logFile);
-  for (const b of Object.values(state.backends)) line(`backend ${b.name}`, b.pid, b.logFile);
   return 0;
 }
 
@@ -99,7 +89,7 @@ async function cmdSwitchover(): Promise<number> {
 }
 
 async function cmdDown(args: readonly string[], stateDir = demoStateDir()): Promise<number> {
-  const world = await worldDown(stateDir, line => console.log(line));
+  const world = await worldDown(stateDir);
   const box = await down({
     stateDir,
     purge: flag(args, "purge") !== undefined || flag(args, "purge-box") !== undefined,
@@ -110,7 +100,7 @@ async function cmdDown(args: readonly string[], stateDir = demoStateDir()): Prom
   ];
   console.log(
     `demo down: ${stopped.length > 0 ? stopped.join(", ") : "nothing was running"}` +
-      `${world.removedNetwork ? `; removed pod network ${world.removedNetwork}` : ""}${box.purged ? `; removed ${stateDir}` : ""}`,
+      `${box.purged ? `; removed ${stateDir}` : ""}`,
   );
   return 0;
 }
@@ -119,7 +109,7 @@ async function cmdWorldDown(args: readonly string[]): Promise<number> {
   const stateDir = flag(args, "state-dir");
   if (!stateDir || stateDir === "true") throw new UsageError("world-down needs --state-dir=DIR");
   if (flag(args, "purge-box") !== undefined) return cmdDown(args, stateDir);
-  const result = await worldDown(stateDir, line => console.log(line));
+  const result = await worldDown(stateDir);
   console.log(`world down: ${result.stopped.join(", ") || "nothing was running"}`);
   return 0;
 }

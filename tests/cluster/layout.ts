@@ -36,8 +36,6 @@ export interface WorldLayout {
   /** MODULES_DIR of the operator: holds `900-service-with-healthchecks/` and values.yaml. */
   readonly modulesDir: string;
   readonly moduleDir: string;
-  /** Backend daemons' control sockets. */
-  readonly backendDir: string;
   /** addon-operator's --tmp-dir (hook files, helm values). */
   readonly tmpDir: string;
   /** Process marker: present in every daemon's command line. */
@@ -59,7 +57,6 @@ export function worldLayout(stateDir: string): WorldLayout {
     logDir: join(root, "logs"),
     modulesDir: join(root, "modules"),
     moduleDir: join(root, "modules", MODULE_DIR_NAME),
-    backendDir: join(root, "backends"),
     tmpDir: join(root, "tmp"),
     marker: `${stateDir}/`,
   };

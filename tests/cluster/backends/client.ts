@@ -1,8 +1,9 @@
-// Client of a backend daemon's control socket (see backends/main.ts), for tests and the demo:
-// start pod servers and PostgreSQL, flip health, stop and start servers, run failover steps.
+// Client of a real pod's backend daemon (see backends/main.ts), for tests and the demo: start
+// servers and the pod's PostgreSQL, flip health, stop and start servers, run failover steps and
+// client loads from the pod.
 import { request } from "node:http";
 import type { LoadReport, LoadRequest } from "./load.js";
-import type { PgNodeStatus, PgPod } from "./postgres.js";
+import type { PgNodeStatus } from "./postgres.js";
 import type { PostgresNodeRequest } from "./postgres-pod.js";
 import type { SqlLoadReport, SqlLoadRequest } from "./sql-load.js";
 import type { ResolveAnswer, ResolveRequest } from "./resolve.js";
@@ -14,10 +15,13 @@ export interface BackendStatus {
   readonly postgres: readonly PgNodeStatus[] | null;
 }
 
-/** Where a backend daemon's control API listens: a unix socket, or a pod's address and port. */
-export type BackendAddress = string | { readonly host: string; readonly port: number };
+/** Where a backend daemon's control API listens: the pod's address and the control port. */
+export interface BackendAddress {
+  readonly host: string;
+  readonly port: number;
+}
 
-/** Talks to one backend daemon over its unix socket (fake pods) or TCP (real pods). */
+/** Talks to one pod's backend daemon over TCP. */
 export class BackendClient {
   readonly #address: BackendAddress;
 
@@ -25,10 +29,9 @@ export class BackendClient {
     this.#address = address;
   }
 
-  /** The socket path, or `host:port`. */
-  get socket(): string {
-    const a = this.#address;
-    return typeof a === "string" ? a : `${a.host}:${a.port}`;
+  /** `host:port` of the daemon. */
+  get address(): string {
+    return `${this.#address.host}:${this.#address.port}`;
   }
 
   #call<T>(method: string, path: string, body?: unknown, timeoutMs = 180_000): Promise<T> {
@@ -36,9 +39,8 @@ export class BackendClient {
       const payload = body === undefined ? "" : JSON.stringify(body);
       const req = request(
         {
-          ...(typeof this.#address === "string"
-            ? { socketPath: this.#address }
-            : { host: this.#address.host, port: this.#address.port }),
+          host: this.#address.host,
+          port: this.#address.port,
           path,
           method,
           headers: {
@@ -143,35 +145,5 @@ export class BackendClient {
   /** Rejoins this pod's PostgreSQL as a replica of `primaryHost`, cloned afresh from it. */
   rejoinPodPostgres(primaryHost: string): Promise<PgNodeStatus> {
     return this.#call("POST", "/postgres/node/rejoin", { primaryHost }, 300_000);
-  }
-
-  /** Starts PostgreSQL: `pods[0]` primary, the rest streaming replicas. */
-  startPostgres(opts: {
-    pods: readonly PgPod[];
-    port: number;
-    user: string;
-    password: string;
-  }): Promise<PgNodeStatus[]> {
-    return this.#call("POST", "/postgres", opts, 300_000);
-  }
-
-  /** Promotes a replica. */
-  promote(pod: string): Promise<PgNodeStatus[]> {
-    return this.#call("POST", `/postgres/${encodeURIComponent(pod)}/promote`);
-  }
-
-  /** Stops a node (fences it). */
-  stopPostgres(pod: string, mode: "fast" | "immediate" = "fast"): Promise<PgNodeStatus[]> {
-    return this.#call("POST", `/postgres/${encodeURIComponent(pod)}/stop`, { mode });
-  }
-
-  /** Starts a stopped node. */
-  startPostgresNode(pod: string): Promise<PgNodeStatus[]> {
-    return this.#call("POST", `/postgres/${encodeURIComponent(pod)}/start`);
-  }
-
-  /** Re-clones `pod` as a replica of `from`. */
-  reinit(pod: string, from: string): Promise<PgNodeStatus[]> {
-    return this.#call("POST", `/postgres/${encodeURIComponent(pod)}/reinit`, { from }, 300_000);
   }
 }

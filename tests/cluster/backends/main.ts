@@ -1,21 +1,19 @@
-// The backend daemon (bundled to build/cluster/backend.mjs): the processes behind fake pods. It
-// is started inside the pod network namespace (`ip netns exec <netns> node backend.mjs`), so
-// every server it runs — HTTP, SMTP-like TCP, PostgreSQL (its postmasters are children) — binds
-// pod addresses there. Tests and the demo drive it through a small JSON API on a unix socket
-// (a filesystem socket is reachable from the root namespace):
+// The backend daemon (bundled to build/cluster/backend.mjs, the entrypoint of the test backends
+// image): the process in every real pod of the scenarios. It serves what a workload needs (HTTP
+// with a settable health answer, SMTP-like TCP, one PostgreSQL server of the pod's own) and acts
+// as a client (paced HTTP/TCP loads, a SQL loop, DNS lookups). Tests and the demo drive it through
+// a small JSON API on the pod's address (--control-port), reached over the node network's routes:
 //   GET  /healthz                          GET /status
 //   POST /servers {kind,name,host,port,healthPath?}   POST /servers/<name>/{start,stop,health}
-//   POST /postgres {pods,port,user,password}          POST /postgres/<pod>/{promote,stop,start,reinit}
-//   POST /load {url,durationMs,ratePerSecond,timeoutMs}  (a client: paced GETs, see load.ts)
-// In a real pod, one PostgreSQL server of the pod's own (postgres-pod.ts) and a SQL client:
-//   POST /postgres/node {role,primaryHost?,port,user,password,dataDir}
-//   POST /postgres/node/{promote,stop,start}
+//   POST /postgres/node {role,primaryHost?,port,user,password,dataDir}   (postgres-pod.ts)
+//   POST /postgres/node/{promote,stop,start,rejoin}
+//   POST /load {url,durationMs,ratePerSecond,timeoutMs}  (a client: paced requests, load.ts)
 //   POST /sql-load {host,port,user,password,database,durationMs,intervalMs,statement}  (sql-load.ts)
-// SIGTERM stops every server and PostgreSQL node and removes their data.
+//   POST /resolve {name,type}              (resolve.ts)
+// `--serve=<http|tcp>:<name>:<port>[:<healthPath>]` starts servers at boot. SIGTERM stops every
+// server and the PostgreSQL server and removes their data.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { rmSync } from "node:fs";
 import { describeError } from "swh-kube-client";
-import { PodPostgres, type PgPod } from "./postgres.js";
 import { PodPostgresNode, postgresNodeRequest } from "./postgres-pod.js";
 import { loadRequest, runLoad } from "./load.js";
 import { runSqlLoad, sqlLoadRequest } from "./sql-load.js";
@@ -31,16 +29,7 @@ export interface ServerRequest {
   readonly healthPath?: string;
 }
 
-/** Request body of POST /postgres. */
-export interface PostgresRequest {
-  readonly pods: readonly PgPod[];
-  readonly port: number;
-  readonly user: string;
-  readonly password: string;
-}
-
 const servers = new Map<string, PodServer>();
-let postgres: PodPostgres | undefined;
 let postgresNode: PodPostgresNode | undefined;
 
 function log(msg: string, fields: Record<string, unknown> = {}): void {
@@ -67,11 +56,6 @@ function server(name: string): PodServer {
   const found = servers.get(name);
   if (!found) throw new Error(`no server named ${name}`);
   return found;
-}
-
-function pg(): PodPostgres {
-  if (!postgres) throw new Error("PostgreSQL is not started");
-  return postgres;
 }
 
 async function addServer(body: ServerRequest): Promise<unknown> {
@@ -103,27 +87,13 @@ async function serverAction(
   return s.info();
 }
 
-async function postgresAction(
-  pod: string,
-  action: string,
-  body: Record<string, unknown>,
-): Promise<unknown> {
-  const p = pg();
-  if (action === "promote") await p.promote(pod);
-  else if (action === "stop") await p.stop(pod, body.mode === "immediate" ? "immediate" : "fast");
-  else if (action === "start") await p.startNode(pod);
-  else if (action === "reinit") await p.reinit(pod, String(body.from));
-  else throw new Error(`unknown postgres action ${action}`);
-  return p.status();
-}
-
 /** POST /postgres/node[/<action>]: this pod's own PostgreSQL server. */
 async function postgresNodeRoute(
   action: string | undefined,
   body: Record<string, unknown>,
 ): Promise<unknown> {
   if (action === undefined) {
-    if (postgresNode || postgres) throw new Error("PostgreSQL is started already");
+    if (postgresNode) throw new Error("PostgreSQL is started already");
     postgresNode = await PodPostgresNode.start(postgresNodeRequest(body));
     return postgresNode.status();
   }
@@ -138,7 +108,6 @@ async function postgresNodeRoute(
 }
 
 async function postgresStatus(): Promise<unknown> {
-  if (postgres) return postgres.status();
   return postgresNode ? [await postgresNode.status()] : null;
 }
 
@@ -165,14 +134,6 @@ async function route(
   if (method === "POST" && parts[0] === "servers" && parts.length === 3) {
     return serverAction(parts[1]!, parts[2]!, body);
   }
-  if (method === "POST" && path === "/postgres") {
-    if (postgres || postgresNode) throw new Error("PostgreSQL is started already");
-    postgres = await PodPostgres.start(body as unknown as PostgresRequest);
-    return postgres.status();
-  }
-  if (method === "POST" && parts[0] === "postgres" && parts.length === 3) {
-    return postgresAction(parts[1]!, parts[2]!, body);
-  }
   throw Object.assign(new Error(`no route ${method} ${path}`), { status: 404 });
 }
 
@@ -191,11 +152,9 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   }
 }
 
-async function shutdown(socket: string | undefined): Promise<void> {
+async function shutdown(): Promise<void> {
   for (const s of servers.values()) await s.stop().catch(() => undefined);
-  await postgres?.destroy().catch(() => undefined);
   await postgresNode?.destroy().catch(() => undefined);
-  if (socket) rmSync(socket, { force: true });
 }
 
 /**
@@ -210,20 +169,17 @@ function parseServe(value: string): ServerRequest {
   return { kind, name, host: "0.0.0.0", port: Number(port), ...(healthPath ? { healthPath } : {}) };
 }
 
-const USAGE =
-  "usage: backend.mjs (--socket=<path> | --control-port=<port>) [--serve=<kind>:<name>:<port>[:<path>]]... [--name=<name>]";
+const USAGE = "usage: backend.mjs --control-port=<port> [--serve=<kind>:<name>:<port>[:<path>]]...";
 
 function main(): void {
   const arg = (name: string): string | undefined =>
     process.argv.find(a => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-  const socket = arg("socket");
   const controlPort = arg("control-port");
-  if (!socket && !controlPort) throw new Error(USAGE);
-  if (socket) rmSync(socket, { force: true });
+  if (!controlPort || !/^\d+$/.test(controlPort)) throw new Error(USAGE);
   const control = createServer((req, res) => void handle(req, res));
-  // In a real pod the control API listens on the pod's addresses; the harness reaches pod IPs.
-  const where = socket ?? { host: "0.0.0.0", port: Number(controlPort) };
-  control.listen(where, () => log("backend listening", { where, name: arg("name") }));
+  // The control API listens on the pod's addresses; the harness reaches pod IPs.
+  const where = { host: "0.0.0.0", port: Number(controlPort) };
+  control.listen(where, () => log("backend listening", { where }));
   const serve = process.argv.filter(a => a.startsWith("--serve=")).map(a => parseServe(a.slice(8)));
   for (const request of serve) {
     addServer(request).catch(err => {
@@ -237,7 +193,7 @@ function main(): void {
     stopping = true;
     log("stopping", { signal });
     control.close();
-    void shutdown(socket).finally(() => process.exit(0));
+    void shutdown().finally(() => process.exit(0));
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));

@@ -1,13 +1,15 @@
-// The world of a cluster in a box: on top of a running box (etcd, kube-apiserver,
-// kube-controller-manager), the module running as Deckhouse runs it — staged into a modules
-// directory, the real addon-operator running its hooks and Helm release with its own
-// ServiceAccount, enabled and configured through a ModuleConfig (the bridge turns it into the
-// operator ConfigMap, as the deckhouse-controller does) — plus a pod network namespace,
-// three fake nodes and one agent process per node with the module's own RBAC, run by the agent
-// DaemonSet's rollout stand-in (daemonset-controller.ts). `worldUp` is idempotent (a running
-// world is reused; changed settings are re-applied and, like any settings change, rolled out to
-// the agents by the stand-in, which worldUp waits for); `worldDown` stops every process and
-// removes the pod network, failing when anything is left behind.
+// The world of a cluster in a box: on top of a running box with real nodes (`scripts/testenv up
+// --nodes=N`: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, and per node a
+// kubelet, containerd and kube-proxy), the module running as Deckhouse runs it — staged into a
+// modules directory, its images built here and imported into every node (real-nodes.ts), the
+// real addon-operator running its hooks and Helm release with its own ServiceAccount, enabled and
+// configured through a ModuleConfig (the bridge turns it into the operator ConfigMap, as the
+// deckhouse-controller does) — and the chart's agent DaemonSet rolled out by the real DaemonSet
+// controller and kubelets. `worldUp` is idempotent (a running world is reused; changed settings
+// are re-applied and, like any settings change, rolled out to the agent pods, which worldUp
+// waits for); `worldDown` stops the operator and the bridge (the pods go with the box). On a box
+// without nodes (the cluster benchmark's, which runs an agent of its own on a hollow node) the
+// world is the module's control plane only: the operator, its hooks and release, no agent pods.
 import { existsSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -19,42 +21,16 @@ import { releasePorts } from "../../testenv/port-allocator.js";
 import { ensureArtefacts, type Artefacts } from "../builds.js";
 import { isOurProcess, stopDaemon } from "../daemons.js";
 import { adminRest, apply, getOrUndefined } from "../kube.js";
-import { worldLayout, type WorldLayout } from "../layout.js";
+import { worldLayout } from "../layout.js";
 import { moduleConfigCrdYaml, stageModule, writeModulesValues } from "../module/stage.js";
-import {
-  createPodNetwork,
-  ip,
-  netnsNames,
-  podNetworkLeftovers,
-  removePodNetwork,
-} from "../netns/netns.js";
-import { boxId, type PodNetworkPlan } from "../netns/plan.js";
-import type { NodeNetworkPlan } from "../../testenv/nodes/plan.js";
-import type { KubeRest } from "swh-kube-client";
-import {
-  readWorldState,
-  writeWorldState,
-  type AgentRecord,
-  type OperatorRecord,
-  type WorldState,
-} from "../state.js";
-import {
-  agentDaemonSet,
-  agentKubeconfig,
-  startAgent,
-  stopAgent,
-  waitAgentReady,
-} from "./agents.js";
-import { daemonSetView, type DaemonSetView } from "./daemonset-plan.js";
-import { ensureDaemonSetControllerBundle, startDaemonSetController } from "./daemonset-process.js";
+import { readWorldState, writeWorldState, type OperatorRecord, type WorldState } from "../state.js";
+import { agentDaemonSet, agentDaemonSetView, type AgentDaemonSetView } from "./agent-daemonset.js";
 import type { World } from "./handle.js";
-import { NODES, ensureNodes } from "./nodes.js";
 import { startBridge } from "./bridge.js";
 import { ensureOperatorIdentity, startOperator } from "./operator.js";
-import { waitRolledOut } from "./rollout-wait.js";
 import { argsMatchSettings } from "./settings-flags.js";
 import { boxNodePlan, ensureNodeImages, waitDaemonSetRolledOut } from "./real-nodes.js";
-import { markAgentReady, updateWorldState } from "./update.js";
+import { updateWorldState } from "./update.js";
 
 export type { World } from "./handle.js";
 
@@ -66,7 +42,7 @@ export const E2E_SETTINGS: Readonly<Record<string, unknown>> = {
 
 /** Options of worldUp. */
 export interface WorldUpOptions {
-  /** The testenv state dir of a running box. */
+  /** The testenv state dir of a running box (with real nodes, but for the benchmark). */
   readonly stateDir: string;
   /** ModuleConfig `spec.settings` (default {}). */
   readonly settings?: Readonly<Record<string, unknown>>;
@@ -95,18 +71,18 @@ export async function applyModuleConfig(
 /**
  * Waits until the operator enabled the module with `settings`: the CRD its hook installs is
  * Established and the DaemonSet its release renders carries every flag the settings map to
- * (settings-flags.ts); returns the DaemonSet as the rollout stand-in sees it.
+ * (settings-flags.ts); returns the DaemonSet's generation and agent arguments.
  */
 export async function waitModuleApplied(
   world: Pick<World, "rest" | "layout">,
   settings: Readonly<Record<string, unknown>>,
   timeoutMs = 240_000,
-): Promise<DaemonSetView> {
+): Promise<AgentDaemonSetView> {
   const deadline = Date.now() + timeoutMs;
   let last = "";
   for (;;) {
     const ds = await agentDaemonSet(world.rest).catch(() => undefined);
-    const view = ds ? daemonSetView(ds) : undefined;
+    const view = ds ? agentDaemonSetView(ds) : undefined;
     const crd = await getOrUndefined(
       world.rest,
       `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${SWH_CRD}`,
@@ -120,16 +96,6 @@ export async function waitModuleApplied(
       throw new Error(`the module was not applied in ${timeoutMs} ms: ${last}`);
     await sleep(250);
   }
-}
-
-async function ensureNetwork(
-  layout: WorldLayout,
-  previous: WorldState | undefined,
-): Promise<PodNetworkPlan> {
-  const network = previous?.network;
-  if (network && (await netnsNames()).includes(network.netns)) return network;
-  if (network) await removePodNetwork(network).catch(() => undefined);
-  return createPodNetwork(boxId(layout.stateDir));
 }
 
 /**
@@ -193,67 +159,8 @@ async function ensureOperator(
 }
 
 /**
- * Restarts recorded agents whose process is gone (the machine rebooted, or a scenario left one
- * dead), from the DaemonSet's current template. The rollout stand-in does the rest: it starts
- * agents on nodes that have none and rolls out-of-date ones, but it never resurrects a dead one.
- */
-async function restartDeadAgents(
-  world: World,
-  artefacts: Artefacts,
-  view: DaemonSetView,
-  log: (line: string) => void,
-): Promise<WorldState> {
-  const { layout } = world;
-  const agents: Record<string, AgentRecord> = { ...world.state.agents };
-  const dead = Object.values(agents).filter(a => !isOurProcess(a.pid, layout.marker));
-  if (dead.length === 0) return world.state;
-  const kubeconfig = await agentKubeconfig(world);
-  const started: AgentRecord[] = [];
-  for (const current of dead) {
-    log(`restarting the agent of ${current.node} (its process is gone)`);
-    const record = await startAgent(world, current.node, {
-      agentBundle: artefacts.agentBundle,
-      kubeconfig,
-      chartArgs: view.args,
-      templateHash: view.templateHash,
-    });
-    agents[current.node] = record;
-    started.push(record);
-  }
-  const state = { ...world.state, agents };
-  await writeWorldState(layout.stateFile, state);
-  for (const record of started) await waitAgentReady(record, layout.marker, 90_000);
-  // Under the world lock already (worldUp): written directly, not through updateWorldState.
-  const readyAt = new Date().toISOString();
-  for (const record of started) agents[record.node] = { ...record, readyAt };
-  const ready = { ...state, agents };
-  await writeWorldState(layout.stateFile, ready);
-  return ready;
-}
-
-/** Starts the agent DaemonSet's rollout stand-in unless it runs; returns the updated state. */
-async function ensureDaemonSetController(
-  world: World,
-  artefacts: Artefacts,
-  log: (line: string) => void,
-): Promise<WorldState> {
-  const { layout, state } = world;
-  const current = state.daemonSetController;
-  if (current && isOurProcess(current.pid, layout.marker)) return state;
-  log("starting the agent DaemonSet's rollout stand-in");
-  const bundle = await ensureDaemonSetControllerBundle();
-  const record = await startDaemonSetController(layout, {
-    bundle,
-    agentBundle: artefacts.agentBundle,
-  });
-  const next = { ...state, daemonSetController: record };
-  await writeWorldState(layout.stateFile, next);
-  return next;
-}
-
-/**
  * Brings the world up on the running box in `opts.stateDir` (see file header) and returns a
- * handle. Builds what is missing first (hooks executable, agent, harness bundles, helm).
+ * handle. Builds what is missing first (hooks executable, images, harness bundles, helm).
  */
 export async function worldUp(opts: WorldUpOptions): Promise<World> {
   const log = opts.log ?? (() => undefined);
@@ -262,28 +169,23 @@ export async function worldUp(opts: WorldUpOptions): Promise<World> {
   const box = await boxStatus(layout.stateDir);
   if (!box.ready)
     throw new Error(
-      `the box in ${layout.stateDir} is not running (${box.readyz}); run scripts/testenv up`,
+      `the box in ${layout.stateDir} is not running (${box.readyz}); run scripts/testenv up --nodes=3`,
     );
-  for (const dir of [layout.root, layout.logDir, layout.tmpDir, layout.backendDir])
+  const nodePlan = await boxNodePlan(layout.stateDir);
+  for (const dir of [layout.root, layout.logDir, layout.tmpDir])
     await mkdir(dir, { recursive: true });
   const artefacts = await ensureArtefacts(log);
   const rest = adminRest(layout.stateDir);
-  const nodePlan = await boxNodePlan(layout.stateDir);
-  if (nodePlan) return realNodesWorldUp({ layout, rest, artefacts, settings, log, opts }, nodePlan);
-  const view = await withLock(layout.lockFile, 15 * 60_000, async () => {
+  if (nodePlan) log(`building the images and importing them into ${nodePlan.nodes.length} nodes`);
+  else log("the box runs no nodes: the module's control plane only, no agent pods");
+  const images = nodePlan ? await ensureNodeImages(layout.stateDir, nodePlan, log) : undefined;
+  const applied = await withLock(layout.lockFile, 15 * 60_000, async () => {
     const previous = await readWorldState(layout.stateFile);
-    const network = await ensureNetwork(layout, previous);
-    let state: WorldState = previous
-      ? { ...previous, network }
-      : {
-          schema: 1,
-          network,
-          nodes: NODES,
-          agents: {},
-          backends: {},
-          settings,
-          startedAt: new Date().toISOString(),
-        };
+    let state: WorldState = {
+      ...(previous ?? { schema: 1, startedAt: new Date().toISOString() }),
+      settings,
+      ...(images ? { images } : {}),
+    };
     await writeWorldState(layout.stateFile, state);
     state = await ensureOperator({ layout, state, rest }, artefacts, {
       log,
@@ -291,62 +193,12 @@ export async function worldUp(opts: WorldUpOptions): Promise<World> {
       settings,
     });
     log("waiting for addon-operator to install the CRD and the module's release");
-    const applied = await waitModuleApplied({ rest, layout }, settings);
-    await ensureNodes(rest, network, state.nodes);
-    state = { ...state, settings };
-    await writeWorldState(layout.stateFile, state);
-    state = await restartDeadAgents({ layout, state, rest }, artefacts, applied, log);
-    await ensureDaemonSetController({ layout, state, rest }, artefacts, log);
-    return applied;
-  });
-  // Outside the lock: the stand-in takes it for every step of the rollout.
-  log("waiting for the agent DaemonSet to be rolled out");
-  const rolled = await waitRolledOut({ rest, layout }, { minGeneration: view.generation });
-  return { layout, state: rolled.state, rest };
-}
-
-/**
- * worldUp on a box with real nodes: the images imported into every node, the operator started
- * with values naming them, and the real DaemonSet controller and kubelets rolling the agents out.
- */
-async function realNodesWorldUp(
-  ctx: {
-    readonly layout: WorldLayout;
-    readonly rest: KubeRest;
-    readonly artefacts: Artefacts;
-    readonly settings: Readonly<Record<string, unknown>>;
-    readonly log: (line: string) => void;
-    readonly opts: WorldUpOptions;
-  },
-  nodePlan: NodeNetworkPlan,
-): Promise<World> {
-  const { layout, rest, settings, log } = ctx;
-  log(`building the images and importing them into ${nodePlan.nodes.length} nodes`);
-  const images = await ensureNodeImages(layout.stateDir, nodePlan, log);
-  const applied = await withLock(layout.lockFile, 15 * 60_000, async () => {
-    const previous = await readWorldState(layout.stateFile);
-    let state: WorldState = {
-      ...(previous ?? {
-        schema: 1,
-        nodes: [],
-        agents: {},
-        backends: {},
-        startedAt: new Date().toISOString(),
-      }),
-      settings,
-      images,
-    };
-    await writeWorldState(layout.stateFile, state);
-    state = await ensureOperator({ layout, state, rest }, ctx.artefacts, {
-      log,
-      logLevel: ctx.opts.operatorLogLevel ?? "info",
-      settings,
-    });
-    log("waiting for addon-operator to install the CRD and the module's release");
     return waitModuleApplied({ rest, layout }, settings);
   });
-  log("waiting for the agent DaemonSet to be rolled out by its controller and the kubelets");
-  await waitDaemonSetRolledOut(rest, applied.generation);
+  if (nodePlan) {
+    log("waiting for the agent DaemonSet to be rolled out by its controller and the kubelets");
+    await waitDaemonSetRolledOut(rest, applied.generation);
+  }
   return openWorld(layout.stateDir);
 }
 
@@ -358,57 +210,6 @@ export async function openWorld(stateDir: string): Promise<World> {
   return { layout, state, rest: adminRest(stateDir) };
 }
 
-/** Re-reads world.json (after agents were restarted by another process, say). */
-export async function refreshWorld(world: World): Promise<World> {
-  return openWorld(world.layout.stateDir);
-}
-
-/** Kills (SIGKILL, a crash) or stops (SIGTERM) the agent of `node`; returns its old record. */
-export async function stopNodeAgent(
-  world: World,
-  node: string,
-  how: "SIGTERM" | "SIGKILL",
-): Promise<AgentRecord> {
-  const current = (await refreshWorld(world)).state.agents[node];
-  if (!current) throw new Error(`no agent recorded for ${node}`);
-  await stopAgent(current, world.layout.marker, how);
-  return current;
-}
-
-/**
- * Starts the agent of `node` again (from the DaemonSet's current template, as a kubelet
- * restarting the pod would) and waits until ready. Started under the world lock, so it never
- * races a step of the rollout stand-in.
- */
-export async function startNodeAgent(world: World, node: string): Promise<AgentRecord> {
-  const artefacts = await ensureArtefacts();
-  const ds = await agentDaemonSet(world.rest);
-  if (!ds) throw new Error(`no agent DaemonSet: cannot start the agent of ${node}`);
-  const view = daemonSetView(ds);
-  const kubeconfig = await agentKubeconfig(world);
-  let record: AgentRecord | undefined;
-  await updateWorldState(world.layout, async s => {
-    record = await startAgent(world, node, {
-      agentBundle: artefacts.agentBundle,
-      kubeconfig,
-      chartArgs: view.args,
-      templateHash: view.templateHash,
-    });
-    return { ...s, agents: { ...s.agents, [node]: record } };
-  });
-  if (!record) throw new Error(`the agent of ${node} was not started`);
-  await waitAgentReady(record, world.layout.marker, 90_000);
-  await markAgentReady(world.layout, record);
-  return record;
-}
-
-/** Starts the agent of `node` unless it runs; returns its record. */
-export async function ensureNodeAgent(world: World, node: string): Promise<AgentRecord> {
-  const current = (await refreshWorld(world)).state.agents[node];
-  if (current && isOurProcess(current.pid, world.layout.marker)) return current;
-  return startNodeAgent(world, node);
-}
-
 /**
  * Stops addon-operator (SIGTERM, as a pod is stopped) and starts a new one with the same
  * environment, recorded in world.json; `keepHookFiles` keeps every hook run's files.
@@ -418,7 +219,7 @@ export async function restartOperator(
   opts: { readonly keepHookFiles?: boolean; readonly logLevel?: string } = {},
 ): Promise<OperatorRecord> {
   const artefacts = await ensureArtefacts();
-  const old = (await refreshWorld(world)).state.operator;
+  const old = (await openWorld(world.layout.stateDir)).state.operator;
   if (old) await stopDaemon(old.pid, world.layout.marker, 30_000);
   const record = await startOperator(world.layout, {
     binary: artefacts.addonOperator,
@@ -432,64 +233,32 @@ export async function restartOperator(
 /** What worldDown did. */
 export interface WorldDownResult {
   readonly stopped: readonly string[];
-  readonly removedNetwork: string | undefined;
-}
-
-async function killNamespaceProcesses(netns: string): Promise<number> {
-  const text = await ip(["netns", "pids", netns]).catch(() => "");
-  const pids = text.split(/\s+/).filter(Boolean).map(Number);
-  for (const pid of pids) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids.length;
-}
-
-async function removeFakePodNetwork(
-  network: PodNetworkPlan,
-  log: (line: string) => void,
-): Promise<void> {
-  const stray = await killNamespaceProcesses(network.netns);
-  if (stray > 0) log(`killed ${stray} process(es) left in ${network.netns}`);
-  await removePodNetwork(network);
-  const left = await podNetworkLeftovers(network);
-  if (left.length > 0) throw new Error(`pod network leftovers: ${left.join(", ")}`);
 }
 
 /**
- * Stops backends, agents and the operator, kills anything left in the pod network namespace,
- * removes the network and world.json. Throws when a namespace, link or route survives.
+ * Stops the operator and the bridge and removes world.json. The module's pods and the
+ * workloads stay on the nodes until the box goes down.
  */
 export async function worldDown(
   stateDir: string,
   log: (line: string) => void = () => undefined,
 ): Promise<WorldDownResult> {
   const layout = worldLayout(stateDir);
-  if (!existsSync(layout.root)) return { stopped: [], removedNetwork: undefined };
+  if (!existsSync(layout.root)) return { stopped: [] };
   return withLock(layout.lockFile, 15 * 60_000, async () => {
     const state = await readWorldState(layout.stateFile);
-    if (!state) return { stopped: [], removedNetwork: undefined };
+    if (!state) return { stopped: [] };
     const stopped: string[] = [];
-    const stop = async (what: string, pid: number, graceMs: number): Promise<void> => {
-      const how = await stopDaemon(pid, layout.marker, graceMs).catch(() => "SIGKILL");
+    const stop = async (what: string, pid: number): Promise<void> => {
+      const how = await stopDaemon(pid, layout.marker, 15_000).catch(() => "SIGKILL");
       if (how !== "absent") stopped.push(`${what} (${how})`);
     };
-    // The rollout stand-in first, so it does not start agents while they are being stopped.
-    if (state.daemonSetController) {
-      await stop("rollout stand-in", state.daemonSetController.pid, 15_000);
-    }
-    for (const b of Object.values(state.backends)) await stop(`backend ${b.name}`, b.pid, 60_000);
-    for (const a of Object.values(state.agents)) await stop(`agent ${a.node}`, a.pid, 15_000);
-    if (state.operator) await stop("addon-operator", state.operator.pid, 15_000);
-    if (state.bridge) await stop("ModuleConfig bridge", state.bridge.pid, 15_000);
-    if (state.network) await removeFakePodNetwork(state.network, log);
+    if (state.operator) await stop("addon-operator", state.operator.pid);
+    if (state.bridge) await stop("ModuleConfig bridge", state.bridge.pid);
+    for (const line of stopped) log(`stopped ${line}`);
     await rm(layout.stateFile, { force: true });
-    await rm(layout.backendDir, { recursive: true, force: true });
     await rm(layout.tmpDir, { recursive: true, force: true });
     await releasePorts(layout.root);
-    return { stopped, removedNetwork: state.network?.netns };
+    return { stopped };
   });
 }

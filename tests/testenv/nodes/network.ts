@@ -4,8 +4,8 @@
 // same one.
 import { join } from "node:path";
 import { writeFile } from "node:fs/promises";
-import { chooseOctet } from "../../cluster/netns/plan.js";
-import { ip, netnsNames, routedDestinations } from "../../cluster/netns/netns.js";
+import { chooseOctet } from "../net/ranges.js";
+import { ip, netnsNames, routedDestinations } from "../net/ip.js";
 import { cacheDir } from "../layout.js";
 import { withLock } from "../lock.js";
 import {

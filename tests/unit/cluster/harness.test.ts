@@ -1,90 +1,11 @@
-// Unit tests of the cluster harness's pure parts (tests/cluster): pod network planning, module
-// settings, the ModuleConfig bridge's decisions, the agent command line and the demo's tables.
-// The other files of tests/unit/cluster test the newer parts (CEL rules, rollout stand-in).
-import { agentArguments } from "../../cluster/world/agents.js";
+// Unit tests of the cluster harness's pure parts (tests/cluster): module settings, the
+// ModuleConfig bridge's decisions and the demo's tables. The other files of tests/unit/cluster
+// test the newer parts.
 import { age, endpointsView, swhTable, table, type SwhView } from "../../cluster/demo/view.js";
-import {
-  anchorAddress,
-  boxId,
-  chooseOctet,
-  cidrSpan,
-  cidrsOverlap,
-  ipv6ToBigInt,
-  networkNames,
-  podAddresses,
-  podAddressCommand,
-  podNetworkPlan,
-  setupCommands,
-  teardownCommands,
-} from "../../cluster/netns/plan.js";
 import { camelCaseName, closeObjects, loadModuleSchemas } from "../../cluster/module/settings.js";
 import { decide } from "../../cluster/deckhouse/module-config-bridge.js";
 import { endpointRows } from "../../cluster/scenario/endpoints.js";
 import { repoRoot } from "../../cluster/layout.js";
-
-describe("pod network plan", () => {
-  it.each([
-    // the kubeadm default range is free: take it
-    [["default", "192.0.2.0/24"], 244],
-    // 10.244/16 routed (another box): the next one
-    [["10.244.0.0/16"], 245],
-    // a wider route covering both 10.244 and 10.245
-    [["10.0.0.0/8"], undefined],
-    // an IPv6 route overlapping fd00:10:244::/48 rules 244 out too
-    [["fd00:10:244::/64"], 245],
-    // a host route inside 10.246 does not matter for 244
-    [["10.246.1.1"], 244],
-  ] as const)("routes %j -> octet %s", (routes, want) => {
-    if (want === undefined) expect(() => chooseOctet(routes, true)).toThrow(/no free pod range/);
-    else expect(chooseOctet(routes, true)).toBe(want);
-  });
-
-  it("parses ranges of both families", () => {
-    expect(cidrSpan("10.244.0.0/16")).toEqual([BigInt(0x0af40000), BigInt(0x0af4ffff)]);
-    expect(ipv6ToBigInt("fd00:10:244::1")).toBe(
-      (0xfd00n << 112n) + (0x10n << 96n) + (0x244n << 80n) + 1n,
-    );
-    expect(ipv6ToBigInt("10.0.0.1")).toBeUndefined();
-    expect(cidrsOverlap("10.244.0.0/16", "fd00::/8")).toBe(false);
-    expect(cidrsOverlap("fd00::/64", "fd00:10:244::/48")).toBe(false);
-    expect(cidrsOverlap("fd00::/8", "fd00:10:244::/48")).toBe(true);
-  });
-
-  it("names interfaces within 15 characters, stably per state dir", () => {
-    const id = boxId("/root/.cache/swh-testenv/run/demo");
-    expect(id).toMatch(/^[0-9a-f]{6}$/);
-    expect(boxId("/root/.cache/swh-testenv/run/demo")).toBe(id);
-    const names = networkNames(id);
-    expect(names.vethRoot.length).toBeLessThanOrEqual(15);
-    expect(names.vethPod.length).toBeLessThanOrEqual(15);
-    expect(() => networkNames("0123456789abcdef")).toThrow(/15 characters/);
-  });
-
-  it("gives each node a /24 and each pod a host address, IPv6 twin on request", () => {
-    const plan = podNetworkPlan("abc123", 245, true);
-    expect(podAddresses(plan, 2, 7, false)).toEqual({ ipv4: "10.245.2.7" });
-    expect(podAddresses(plan, 2, 17, true)).toEqual({
-      ipv4: "10.245.2.17",
-      ipv6: "fd00:10:245:2::11",
-    });
-    expect(() => podAddresses(plan, 2, 1, false)).toThrow(/host/);
-    expect(() => podAddresses(podNetworkPlan("abc123", 245, false), 1, 2, true)).toThrow(/IPv6/);
-    expect(podAddressCommand(plan, "fd00:10:245:2::11", "add")).toEqual(
-      expect.arrayContaining(["-6", "fd00:10:245:2::11/128", "nodad"]),
-    );
-  });
-
-  it("keeps a permanent pod-side address so deleting the last pod keeps the return route", () => {
-    const plan = podNetworkPlan("abc123", 244, false);
-    const setup = setupCommands(plan).map(c => c.join(" "));
-    expect(setup).toContain(
-      `netns exec ${plan.netns} ip addr add ${anchorAddress(plan)}/32 dev ${plan.vethPod}`,
-    );
-    expect(anchorAddress(plan)).toBe("10.244.255.2");
-    const teardown = teardownCommands(plan).map(c => c.join(" "));
-    expect(teardown.at(-1)).toBe(`netns del ${plan.netns}`);
-  });
-});
 
 describe("module settings", () => {
   it("names values keys like addon-operator", () => {
@@ -134,30 +55,6 @@ describe("module settings", () => {
     expect(
       decide(undefined, "service-with-healthchecks", schemas).data?.serviceWithHealthchecksEnabled,
     ).toBe("false");
-  });
-});
-
-describe("agent command line", () => {
-  it("keeps the chart's flags and replaces the pod-specific ones", () => {
-    const args = agentArguments(
-      [
-        "--health-bind=:9873",
-        "--metrics-bind",
-        "127.0.0.1:9874",
-        "--lease-duration=8s",
-        "--log-level=debug",
-      ],
-      { node: "node-1", kubeconfig: "/k", healthPort: 1, metricsPort: 2 },
-    );
-    expect(args).toEqual([
-      "--lease-duration=8s",
-      "--log-level=debug",
-      "--node-name=node-1",
-      "--namespace=d8-service-with-healthchecks",
-      "--kubeconfig=/k",
-      "--health-bind=127.0.0.1:1",
-      "--metrics-bind=127.0.0.1:2",
-    ]);
   });
 });
 

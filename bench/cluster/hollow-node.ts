@@ -1,18 +1,20 @@
-// Fake nodes: Node objects that look like a kubelet registered them (Ready, addresses, pod CIDRs
-// in the pod network) — no kubelet runs. Node lifecycle is off in the box, so they stay Ready.
+// The cluster benchmark's hollow node (as kubemark's): a Node object that looks like a kubelet
+// registered it (Ready, addresses, a pod CIDR in the benchmark's pod network), with no kubelet:
+// the benchmark's own agent process serves it, probing a thousand pods that are API objects whose
+// addresses live in the pod network (pod-network/). The benchmark's box runs no real nodes, so no
+// node lifecycle controller marks it NotReady.
 import type { KubeRest } from "swh-kube-client";
-import { apply, mergePatch } from "../kube.js";
-import { nodePodCidr, nodePodCidrV6, type PodNetworkPlan } from "../netns/plan.js";
-import type { NodeRecord } from "../state.js";
+import { apply, mergePatch } from "../../tests/cluster/kube.js";
+import { nodePodCidr, nodePodCidrV6, type PodNetworkPlan } from "./pod-network/plan.js";
 
-/** The fake nodes of every world. */
-export const NODES: readonly NodeRecord[] = [
-  { name: "node-1", index: 1 },
-  { name: "node-2", index: 2 },
-  { name: "node-3", index: 3 },
-];
+/** A hollow node: its name and index (which picks its pod range). */
+export interface NodeRecord {
+  readonly name: string;
+  /** 1-based; picks the node's pod range. */
+  readonly index: number;
+}
 
-/** The Node object of a fake node (without status). */
+/** The Node object of a hollow node (without status). */
 export function nodeManifest(node: NodeRecord, plan: PodNetworkPlan): Record<string, unknown> {
   const v6 = nodePodCidrV6(plan, node.index);
   return {
@@ -79,11 +81,11 @@ export function nodeStatus(
   };
 }
 
-/** Creates (or updates) the fake nodes and reports them Ready. */
+/** Creates (or updates) the hollow nodes and reports them Ready. */
 export async function ensureNodes(
   rest: KubeRest,
   plan: PodNetworkPlan,
-  nodes = NODES,
+  nodes: readonly NodeRecord[],
 ): Promise<void> {
   for (const node of nodes) {
     await apply(rest, `/api/v1/nodes/${node.name}`, nodeManifest(node, plan));
