@@ -3,14 +3,14 @@
 // is checked and errors name the element index. Large snapshot items are kept by reference.
 
 import { isJsonObject } from "./json.js";
+import type { JsonObject } from "./types/basics.js";
 import type {
   BindingContext,
-  JsonObject,
   LifecycleBindingName,
   RawSnapshotItem,
   RawSnapshots,
-  WatchEventType,
-} from "./types.js";
+} from "./types/binding-contexts.js";
+import type { WatchEventType } from "./types/bindings.js";
 
 const LIFECYCLE_BINDINGS: ReadonlySet<string> = new Set<LifecycleBindingName>([
   "beforeHelm",

@@ -1,14 +1,8 @@
 // defineHook: pairs a config with its handler and checks, once at definition time, the rules
 // the type system cannot express (binding keys equal binding names, orders are integers).
 
-import type {
-  AnyHook,
-  Hook,
-  HookConfig,
-  HookHandler,
-  KubernetesBindings,
-  NoBindings,
-} from "./types.js";
+import type { HookConfig, KubernetesBindings, NoBindings } from "./types/bindings.js";
+import type { AnyHook, Hook, HookHandler } from "./types/hook.js";
 
 /**
  * Defines a hook. Throws when the config is inconsistent: a `kubernetes` key that differs from

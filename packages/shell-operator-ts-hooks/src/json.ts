@@ -1,7 +1,7 @@
 // Small JSON helpers shared by the parsers and writers: type guards for untrusted input and
 // the JSON-lines encoding every protocol output file uses.
 
-import type { JsonObject, JsonValue } from "./types.js";
+import type { JsonObject, JsonValue } from "./types/basics.js";
 
 /** True for a plain JSON object (not null, not an array). */
 export function isJsonObject(value: unknown): value is JsonObject {

@@ -2,7 +2,7 @@
 // hook's stderr), with a level threshold. Logging must never fail a hook, so every write is
 // guarded and unserialisable fields are replaced, not thrown.
 
-import type { LogFields, LogLevel, LogRecord, Logger } from "./types.js";
+import type { LogFields, LogLevel, LogRecord, Logger } from "./types/logging.js";
 
 const LEVELS: Readonly<Record<LogLevel, number>> = { debug: 10, info: 20, warn: 30, error: 40 };
 

@@ -1,7 +1,12 @@
 // The metrics collector: an append-only list of `$METRICS_PATH` lines (reference A.6) using the
 // `action` form (the `"add": n` / `"set": n` shortcuts are deprecated upstream).
 
-import type { MetricLabels, MetricOperation, MetricOptions, MetricsCollector } from "./types.js";
+import type {
+  MetricLabels,
+  MetricOperation,
+  MetricOptions,
+  MetricsCollector,
+} from "./types/metrics.js";
 
 /** A new, empty collector. Not shared between runs. */
 export function createMetricsCollector(): MetricsCollector {

@@ -3,7 +3,7 @@
 
 import { toJsonLines } from "./json.js";
 import { createPatchCollector } from "./patches.js";
-import type { KubeObject, ObjectRef } from "./types.js";
+import type { KubeObject, ObjectRef } from "./types/basics.js";
 
 const ALLOWED_KEYS = new Set([
   "operation",

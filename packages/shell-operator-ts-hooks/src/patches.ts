@@ -2,17 +2,16 @@
 // shell-operator's object_patch accepts (reference A.5), with no keys beyond the documented set
 // and no optional key present unless set.
 
+import type { KubeObject, ObjectRef } from "./types/basics.js";
 import type {
   CreateOperationKind,
   CreateOptions,
   DeleteOperationKind,
   DeleteOptions,
-  KubeObject,
-  ObjectRef,
   PatchCollector,
   PatchOperation,
   PatchOptions,
-} from "./types.js";
+} from "./types/patch-operations.js";
 
 /** A new, empty collector. Not shared between runs. */
 export function createPatchCollector(): PatchCollector {

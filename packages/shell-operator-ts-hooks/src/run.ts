@@ -7,15 +7,12 @@ import { createMetricsCollector } from "./metrics.js";
 import { createPatchCollector } from "./patches.js";
 import { collectRawSnapshots, filterSnapshots } from "./snapshots.js";
 import { createValues } from "./values.js";
-import type {
-  BindingContext,
-  Hook,
-  HookInput,
-  HookRunResult,
-  JsonObject,
-  KubernetesBindings,
-  Logger,
-} from "./types.js";
+import type { JsonObject } from "./types/basics.js";
+import type { BindingContext } from "./types/binding-contexts.js";
+import type { KubernetesBindings } from "./types/bindings.js";
+import type { Hook, HookInput } from "./types/hook.js";
+import type { Logger } from "./types/logging.js";
+import type { HookRunResult } from "./types/transport.js";
 
 /** Everything a run needs besides the hook. */
 export interface RunRequest {

@@ -5,7 +5,8 @@
 import { parseBindingContexts } from "./binding-context.js";
 import { collectRawSnapshots, filterSnapshots, itemContent } from "./snapshots.js";
 import { fixture } from "./testdata/load.js";
-import type { BindingContext, KubernetesBinding, RawSnapshotItem } from "./types.js";
+import type { BindingContext, RawSnapshotItem } from "./types/binding-contexts.js";
+import type { KubernetesBinding } from "./types/bindings.js";
 
 const names = (items: readonly RawSnapshotItem[]): unknown[] =>
   items.map(item => (itemContent(item) as { metadata: { name: string } }).metadata.name);

@@ -3,15 +3,15 @@
 // bindings without them), then the typed items produced by each binding's `filter`.
 
 import { isJsonObject } from "./json.js";
+import type { JsonValue } from "./types/basics.js";
 import type {
   BindingContext,
   EventContext,
-  JsonValue,
-  KubernetesBindings,
   RawSnapshotItem,
   RawSnapshots,
-  Snapshots,
-} from "./types.js";
+} from "./types/binding-contexts.js";
+import type { KubernetesBindings } from "./types/bindings.js";
+import type { Snapshots } from "./types/hook.js";
 
 /**
  * Raw snapshot items of every binding in `bindingNames` (empty when none arrived), walking the

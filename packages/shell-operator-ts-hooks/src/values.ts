@@ -3,7 +3,8 @@
 // operation in the form addon-operator accepts (reference B.2: no `replace`, paths rooted at
 // the module's camelCase key).
 
-import type { JsonObject, JsonValue, Values, ValuesPatchOp } from "./types.js";
+import type { JsonObject, JsonValue } from "./types/basics.js";
+import type { Values, ValuesPatchOp } from "./types/values.js";
 
 /** Options of a values document. */
 export interface ValuesOptions {

@@ -9,13 +9,13 @@
 import { parseGoDuration } from "./duration.js";
 import { configOf } from "../hook.js";
 import type {
-  AnyHook,
-  BatchOptions,
   HookConfig,
   KubernetesBinding,
   KubernetesBindings,
   WatchEventType,
-} from "../types.js";
+} from "../types/bindings.js";
+import type { AnyHook } from "../types/hook.js";
+import type { BatchOptions } from "../types/transport.js";
 
 /** One entry of `hooks` (module-sdk `HookConfig` JSON). */
 export interface BatchHookEntry {

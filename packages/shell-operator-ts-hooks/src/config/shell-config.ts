@@ -6,12 +6,12 @@
 
 import { configOf } from "../hook.js";
 import type {
-  AnyHook,
   HookConfig,
   KubernetesBinding,
   KubernetesBindings,
   ScheduleBinding,
-} from "../types.js";
+} from "../types/bindings.js";
+import type { AnyHook } from "../types/hook.js";
 
 /** The `--config` document of a shell-operator (or addon-operator module shell) hook. */
 export type ShellOperatorConfig = Readonly<Record<string, unknown>>;

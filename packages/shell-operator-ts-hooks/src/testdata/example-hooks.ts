@@ -2,7 +2,7 @@
 // (one Service per "App" custom resource, deleting orphans) and one that always fails.
 
 import { defineHook } from "../hook.js";
-import type { KubeObject } from "../types.js";
+import type { KubeObject } from "../types/basics.js";
 
 /** What the hook keeps of an App. */
 export interface AppSnapshot {

@@ -4,7 +4,7 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ProcessIO } from "../types.js";
+import type { ProcessIO } from "../types/transport.js";
 
 /** A prepared hook run: files in `dir`, env naming them, and the captured output. */
 export interface Harness {

@@ -5,18 +5,13 @@
 
 import { createLogger } from "../logger.js";
 import { collectedOutput, createHookInput } from "../run.js";
-import type {
-  BindingContext,
-  GivenState,
-  Hook,
-  HookInput,
-  HookRunResult,
-  JsonObject,
-  KubernetesBinding,
-  KubernetesBindings,
-  LogRecord,
-  RawSnapshotItem,
-} from "../types.js";
+import type { JsonObject } from "../types/basics.js";
+import type { BindingContext, RawSnapshotItem } from "../types/binding-contexts.js";
+import type { KubernetesBinding, KubernetesBindings } from "../types/bindings.js";
+import type { GivenState } from "../types/given-state.js";
+import type { Hook, HookInput } from "../types/hook.js";
+import type { LogRecord } from "../types/logging.js";
+import type { HookRunResult } from "../types/transport.js";
 
 /**
  * Builds a handler input. Each given snapshot entry is what the operator would deliver: it

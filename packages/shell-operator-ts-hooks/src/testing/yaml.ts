@@ -2,7 +2,7 @@
 // into the plain objects the test helpers take as snapshots.
 
 import { parseAllDocuments } from "yaml";
-import type { JsonObject } from "../types.js";
+import type { JsonObject } from "../types/basics.js";
 
 /** Parses a (multi-document) YAML fixture into objects; empty documents are skipped. */
 export function fromYaml(text: string): JsonObject[] {

@@ -10,7 +10,8 @@ import { describeError } from "./errors.js";
 import { defaultProcessIO } from "./io.js";
 import { loadValidator } from "./lazy-validator.js";
 import { EXIT, runOnce, transportLogger } from "./run-once.js";
-import type { AnyHook, BatchOptions, ProcessIO } from "../types.js";
+import type { AnyHook } from "../types/hook.js";
+import type { BatchOptions, ProcessIO } from "../types/transport.js";
 
 /** The readiness hook's key in addon-operator's batch hook map. */
 const READY_KEY = "ready";

@@ -6,7 +6,9 @@
 import { parseBindingContexts } from "../binding-context.js";
 import { parseJson, parseJsonObject, toJsonLines } from "../json.js";
 import { moduleValuesKey } from "../values.js";
-import type { BindingContext, HookRunResult, JsonObject, ProcessIO } from "../types.js";
+import type { JsonObject } from "../types/basics.js";
+import type { BindingContext } from "../types/binding-contexts.js";
+import type { HookRunResult, ProcessIO } from "../types/transport.js";
 
 /** Environment variable names of the protocol files. */
 export const ENV = {

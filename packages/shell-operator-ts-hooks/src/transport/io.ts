@@ -2,7 +2,7 @@
 // Tests pass overrides instead, so transports run in-process without spawning.
 
 import { readFile, writeFile } from "node:fs/promises";
-import type { ProcessIO } from "../types.js";
+import type { ProcessIO } from "../types/transport.js";
 
 /** ProcessIO of the current process, with `overrides` applied. */
 export function defaultProcessIO(overrides: Partial<ProcessIO> = {}): ProcessIO {

@@ -5,7 +5,9 @@ import { createLogger, isLogLevel } from "../logger.js";
 import { executeHook } from "../run.js";
 import { describeError } from "./errors.js";
 import { readRunInputs, writeRunOutputs } from "./files.js";
-import type { AnyHook, Logger, ProcessIO } from "../types.js";
+import type { AnyHook } from "../types/hook.js";
+import type { Logger } from "../types/logging.js";
+import type { ProcessIO } from "../types/transport.js";
 
 /** Exit codes of the transports. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;

@@ -9,7 +9,8 @@ import { describeError } from "./errors.js";
 import { defaultProcessIO } from "./io.js";
 import { loadValidator } from "./lazy-validator.js";
 import { EXIT, runOnce } from "./run-once.js";
-import type { AnyHook, ProcessIO } from "../types.js";
+import type { AnyHook } from "../types/hook.js";
+import type { ProcessIO } from "../types/transport.js";
 
 const USAGE = "usage: <hook> [--config]\n";
 
