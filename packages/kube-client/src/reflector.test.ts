@@ -10,7 +10,8 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describeError } from "./errors.js";
-import { Reflector, type ReflectorEvent } from "./reflector.js";
+import { Reflector } from "./reflector.js";
+import type { ReflectorEvent } from "./reflector-types.js";
 import type { KubeLogger } from "./logger.js";
 import { KubeRest } from "./rest.js";
 

@@ -12,84 +12,18 @@
 // resourceVersion and answers 410, which relists. Any other failure (an HTTP error status)
 // relists, since the answer may be about the resourceVersion itself.
 
-import type { KubeLogger } from "./logger.js";
 import { Backoff, jittered, sleep } from "./backoff.js";
-import { describeError, errorCode, isGone, KubeApiError, statusOf } from "./errors.js";
-import { isRecord, type RawList, type RawObject, type RawStatus } from "./objects.js";
-import type { KubeRest, WatchEvent } from "./rest.js";
-
-/** A change in a reflector's cache. */
-export type ReflectorEvent<T> =
-  | {
-      readonly type: "upsert";
-      readonly key: string;
-      readonly object: T;
-      /** Set when the change comes from a (re)list that began at this time (ms). */
-      readonly listStartedAt?: number;
-    }
-  | {
-      readonly type: "delete";
-      readonly key: string;
-      readonly object: T;
-      readonly listStartedAt?: number;
-    };
-
-/** Hooks for metrics. */
-export interface ReflectorObserver {
-  /** A list or watch failed or ended early; `reason` is an HTTP status, `network`, `gone`... */
-  onRestart?(name: string, reason: string): void;
-  /** A list completed. */
-  onList?(name: string, objects: number): void;
-}
-
-/** Options of a Reflector. */
-export interface ReflectorOptions<T> {
-  /** Name in logs and metrics, e.g. `pods`. */
-  readonly name: string;
-  readonly rest: KubeRest;
-  /** Resource name for API metrics. */
-  readonly resource: string;
-  /** Collection path, e.g. `/api/v1/pods`. */
-  readonly path: string;
-  readonly labelSelector?: string;
-  readonly fieldSelector?: string;
-  /** Edge filter: raw object to cached snapshot; undefined drops the object. */
-  readonly transform: (raw: unknown) => T | undefined;
-  /** Period of the full relist that repairs missed events (ms, jittered by 10%). */
-  readonly relistIntervalMs: number;
-  /**
-   * Server-side timeout of one watch request (s, default 120, jittered by up to 50%). The stream
-   * is also dropped when silent for this long plus 20 s, so a connection to a vanished API
-   * server (no RST) is noticed within minutes, not when TCP keepalive gives up.
-   */
-  readonly watchTimeoutSeconds?: number;
-  /** Items per list page (default 500). */
-  readonly pageSize?: number;
-  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
-  readonly log: KubeLogger;
-  readonly observer?: ReflectorObserver;
-  readonly now?: () => number;
-}
-
-interface Entry<T> {
-  readonly rv: string;
-  readonly object: T;
-}
-
-function metaOf(raw: unknown): RawObject["metadata"] {
-  return isRecord(raw) ? (raw as RawObject).metadata : undefined;
-}
-
-function keyOfRaw(raw: unknown): string {
-  const meta = metaOf(raw);
-  return meta?.namespace ? `${meta.namespace}/${meta.name ?? ""}` : (meta?.name ?? "");
-}
+import { describeError, errorCode, isGone, statusOf } from "./errors.js";
+import type { RawList } from "./objects.js";
+import { ReflectorCache, resourceVersionOf } from "./reflector-cache.js";
+import { listPageRequest, watchEventError, watchRequest } from "./reflector-requests.js";
+import type { ReflectorEvent, ReflectorOptions } from "./reflector-types.js";
+import type { WatchEvent } from "./rest-types.js";
 
 /** A list+watch cache of one collection (see file header). */
 export class Reflector<T> {
   readonly #o: ReflectorOptions<T>;
-  readonly #cache = new Map<string, Entry<T>>();
-  readonly #listeners: Array<(event: ReflectorEvent<T>) => void> = [];
+  readonly #cache: ReflectorCache<T>;
   readonly #backoff: Backoff;
   readonly #now: () => number;
   #abort = new AbortController();
@@ -106,6 +40,7 @@ export class Reflector<T> {
     this.#o = options;
     this.#backoff = new Backoff(options.backoff ?? { initialMs: 200, maxMs: 5_000 });
     this.#now = options.now ?? Date.now;
+    this.#cache = new ReflectorCache(options);
   }
 
   /** The first list succeeded (the cache reflects the collection). */
@@ -130,17 +65,17 @@ export class Reflector<T> {
 
   /** The cached snapshot of `namespace/name` (or `name`). */
   get(key: string): T | undefined {
-    return this.#cache.get(key)?.object;
+    return this.#cache.get(key);
   }
 
   /** Every cached snapshot. */
-  *values(): IterableIterator<T> {
-    for (const entry of this.#cache.values()) yield entry.object;
+  values(): IterableIterator<T> {
+    return this.#cache.values();
   }
 
   /** Subscribes to cache changes; listeners run synchronously and must not throw. */
   on(listener: (event: ReflectorEvent<T>) => void): void {
-    this.#listeners.push(listener);
+    this.#cache.on(listener);
   }
 
   /** Starts the list+watch loop (idempotent). */
@@ -229,13 +164,11 @@ export class Reflector<T> {
     let rv = "";
     do {
       const page = await this.#listPage(cont);
-      for (const raw of page.items ?? []) seen.add(this.#upsertRaw(raw, listStartedAt));
+      for (const raw of page.items ?? []) seen.add(this.#cache.upsertRaw(raw, listStartedAt));
       cont = page.metadata?.continue || undefined;
       rv = page.metadata?.resourceVersion ?? rv;
     } while (cont);
-    for (const [key, entry] of [...this.#cache]) {
-      if (!seen.has(key)) this.#delete(key, entry.object, listStartedAt);
-    }
+    this.#cache.deleteUnseen(seen, listStartedAt);
     this.#synced = true;
     this.#attempted = true;
     this.#lastError = undefined;
@@ -245,35 +178,13 @@ export class Reflector<T> {
   }
 
   #listPage(cont: string | undefined): Promise<RawList> {
-    return this.#o.rest.request<RawList>({
-      verb: "list",
-      resource: this.#o.resource,
-      path: this.#o.path,
-      query: {
-        labelSelector: this.#o.labelSelector,
-        fieldSelector: this.#o.fieldSelector,
-        limit: this.#o.pageSize ?? 500,
-        continue: cont,
-      },
-    });
+    return this.#o.rest.request<RawList>(listPageRequest(this.#o, cont));
   }
 
   /** Watches from `#resumeRv`, moving it along with every event (bookmarks included). */
   async #watch(timeoutSeconds: number, signal: AbortSignal): Promise<void> {
     await this.#o.rest.watch(
-      {
-        verb: "watch",
-        resource: this.#o.resource,
-        path: this.#o.path,
-        query: {
-          watch: 1,
-          resourceVersion: this.#resumeRv,
-          allowWatchBookmarks: true,
-          timeoutSeconds,
-          labelSelector: this.#o.labelSelector,
-          fieldSelector: this.#o.fieldSelector,
-        },
-      },
+      watchRequest(this.#o, this.#resumeRv, timeoutSeconds),
       event => {
         this.#resumeRv = this.#apply(event, this.#resumeRv);
       },
@@ -292,68 +203,9 @@ export class Reflector<T> {
   }
 
   #apply(event: WatchEvent, rv: string | undefined): string | undefined {
-    if (event.type === "ERROR") throw this.#watchError(event.object);
-    if (event.type === "ADDED" || event.type === "MODIFIED") this.#upsertRaw(event.object);
-    else if (event.type === "DELETED") this.#deleteRaw(event.object);
-    return metaOf(event.object)?.resourceVersion ?? rv;
-  }
-
-  #watchError(object: unknown): Error {
-    const status = (isRecord(object) ? object : {}) as RawStatus;
-    return new KubeApiError(`watch ${this.#o.path}: ${status.message ?? "error event"}`, {
-      status: status.code ?? 0,
-      ...(status.reason ? { reason: status.reason } : {}),
-      verb: "watch",
-      resource: this.#o.resource,
-    });
-  }
-
-  #deleteRaw(raw: unknown): void {
-    const key = keyOfRaw(raw);
-    const entry = this.#cache.get(key);
-    if (entry) this.#delete(key, entry.object);
-  }
-
-  #upsertRaw(raw: unknown, listStartedAt?: number): string {
-    const key = keyOfRaw(raw);
-    const rv = metaOf(raw)?.resourceVersion ?? "";
-    const current = this.#cache.get(key);
-    if (current && current.rv === rv && rv !== "") return key;
-    const object = this.#o.transform(raw);
-    if (object === undefined) {
-      if (current) this.#delete(key, current.object, listStartedAt);
-      return key;
-    }
-    this.#cache.set(key, { rv, object });
-    this.#emit({
-      type: "upsert",
-      key,
-      object,
-      ...(listStartedAt === undefined ? {} : { listStartedAt }),
-    });
-    return key;
-  }
-
-  #delete(key: string, object: T, listStartedAt?: number): void {
-    this.#cache.delete(key);
-    this.#emit({
-      type: "delete",
-      key,
-      object,
-      ...(listStartedAt === undefined ? {} : { listStartedAt }),
-    });
-  }
-
-  #emit(event: ReflectorEvent<T>): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(event);
-      } catch (err) {
-        this.#o.log.error("informer listener failed", {
-          informer: this.#o.name,
-          error: describeError(err),
-        });
-      }
-    }
+    if (event.type === "ERROR") throw watchEventError(this.#o, event.object);
+    if (event.type === "ADDED" || event.type === "MODIFIED") this.#cache.upsertRaw(event.object);
+    else if (event.type === "DELETED") this.#cache.deleteRaw(event.object);
+    return resourceVersionOf(event.object) ?? rv;
   }
 }
