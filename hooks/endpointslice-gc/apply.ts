@@ -9,7 +9,7 @@ import {
 } from "shell-operator-ts-hooks";
 import { fencingJqProgram } from "./fencing.js";
 import { type LeftoverDecision, type LeftoverReason } from "./leftover-handover.js";
-import { type EndpointSliceSnapshot } from "../lib/agent-objects.js";
+import type { EndpointSliceSnapshot } from "../lib/agent-slices.js";
 import { groupBy } from "../lib/collections.js";
 import {
   ENDPOINT_SLICE_API_VERSION,

@@ -1,7 +1,7 @@
 // The outage rules of fencing: no Lease renewed within half its duration suspends fencing; an
 // agent coming back after a silence gives the nodes whose last renewal falls in that silence
 // one Lease duration from its comeback to renew.
-import { agentHeartbeatsByNode, type LeaseSnapshot } from "../lib/agent-objects.js";
+import { agentHeartbeatsByNode, type LeaseSnapshot } from "../lib/agent-leases.js";
 import { outageAwareExpiry } from "./fencing-outage.js";
 
 const NOW = Date.parse("2024-05-01T10:00:00Z");

@@ -35,7 +35,7 @@
 //   one that died before it is not (its last renewal is older), and an agent that starts a new
 //   Lease (a new node, a Lease taken over) vouches for nobody.
 
-import type { AgentHeartbeat } from "../lib/agent-objects.js";
+import type { AgentHeartbeat } from "../lib/agent-leases.js";
 
 /** What the fencing planner should use. */
 export interface OutageAwareExpiry {

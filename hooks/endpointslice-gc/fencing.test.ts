@@ -3,7 +3,7 @@
 
 import { execFileSync } from "node:child_process";
 import { nodeLabelValue } from "../../api/contract.js";
-import { filterEndpointSlice, type EndpointSliceSnapshot } from "../lib/agent-objects.js";
+import { filterEndpointSlice, type EndpointSliceSnapshot } from "../lib/agent-slices.js";
 import { deadAgentReason, fencingJqProgram, isFenced, planFencing } from "./fencing.js";
 
 const NOW = new Date("2024-05-01T10:00:00Z");

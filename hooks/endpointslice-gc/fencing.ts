@@ -5,7 +5,7 @@
 // EndpointSlice GC hook (hooks/endpointslice-gc/hook.ts) runs it on its snapshots every 5 seconds.
 
 import { ANNOTATION_FENCED_AT, nodeLabelValue } from "../../api/contract.js";
-import type { EndpointSliceSnapshot } from "../lib/agent-objects.js";
+import type { EndpointSliceSnapshot } from "../lib/agent-slices.js";
 import { compareText } from "../lib/collections.js";
 
 /** Why a node's agent counts as dead. */

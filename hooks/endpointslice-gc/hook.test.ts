@@ -11,13 +11,9 @@ import {
   validateShellOperatorConfig,
 } from "shell-operator-ts-hooks/testing";
 import { leaseNameForNode, nodeLabelValue } from "../../api/contract.js";
-import {
-  filterEndpointSlice,
-  filterLease,
-  filterObjectIdentity,
-  type EndpointSliceSnapshot,
-  type ObjectIdentity,
-} from "../lib/agent-objects.js";
+import { filterLease } from "../lib/agent-leases.js";
+import { filterEndpointSlice, type EndpointSliceSnapshot } from "../lib/agent-slices.js";
+import { filterObjectIdentity, type ObjectIdentity } from "../lib/object-identity.js";
 import { GC_METRICS } from "./apply.js";
 import { endpointsliceGcHook } from "./hook.js";
 import { ownerProblem, planGc, planGcAndFencing } from "./plan.js";

@@ -31,14 +31,9 @@ import {
   SWH_API_VERSION,
   SWH_KIND,
 } from "../../api/contract.js";
-import {
-  ENDPOINT_SLICE_JQ_FILTER,
-  LEASE_JQ_FILTER,
-  OBJECT_IDENTITY_JQ_FILTER,
-  filterEndpointSlice,
-  filterLease,
-  filterObjectIdentity,
-} from "../lib/agent-objects.js";
+import { LEASE_JQ_FILTER, filterLease } from "../lib/agent-leases.js";
+import { ENDPOINT_SLICE_JQ_FILTER, filterEndpointSlice } from "../lib/agent-slices.js";
+import { OBJECT_IDENTITY_JQ_FILTER, filterObjectIdentity } from "../lib/object-identity.js";
 import { leftoversBinding, LEFTOVERS_BINDING } from "../lib/controller-leftovers.js";
 import { ENDPOINT_SLICE_API_VERSION, ENDPOINT_SLICE_KIND, planGcAndFencing } from "./plan.js";
 import { applyGcAndFencingPlan } from "./apply.js";

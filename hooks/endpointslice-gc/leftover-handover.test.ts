@@ -4,7 +4,8 @@
 // marks of a missing SWH or of another SWH of the same name are left alone. Table-driven over
 // snapshots, as the GC hook hands them over.
 
-import type { EndpointSliceSnapshot, ObjectIdentity } from "../lib/agent-objects.js";
+import type { EndpointSliceSnapshot } from "../lib/agent-slices.js";
+import type { ObjectIdentity } from "../lib/object-identity.js";
 import type { MarkedLeftoverSnapshot } from "../lib/controller-leftovers.js";
 import {
   agentReadyAddresses,

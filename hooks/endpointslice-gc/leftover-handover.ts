@@ -19,7 +19,8 @@ import {
   ENDPOINT_SLICE_API_VERSION,
   type MarkedLeftoverSnapshot,
 } from "../lib/controller-leftovers.js";
-import type { EndpointSliceSnapshot, ObjectIdentity } from "../lib/agent-objects.js";
+import type { EndpointSliceSnapshot } from "../lib/agent-slices.js";
+import type { ObjectIdentity } from "../lib/object-identity.js";
 import { MIN_LEFTOVER_GRACE_SECONDS } from "../lib/leftover-marks.js";
 import { readyAddressesBy } from "./legacy-slices.js";
 import { objectKey } from "../lib/swh.js";

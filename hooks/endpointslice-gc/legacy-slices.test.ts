@@ -10,11 +10,8 @@ import {
   planLegacyHandover,
   readyAddressesBySwhAndNode,
 } from "./legacy-slices.js";
-import {
-  filterEndpointSlice,
-  type AgentHeartbeat,
-  type EndpointSliceSnapshot,
-} from "../lib/agent-objects.js";
+import type { AgentHeartbeat } from "../lib/agent-leases.js";
+import { filterEndpointSlice, type EndpointSliceSnapshot } from "../lib/agent-slices.js";
 
 const NOW_MS = Date.UTC(2024, 4, 1, 10, 0, 0);
 const LONG_NODE = `${"rack-17-".repeat(10)}worker.example.com`;

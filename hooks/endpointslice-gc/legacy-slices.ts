@@ -9,7 +9,8 @@
 
 import { nodeLabelValue } from "../../api/contract.js";
 import { deadAgentReason } from "./fencing.js";
-import type { AgentHeartbeat, EndpointSliceSnapshot } from "../lib/agent-objects.js";
+import type { AgentHeartbeat } from "../lib/agent-leases.js";
+import type { EndpointSliceSnapshot } from "../lib/agent-slices.js";
 import { objectKey } from "../lib/swh.js";
 
 /** Why a legacy slice is deleted. */

@@ -11,10 +11,10 @@ import { planLegacyHandover, type LegacyReason } from "./legacy-slices.js";
 import {
   agentHeartbeatsByNode,
   type AgentHeartbeat,
-  type EndpointSliceSnapshot,
   type LeaseSnapshot,
-  type ObjectIdentity,
-} from "../lib/agent-objects.js";
+} from "../lib/agent-leases.js";
+import type { EndpointSliceSnapshot } from "../lib/agent-slices.js";
+import type { ObjectIdentity } from "../lib/object-identity.js";
 import { type MarkedLeftoverSnapshot } from "../lib/controller-leftovers.js";
 import { objectKey } from "../lib/swh.js";
 

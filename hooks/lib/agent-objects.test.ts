@@ -1,20 +1,19 @@
-// Tests for the agent-object filters: the TypeScript filters on full objects, the jq programs run
-// by the real `jq` binary (the operator runs the same programs with its own jq), and the promise
-// that the two agree: filtering the jq output gives the same snapshot as filtering the full object.
+// Tests for the agent-object filters (agent-slices.ts, agent-leases.ts, object-identity.ts): the
+// TypeScript filters on full objects, the jq programs run by the real `jq` binary (the operator
+// runs the same programs with its own jq), and the promise that the two agree: filtering the jq
+// output gives the same snapshot as filtering the full object.
 
 import { execFileSync } from "node:child_process";
 import { nodeLabelValue } from "../../api/contract.js";
 import {
-  ENDPOINT_SLICE_JQ_FILTER,
   LEASE_JQ_FILTER,
-  OBJECT_IDENTITY_JQ_FILTER,
   agentHeartbeatsByNode,
-  filterEndpointSlice,
   filterLease,
-  filterObjectIdentity,
   leaseExpiresAtMs,
   type LeaseSnapshot,
-} from "./agent-objects.js";
+} from "./agent-leases.js";
+import { ENDPOINT_SLICE_JQ_FILTER, filterEndpointSlice } from "./agent-slices.js";
+import { OBJECT_IDENTITY_JQ_FILTER, filterObjectIdentity } from "./object-identity.js";
 
 /** Runs a jq program with the system jq, as the operator would, and parses its output. */
 function runJq(program: string, input: unknown): unknown {

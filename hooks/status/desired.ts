@@ -3,7 +3,7 @@
 // balancer copied from our own child (never from a conflicting Service).
 
 import type { LoadBalancerIngress, ServiceWithHealthchecksStatus } from "../../api/v1alpha1.js";
-import type { EndpointSliceSnapshot } from "../lib/agent-objects.js";
+import type { EndpointSliceSnapshot } from "../lib/agent-slices.js";
 import {
   classifyChildService,
   controllerUid,

@@ -2,7 +2,7 @@
 // their endpoints count (they carry traffic until handed over) and say they are not probed by
 // our agent yet; an endpoint our agent also publishes is one endpoint, described by our report.
 
-import { filterEndpointSlice, type EndpointSliceSnapshot } from "../lib/agent-objects.js";
+import { filterEndpointSlice, type EndpointSliceSnapshot } from "../lib/agent-slices.js";
 import { LEGACY_ONLY_MESSAGE, summarizeEndpoints } from "./endpoints.js";
 import { EARLIER_TIME, HTTP_FAIL, rawLegacySlice, rawSlice, type Json } from "./test-fixtures.js";
 

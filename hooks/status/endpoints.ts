@@ -6,7 +6,7 @@
 
 import { SWH_KIND, type EndpointReport } from "../../api/contract.js";
 import type { EndpointStatus } from "../../api/v1alpha1.js";
-import type { EndpointSliceSnapshot } from "../lib/agent-objects.js";
+import type { EndpointSliceSnapshot } from "../lib/agent-slices.js";
 import { compareEndpointStatuses, statusesByPod } from "./pod-statuses.js";
 
 /**

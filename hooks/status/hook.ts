@@ -27,7 +27,7 @@ import {
   SWH_API_VERSION,
   SWH_KIND,
 } from "../../api/contract.js";
-import { ENDPOINT_SLICE_JQ_FILTER, filterEndpointSlice } from "../lib/agent-objects.js";
+import { ENDPOINT_SLICE_JQ_FILTER, filterEndpointSlice } from "../lib/agent-slices.js";
 import { filterService } from "../lib/child-service-state.js";
 import { emitStatusMetrics } from "./metrics.js";
 import { planStatus, statusOperation } from "./plan.js";

@@ -4,7 +4,7 @@
 
 import type { MergePatchOperation } from "shell-operator-ts-hooks";
 import { SWH_API_VERSION, SWH_KIND } from "../../api/contract.js";
-import type { EndpointSliceSnapshot } from "../lib/agent-objects.js";
+import type { EndpointSliceSnapshot } from "../lib/agent-slices.js";
 import type { ServiceSnapshot } from "../lib/child-service-state.js";
 import { groupBy } from "../lib/collections.js";
 import { objectKey } from "../lib/swh.js";

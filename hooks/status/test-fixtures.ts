@@ -4,7 +4,7 @@
 
 import type { EndpointReport } from "../../api/contract.js";
 import type { Condition, ServiceWithHealthchecksStatus } from "../../api/v1alpha1.js";
-import { filterEndpointSlice } from "../lib/agent-objects.js";
+import { filterEndpointSlice } from "../lib/agent-slices.js";
 import { filterService } from "../lib/child-service-state.js";
 import { planStatus, type StatusSnapshots } from "./plan.js";
 import { filterSwhWithStatus } from "./snapshots.js";

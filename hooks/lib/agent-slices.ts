@@ -1,27 +1,25 @@
-// Snapshot filters for the objects the node agents leave in the cluster: their EndpointSlices
-// (with the parsed per-endpoint reports; also the Go implementation's legacy slices, which carry
-// the same managed-by label), their heartbeat Leases, and the Nodes they run on.
+// Snapshot filter for the node agents' EndpointSlices, with the parsed per-endpoint reports
+// (also the Go implementation's legacy slices, which carry the same managed-by label).
+//
 // The status hook and the GC/fencing hook both bind to these objects; filtering at the edge
 // keeps the operator's memory small (10,000 endpoints, 1,000 SWHs) and gives the hooks small,
 // validated, readonly shapes instead of raw `unknown` JSON.
 //
-// Each filter comes as a pair: a jq program the operator runs on the full object (the jq output
+// The filter comes as a pair: a jq program the operator runs on the full object (the jq output
 // keeps the Kubernetes object's own shape, only smaller) and a TypeScript function that validates
 // that output - or the full object, which has the same shape - and returns a typed snapshot.
 
 import {
   ANNOTATION_ENDPOINT_REPORTS,
   ANNOTATION_FENCED_AT,
-  ANNOTATION_SILENT_SINCE,
   LABEL_MANAGED_BY,
   LABEL_NODE_NAME,
   LABEL_SERVICE_NAME,
   MANAGED_BY_VALUE,
-  nodeLabelValue,
   type EndpointReport,
 } from "../../api/contract.js";
 import { decodeReports } from "../../api/endpoint-reports.js";
-import { asArray, asNumber, asRecord, asString, compact, recordAt } from "../../api/json-read.js";
+import { asArray, asRecord, asString, compact, recordAt } from "../../api/json-read.js";
 
 /** One endpoint of an agent EndpointSlice, reduced to what the hooks read. */
 export interface SliceEndpoint {
@@ -77,37 +75,6 @@ export interface EndpointSliceSnapshot {
   readonly fencedAt?: string;
 }
 
-/** An agent heartbeat Lease. */
-export interface LeaseSnapshot {
-  readonly name: string;
-  readonly namespace: string;
-  /** The node whose agent holds the Lease: `spec.holderIdentity`, else the node-name label. */
-  readonly nodeName?: string;
-  /** `spec.renewTime` in epoch milliseconds; undefined when absent or unparsable. */
-  readonly renewTimeMs?: number;
-  /** `spec.leaseDurationSeconds`; undefined when absent. */
-  readonly leaseDurationSeconds?: number;
-  /** `spec.acquireTime` in epoch milliseconds: since when this holder has held the Lease. */
-  readonly acquireTimeMs?: number;
-  /** ANNOTATION_SILENT_SINCE in epoch milliseconds: the agent came back at acquireTime after
-   *  missing the renewals due since then. */
-  readonly silentSinceMs?: number;
-}
-
-/** Name, namespace and uid of any object: enough for Nodes and for GC's view of SWHs. */
-export interface ObjectIdentity {
-  readonly name: string;
-  /** Empty string for cluster-scoped objects. */
-  readonly namespace: string;
-  readonly uid?: string;
-}
-
-/**
- * Lease duration assumed when a Lease carries none; the kubelet's node-lease default. The agent
- * always sets it, so this only matters for hand-made Leases.
- */
-export const DEFAULT_LEASE_DURATION_SECONDS = 40;
-
 /**
  * jq program for agent EndpointSlices: labels and annotations the hooks read, owners, and per
  * endpoint only addresses, conditions, nodeName and targetRef.name. Its output keeps the
@@ -122,27 +89,6 @@ export const ENDPOINT_SLICE_JQ_FILTER = `{
     ownerReferences: [(.metadata.ownerReferences // [])[] | {uid, kind, name, controller}]
   },
   endpoints: [(.endpoints // [])[] | {addresses, conditions, nodeName, targetRef: {name: .targetRef.name}}]
-}`;
-
-/** jq program for agent Leases: holder, renew and acquire times, duration, silence start. */
-export const LEASE_JQ_FILTER = `{
-  metadata: {
-    name: .metadata.name,
-    namespace: .metadata.namespace,
-    labels: ((.metadata.labels // {}) | with_entries(select(.key == "${LABEL_NODE_NAME}"))),
-    annotations: ((.metadata.annotations // {}) | with_entries(select(.key == "${ANNOTATION_SILENT_SINCE}")))
-  },
-  spec: {
-    holderIdentity: .spec.holderIdentity,
-    renewTime: .spec.renewTime,
-    acquireTime: .spec.acquireTime,
-    leaseDurationSeconds: .spec.leaseDurationSeconds
-  }
-}`;
-
-/** jq program keeping only name, namespace and uid (Nodes; SWHs where only identity matters). */
-export const OBJECT_IDENTITY_JQ_FILTER = `{
-  metadata: {name: .metadata.name, namespace: .metadata.namespace, uid: .metadata.uid}
 }`;
 
 /** `true` when `value` is a boolean true; `fallback` when it is not a boolean at all. */
@@ -218,97 +164,4 @@ export function filterEndpointSlice(obj: unknown): EndpointSliceSnapshot | undef
     reportsError: parsed.error,
     fencedAt: asString(annotations[ANNOTATION_FENCED_AT]),
   });
-}
-
-/**
- * Validates an agent Lease (full object or `LEASE_JQ_FILTER` output); undefined without a name.
- */
-export function filterLease(obj: unknown): LeaseSnapshot | undefined {
-  const metadata = recordAt(obj, "metadata");
-  const name = asString(metadata.name);
-  if (name === undefined) return undefined;
-  const spec = recordAt(obj, "spec");
-  return compact<LeaseSnapshot>({
-    name,
-    namespace: asString(metadata.namespace) ?? "",
-    nodeName:
-      asString(spec.holderIdentity) ?? asString(recordAt(metadata, "labels")[LABEL_NODE_NAME]),
-    renewTimeMs: timeMs(spec.renewTime),
-    leaseDurationSeconds: asNumber(spec.leaseDurationSeconds),
-    acquireTimeMs: timeMs(spec.acquireTime),
-    silentSinceMs: timeMs(recordAt(metadata, "annotations")[ANNOTATION_SILENT_SINCE]),
-  });
-}
-
-/** An RFC 3339 time (MicroTime too) in epoch milliseconds; undefined when absent or invalid. */
-function timeMs(value: unknown): number | undefined {
-  const text = asString(value);
-  const ms = text === undefined ? Number.NaN : Date.parse(text);
-  return Number.isFinite(ms) ? ms : undefined;
-}
-
-/**
- * Validates any object's identity (full object or `OBJECT_IDENTITY_JQ_FILTER` output);
- * undefined without a name.
- */
-export function filterObjectIdentity(obj: unknown): ObjectIdentity | undefined {
-  const metadata = recordAt(obj, "metadata");
-  const name = asString(metadata.name);
-  if (name === undefined) return undefined;
-  return compact<ObjectIdentity>({
-    name,
-    namespace: asString(metadata.namespace) ?? "",
-    uid: asString(metadata.uid),
-  });
-}
-
-/**
- * Epoch milliseconds at which a Lease expires (`renewTime + leaseDurationSeconds`), or undefined
- * when it was never renewed (such a Lease is as good as expired).
- */
-export function leaseExpiresAtMs(lease: LeaseSnapshot): number | undefined {
-  if (lease.renewTimeMs === undefined) return undefined;
-  const duration = lease.leaseDurationSeconds ?? DEFAULT_LEASE_DURATION_SECONDS;
-  return lease.renewTimeMs + duration * 1000;
-}
-
-/** What the hooks know of one node's agent from its heartbeat Lease. */
-export interface AgentHeartbeat {
-  /** When the Lease expires (epoch ms); `-Infinity` when it was never renewed. */
-  readonly expiresAtMs: number;
-  /** Since when the agent has held the Lease (epoch ms), when the Lease says so. */
-  readonly acquiredAtMs?: number;
-  /** With `acquiredAtMs`: the agent was silent from here until it came back then (epoch ms). */
-  readonly silentSinceMs?: number;
-  /** How long the Lease is valid without renewal (ms). */
-  readonly durationMs: number;
-}
-
-/**
- * The freshest Lease per node (a node normally has one; if a rename left two, the one that
- * expires last wins), keyed by `nodeLabelValue(holder)` so that a 64+ character node name, its
- * slices' node-name label and its Lease all meet on one key.
- */
-export function agentHeartbeatsByNode(
-  leases: readonly LeaseSnapshot[],
-): ReadonlyMap<string, AgentHeartbeat> {
-  const byNode = new Map<string, AgentHeartbeat>();
-  for (const lease of leases) {
-    if (lease.nodeName === undefined) continue;
-    const key = nodeLabelValue(lease.nodeName);
-    const expiresAtMs = leaseExpiresAtMs(lease) ?? Number.NEGATIVE_INFINITY;
-    const seen = byNode.get(key);
-    if (seen !== undefined && seen.expiresAtMs >= expiresAtMs) continue;
-    const durationMs = (lease.leaseDurationSeconds ?? DEFAULT_LEASE_DURATION_SECONDS) * 1000;
-    byNode.set(
-      key,
-      compact<AgentHeartbeat>({
-        expiresAtMs,
-        acquiredAtMs: lease.acquireTimeMs,
-        silentSinceMs: lease.silentSinceMs,
-        durationMs,
-      }),
-    );
-  }
-  return byNode;
 }
