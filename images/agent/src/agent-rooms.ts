@@ -61,45 +61,9 @@ export function buildRooms(o: AgentOptions, cb: AgentCallbacks): AgentRooms {
   const adoption = new AdoptionState();
   const counts = new EndpointCounts();
   const zone = new NodeZone({ rest, nodeName: config.nodeName, log, onChange: cb.zoneChanged });
-  const events = new EventRecorder({
-    writer: new ApiEventWriter(rest),
-    nodeName: config.nodeName,
-    log,
-    now,
-    onOutcome: (reason, outcome) => metrics.events.labels(reason, outcome).inc(),
-  });
-  const schedulerObserver = metrics.schedulerObserver();
-  const scheduler = o.createScheduler({
-    onChange: key => cb.needsSync(swhUidOfWorkerKey(key)),
-    observer: {
-      ...schedulerObserver,
-      onProbe: (spec, outcome, lateMs) => {
-        schedulerObserver.onProbe?.(spec, outcome, lateMs);
-        if (config.verboseStatus) cb.needsSync(swhUidOfWorkerKey(spec.key));
-      },
-    },
-  });
-  const syncer = new SliceSyncer({
-    nodeName: config.nodeName,
-    zone: () => zone.zone,
-    verbose: config.verboseStatus,
-    desired: cb.desired,
-    stateOf: key => adoption.stateOf(key, scheduler.state(key), now()),
-    ownedBy: uid => store.ownedBy(uid),
-    applier: new SliceApplier({
-      rest,
-      store,
-      nodeLabel: nodeLabelValue(config.nodeName),
-      log,
-      onWrite: (op, ok) => metrics.sliceWrites.labels(op, ok ? "success" : "error").inc(),
-    }),
-    history,
-    events,
-    log,
-    now,
-    onEvaluated: (uid, evaluated) => counts.set(uid, evaluated),
-    onPropagated: seconds => metrics.propagation.observe(seconds),
-  });
+  const events = eventRecorder(o, now);
+  const scheduler = probeScheduler(o, cb);
+  const syncer = sliceSyncer(o, cb, { store, history, adoption, counts, zone, events, scheduler });
   return {
     informers: new AgentInformers(config, rest, log, observer),
     secrets: new SecretWatcher({
@@ -110,19 +74,7 @@ export function buildRooms(o: AgentOptions, cb: AgentCallbacks): AgentRooms {
       onChange: cb.inputsChanged,
     }),
     store,
-    heartbeat: new Heartbeat({
-      rest,
-      namespace: config.namespace,
-      nodeName: config.nodeName,
-      leaseDurationMs: config.leaseDurationMs,
-      renewIntervalMs: config.leaseRenewIntervalMs,
-      log,
-      now,
-      onRenew: (ok, at) => {
-        metrics.leaseRenewals.labels(ok ? "success" : "error").inc();
-        if (ok) metrics.leaseLastRenew.set(at / 1000);
-      },
-    }),
+    heartbeat: heartbeat(o, now),
     events,
     scheduler,
     history,
@@ -139,4 +91,85 @@ export function buildRooms(o: AgentOptions, cb: AgentCallbacks): AgentRooms {
       log,
     }),
   };
+}
+
+/** The event recorder, writing through the API and counting outcomes. */
+function eventRecorder(o: AgentOptions, now: () => number): EventRecorder {
+  const { config, rest, metrics, log } = o;
+  return new EventRecorder({
+    writer: new ApiEventWriter(rest),
+    nodeName: config.nodeName,
+    log,
+    now,
+    onOutcome: (reason, outcome) => metrics.events.labels(reason, outcome).inc(),
+  });
+}
+
+/**
+ * The probe scheduler: a probe state change needs its SWH synced; with verboseStatus, every probe
+ * that ran does.
+ */
+function probeScheduler(o: AgentOptions, cb: AgentCallbacks): SchedulerLike {
+  const schedulerObserver = o.metrics.schedulerObserver();
+  return o.createScheduler({
+    onChange: key => cb.needsSync(swhUidOfWorkerKey(key)),
+    observer: {
+      ...schedulerObserver,
+      onProbe: (spec, outcome, lateMs) => {
+        schedulerObserver.onProbe?.(spec, outcome, lateMs);
+        if (o.config.verboseStatus) cb.needsSync(swhUidOfWorkerKey(spec.key));
+      },
+    },
+  });
+}
+
+/** The rooms the slice syncer reads from and reports to. */
+type SyncerRooms = Pick<
+  AgentRooms,
+  "store" | "history" | "adoption" | "counts" | "zone" | "events" | "scheduler"
+>;
+
+/** The slice syncer of one SWH at a time, with its applier. */
+function sliceSyncer(o: AgentOptions, cb: AgentCallbacks, r: SyncerRooms): SliceSyncer {
+  const { config, rest, metrics, log } = o;
+  const now = o.now ?? Date.now;
+  return new SliceSyncer({
+    nodeName: config.nodeName,
+    zone: () => r.zone.zone,
+    verbose: config.verboseStatus,
+    desired: cb.desired,
+    stateOf: key => r.adoption.stateOf(key, r.scheduler.state(key), now()),
+    ownedBy: uid => r.store.ownedBy(uid),
+    applier: new SliceApplier({
+      rest,
+      store: r.store,
+      nodeLabel: nodeLabelValue(config.nodeName),
+      log,
+      onWrite: (op, ok) => metrics.sliceWrites.labels(op, ok ? "success" : "error").inc(),
+    }),
+    history: r.history,
+    events: r.events,
+    log,
+    now,
+    onEvaluated: (uid, evaluated) => r.counts.set(uid, evaluated),
+    onPropagated: seconds => metrics.propagation.observe(seconds),
+  });
+}
+
+/** The heartbeat Lease, counting renewals and recording the last one. */
+function heartbeat(o: AgentOptions, now: () => number): Heartbeat {
+  const { config, rest, metrics, log } = o;
+  return new Heartbeat({
+    rest,
+    namespace: config.namespace,
+    nodeName: config.nodeName,
+    leaseDurationMs: config.leaseDurationMs,
+    renewIntervalMs: config.leaseRenewIntervalMs,
+    log,
+    now,
+    onRenew: (ok, at) => {
+      metrics.leaseRenewals.labels(ok ? "success" : "error").inc();
+      if (ok) metrics.leaseLastRenew.set(at / 1000);
+    },
+  });
 }

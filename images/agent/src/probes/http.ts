@@ -77,44 +77,14 @@ const DEFAULT_TLS_SESSION_BYTES = 4 * 1024 * 1024;
 export function createHttpProber(options: HttpProberOptions = {}): HttpProber {
   const maxBodyBytes = options.maxBodyBytes ?? 4096;
   const ttlMs = options.targetTtlMs ?? 60_000;
-  const userAgent = options.userAgent ?? "swh-agent/1";
   const sessions = new SessionCache<Target>({
     maxBytes: options.tlsSessionBytes ?? DEFAULT_TLS_SESSION_BYTES,
     maxAgeMs: options.tlsSessionMaxAgeMs ?? 60_000,
   });
-  const fingerprints = new WeakMap<HttpSpec, string>();
-  const targets = new Map<string, Map<string, Target>>();
-
-  const targetFor = (address: string, spec: HttpSpec): Target => {
-    let fingerprint = fingerprints.get(spec);
-    if (fingerprint === undefined) {
-      fingerprint = JSON.stringify(spec);
-      fingerprints.set(spec, fingerprint);
-    }
-    let byAddress = targets.get(fingerprint);
-    if (byAddress === undefined) {
-      byAddress = new Map();
-      targets.set(fingerprint, byAddress);
-    }
-    let target = byAddress.get(address);
-    if (target === undefined) {
-      target = buildTarget(address, spec, userAgent);
-      byAddress.set(address, target);
-    }
-    return target;
-  };
-
-  const sweep = (olderThan: number): void => {
-    for (const [fingerprint, byAddress] of targets) {
-      for (const [address, target] of byAddress) {
-        if (target.lastUsed >= olderThan) continue;
-        byAddress.delete(address);
-        sessions.delete(target);
-      }
-      if (byAddress.size === 0) targets.delete(fingerprint);
-    }
-  };
-  const sweeper = setInterval(() => sweep(Date.now() - ttlMs), Math.max(1_000, ttlMs / 2));
+  const targets = new TargetCache(options.userAgent ?? "swh-agent/1", target =>
+    sessions.delete(target),
+  );
+  const sweeper = setInterval(() => targets.sweep(Date.now() - ttlMs), Math.max(1_000, ttlMs / 2));
   sweeper.unref();
 
   /** The exchange of one HTTPS probe: the target with its session to resume, if any. */
@@ -133,7 +103,7 @@ export function createHttpProber(options: HttpProberOptions = {}): HttpProber {
       if (spec.mode !== "HTTP") {
         return Promise.resolve(failed(startedAt, `HTTP prober given a ${spec.mode} probe`));
       }
-      const target = targetFor(address, spec);
+      const target = targets.get(address, spec);
       const now = Date.now();
       target.lastUsed = now;
       if (target.invalid !== undefined) return Promise.resolve(failed(startedAt, target.invalid));
@@ -141,11 +111,7 @@ export function createHttpProber(options: HttpProberOptions = {}): HttpProber {
       const tls = target.tlsSettings;
       return exchange(tls === undefined ? target : withSession(target, tls, now), limits);
     },
-    targets: () => {
-      let count = 0;
-      for (const byAddress of targets.values()) count += byAddress.size;
-      return count;
-    },
+    targets: () => targets.size,
     tlsSessions: () => sessions.size,
     close: () => {
       clearInterval(sweeper);
@@ -153,6 +119,62 @@ export function createHttpProber(options: HttpProberOptions = {}): HttpProber {
       sessions.clear();
     },
   };
+}
+
+/** The targets of one prober by probe spec (its JSON, computed once per spec) and address. */
+class TargetCache {
+  readonly #userAgent: string;
+  readonly #onSwept: (target: Target) => void;
+  readonly #fingerprints = new WeakMap<HttpSpec, string>();
+  readonly #targets = new Map<string, Map<string, Target>>();
+
+  constructor(userAgent: string, onSwept: (target: Target) => void) {
+    this.#userAgent = userAgent;
+    this.#onSwept = onSwept;
+  }
+
+  /** Number of targets. */
+  get size(): number {
+    let count = 0;
+    for (const byAddress of this.#targets.values()) count += byAddress.size;
+    return count;
+  }
+
+  /** The target of `address` under `spec`, built on first use. */
+  get(address: string, spec: HttpSpec): Target {
+    let fingerprint = this.#fingerprints.get(spec);
+    if (fingerprint === undefined) {
+      fingerprint = JSON.stringify(spec);
+      this.#fingerprints.set(spec, fingerprint);
+    }
+    let byAddress = this.#targets.get(fingerprint);
+    if (byAddress === undefined) {
+      byAddress = new Map();
+      this.#targets.set(fingerprint, byAddress);
+    }
+    let target = byAddress.get(address);
+    if (target === undefined) {
+      target = buildTarget(address, spec, this.#userAgent);
+      byAddress.set(address, target);
+    }
+    return target;
+  }
+
+  /** Drops the targets last used before `olderThan` (epoch ms). */
+  sweep(olderThan: number): void {
+    for (const [fingerprint, byAddress] of this.#targets) {
+      for (const [address, target] of byAddress) {
+        if (target.lastUsed >= olderThan) continue;
+        byAddress.delete(address);
+        this.#onSwept(target);
+      }
+      if (byAddress.size === 0) this.#targets.delete(fingerprint);
+    }
+  }
+
+  clear(): void {
+    this.#targets.clear();
+  }
 }
 
 function buildTarget(address: string, spec: HttpSpec, userAgent: string): Target {
