@@ -171,24 +171,29 @@ export interface ImmutableFieldChange {
   readonly wanted: string;
 }
 
+/** A change of `field` when both sides set it and they differ (an unset side is no change). */
+function setFieldChange(
+  field: string,
+  have: string | undefined,
+  wanted: string | undefined,
+): ImmutableFieldChange | undefined {
+  if (wanted === undefined || have === undefined || wanted === have) return undefined;
+  return { field, current: have, wanted };
+}
+
 function clusterIPChange(
   spec: ClassifiedSwh["spec"],
   current: ServiceSpecSnapshot,
 ): ImmutableFieldChange | undefined {
   const wanted = spec.clusterIP ?? spec.clusterIPs?.[0];
-  const have = current.clusterIP;
-  if (wanted === undefined || have === undefined || wanted === have) return undefined;
-  return { field: "spec.clusterIP", current: have, wanted };
+  return setFieldChange("spec.clusterIP", current.clusterIP, wanted);
 }
 
 function ipFamilyChange(
   spec: ClassifiedSwh["spec"],
   current: ServiceSpecSnapshot,
 ): ImmutableFieldChange | undefined {
-  const wanted = spec.ipFamilies?.[0];
-  const have = current.ipFamilies?.[0];
-  if (wanted === undefined || have === undefined || wanted === have) return undefined;
-  return { field: "spec.ipFamilies[0]", current: have, wanted };
+  return setFieldChange("spec.ipFamilies[0]", current.ipFamilies?.[0], spec.ipFamilies?.[0]);
 }
 
 function loadBalancerClassChange(
