@@ -10,6 +10,8 @@ import { readFile, rename, writeFile } from "node:fs/promises";
 export interface DaemonRecord {
   readonly pid: number;
   readonly logFile: string;
+  /** The API server it was started against (a box restarted on other ports needs a new one). */
+  readonly server?: string;
 }
 
 /** The addon-operator process. */

@@ -15,6 +15,7 @@ import { agentProbeCounts, type ProbeCounts } from "./kubelet-probes.js";
 import type { ObjectRecorder } from "./object-recorder.js";
 import type { OutageBaseline } from "./outage-checks.js";
 import { recordMeasurement } from "./report.js";
+import { eventually } from "../../e2e/support/eventually.js";
 
 /** What the node lifecycle controller and the kubelets did, as seen through the outage. */
 export interface ClusterOutcome {
@@ -52,7 +53,7 @@ const delta = (before: ProbeCounts, after: ProbeCounts, key: string): number =>
 
 /**
  * Asserts nothing was evicted, recreated or restarted since `from`, and the nodes are Ready and
- * untainted again; asserts the kubelets failed readiness probes of every agent since the baseline
+ * untainted again (waiting for their kubelets' next status update); asserts the kubelets failed readiness probes of every agent since the baseline
  * and no liveness probe. Returns what the cluster went through (see ClusterOutcome).
  */
 export async function expectPodsUndisturbed(
@@ -67,8 +68,19 @@ export async function expectPodsUndisturbed(
   ]).toEqual([]);
   expect([...agents.current().keys()].sort()).toEqual([...base.clusterBefore.agents.keys()].sort());
   expect([...apps.current().keys()].sort()).toEqual([...base.clusterBefore.apps.keys()].sort());
-  expect([...nodes.current()].filter(([, v]) => v.ready !== "True" || v.taints.length > 0)).toEqual(
-    [],
+  // The node lifecycle controller may have marked a node Unknown when the API server came back,
+  // before its kubelet's next status update: the kubelet puts it right within its update period.
+  await eventually(
+    "every node Ready and untainted again",
+    () => {
+      const notReady = [...nodes.current()].filter(
+        ([, v]) => v.ready !== "True" || v.taints.length > 0,
+      );
+      expect(notReady).toEqual([]);
+      return Promise.resolve();
+    },
+    60_000,
+    250,
   );
   const after = await agentProbeCounts(world.layout.stateDir, base.agentsBefore);
   const probes = base.agentsBefore.map((a, i) => {

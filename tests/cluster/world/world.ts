@@ -23,7 +23,13 @@ import { isOurProcess, stopDaemon } from "../daemons.js";
 import { adminRest, apply, getOrUndefined } from "../kube.js";
 import { worldLayout } from "../layout.js";
 import { moduleConfigCrdYaml, stageModule, writeModulesValues } from "../module/stage.js";
-import { readWorldState, writeWorldState, type OperatorRecord, type WorldState } from "../state.js";
+import {
+  readWorldState,
+  writeWorldState,
+  type DaemonRecord,
+  type OperatorRecord,
+  type WorldState,
+} from "../state.js";
 import { agentDaemonSet, agentDaemonSetView, type AgentDaemonSetView } from "./agent-daemonset.js";
 import type { World } from "./handle.js";
 import { startBridge } from "./bridge.js";
@@ -114,8 +120,15 @@ async function ensureOperator(
   const { log } = opts;
   const { layout, rest } = world;
   let state = world.state;
-  const operatorUp = state.operator && isOurProcess(state.operator.pid, layout.marker);
-  const bridgeUp = state.bridge && isOurProcess(state.bridge.pid, layout.marker);
+  const server = (await boxStatus(layout.stateDir)).server;
+  const current = (d: DaemonRecord | undefined): boolean =>
+    d !== undefined && isOurProcess(d.pid, layout.marker) && d.server === server;
+  // A daemon of an earlier box (since restarted on other ports) talks to nothing: replace it.
+  for (const stale of [state.operator, state.bridge]) {
+    if (stale && !current(stale)) await stopDaemon(stale.pid, layout.marker, 15_000);
+  }
+  const operatorUp = current(state.operator);
+  const bridgeUp = current(state.bridge);
   if (operatorUp && bridgeUp) {
     await applyModuleConfig({ rest }, opts.settings);
     return state;
@@ -143,7 +156,7 @@ async function ensureOperator(
       bundle: artefacts.bridgeBundle,
       logLevel: opts.logLevel,
     });
-    state = { ...state, bridge };
+    state = { ...state, bridge: { ...bridge, server } };
     await writeWorldState(layout.stateFile, state);
   }
   if (!operatorUp) {
@@ -152,7 +165,7 @@ async function ensureOperator(
       binary: artefacts.addonOperator,
       logLevel: opts.logLevel,
     });
-    state = { ...state, operator };
+    state = { ...state, operator: { ...operator, server } };
     await writeWorldState(layout.stateFile, state);
   }
   return state;
@@ -226,7 +239,8 @@ export async function restartOperator(
     logLevel: opts.logLevel ?? "debug",
     keepHookFiles: opts.keepHookFiles ?? false,
   });
-  await updateWorldState(world.layout, state => ({ ...state, operator: record }));
+  const server = (await boxStatus(world.layout.stateDir)).server;
+  await updateWorldState(world.layout, state => ({ ...state, operator: { ...record, server } }));
   return record;
 }
 

@@ -8,7 +8,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
-import { isOurProcess, startDaemon, stopDaemon } from "../daemon.js";
+import { hasExited, startDaemon, stopDaemon } from "../daemon.js";
 import { kubeletArgs, type NodeLayout } from "./configs.js";
 import { cgroupPids, removeCgroupRoot, removeSandboxNetns, unmountUnder } from "./node-host.js";
 import type { NodeSpec } from "./plan.js";
@@ -63,7 +63,6 @@ export async function startContainerd(
   node: NodeSpec,
   layout: NodeLayout,
   logDir: string,
-  marker: string,
 ): Promise<number> {
   const pid = inNode(
     node,
@@ -73,8 +72,9 @@ export async function startContainerd(
   );
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (!isOurProcess(pid, marker))
-      throw new Error(`containerd of ${node.name} exited; see its log`);
+    // hasExited, not isOurProcess: until nsenter has exec'd, /proc/<pid>/cmdline is still the
+    // forked parent's, without the marker (a start once failed so with containerd running).
+    if (hasExited(pid)) throw new Error(`containerd of ${node.name} exited; see its log`);
     if (
       await ctr(layout, ["version"]).then(
         () => true,

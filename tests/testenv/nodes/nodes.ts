@@ -154,8 +154,7 @@ async function startNode(
 ): Promise<void> {
   const layout = nodeLayout(ctx.layout.root, node);
   await writeNodeFiles(ctx, node, layout);
-  const marker = `${ctx.layout.root}/`;
-  pids.containerd = await startContainerd(node, layout, ctx.layout.logDir, marker);
+  pids.containerd = await startContainerd(node, layout, ctx.layout.logDir);
   await importImages(layout.containerdSocket, await buildImages(["pause"]));
   const binaries = nodeBinaries(ctx);
   pids.kubelet = startKubelet(node, layout, binaries, ctx.layout.logDir);
