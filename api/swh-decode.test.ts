@@ -17,6 +17,7 @@ describe("decodeSwhSpec", () => {
             timeoutSeconds: 1,
             successThreshold: 1,
             failureThreshold: 3,
+            recheckIntervalMilliseconds: 1000,
             http: { targetPort: 8080, path: "/healthz", scheme: "HTTPS" },
           },
         ],
@@ -30,7 +31,10 @@ describe("decodeSwhSpec", () => {
       decodeSwhSpec({
         ports: [{ port: "5432" }, { port: 80 }],
         publishNotReadyAddresses: "yes",
-        healthcheck: { periodSeconds: "10", probes: [{ mode: "ICMP" }, { mode: "TCP", tcp: {} }] },
+        healthcheck: {
+          periodSeconds: "10",
+          probes: [{ mode: "ICMP" }, { mode: "TCP", tcp: {}, recheckIntervalMilliseconds: "1000" }],
+        },
       }),
     ).toEqual({ ports: [{ port: 80 }], healthcheck: { probes: [{ mode: "TCP" }] } });
   });

@@ -164,6 +164,7 @@ export function readProbe(value: unknown): Probe | undefined {
     timeoutSeconds: asNumber(raw.timeoutSeconds),
     successThreshold: asNumber(raw.successThreshold),
     failureThreshold: asNumber(raw.failureThreshold),
+    recheckIntervalMilliseconds: asNumber(raw.recheckIntervalMilliseconds),
     tcp: readTcpProbe(raw.tcp),
     http: readHttpProbe(raw.http),
     postgreSQL: readPostgresProbe(raw.postgreSQL),

@@ -61,6 +61,13 @@ export interface Probe {
   successThreshold?: number;
   /** Default 3. */
   failureThreshold?: number;
+  /**
+   * (addition) Milliseconds between runs, instead of `periodSeconds`, while the probe's last
+   * result disagrees with its published state (a failure while passing, a success while
+   * failing), until a threshold is crossed or a result agrees again. 100 or more and below
+   * the period; absent: off (every run on the period).
+   */
+  recheckIntervalMilliseconds?: number;
   tcp?: TCPProbe;
   http?: HTTPProbe;
   postgreSQL?: PostgreSQLProbe;

@@ -115,8 +115,8 @@ function probeScheduler(o: AgentOptions, cb: AgentCallbacks): SchedulerLike {
     onChange: key => cb.needsSync(swhUidOfWorkerKey(key)),
     observer: {
       ...schedulerObserver,
-      onProbe: (spec, outcome, lateMs) => {
-        schedulerObserver.onProbe?.(spec, outcome, lateMs);
+      onProbe: (spec, outcome, lateMs, recheck) => {
+        schedulerObserver.onProbe?.(spec, outcome, lateMs, recheck);
         if (o.config.verboseStatus) cb.needsSync(swhUidOfWorkerKey(spec.key));
       },
     },

@@ -23,6 +23,15 @@ export class AgentMetrics {
     labelNames: ["mode", "result"] as const,
     registers: [this.registry],
   });
+  readonly rechecks = new Counter({
+    name: "swh_agent_probe_rechecks_total",
+    help:
+      "Probe attempts run at a probe's recheckIntervalMilliseconds instead of its period (its " +
+      "last result disagreed with the published state), by mode and result; also counted in " +
+      "swh_agent_probes_total.",
+    labelNames: ["mode", "result"] as const,
+    registers: [this.registry],
+  });
   readonly probeDuration = new Histogram({
     name: "swh_agent_probe_duration_seconds",
     help: "Probe attempt duration by mode.",
@@ -119,7 +128,7 @@ export class AgentMetrics {
 
   readonly #probeChildren = new Map<
     string,
-    { count: Counter.Internal; duration: Histogram.Internal<"mode"> }
+    { count: Counter.Internal; recheck: Counter.Internal; duration: Histogram.Internal<"mode"> }
   >();
 
   /** @param defaults also export Node.js process metrics (CPU, memory, event loop lag). */
@@ -127,18 +136,22 @@ export class AgentMetrics {
     if (defaults) collectDefaultMetrics({ register: this.registry, prefix: "swh_agent_" });
   }
 
-  /** Records one probe attempt. */
-  observeProbe(spec: WorkerSpec, outcome: ProbeOutcome, lateMs: number): void {
+  /** Records one probe attempt; `recheck`: it ran at the fast re-check interval. */
+  observeProbe(spec: WorkerSpec, outcome: ProbeOutcome, lateMs: number, recheck = false): void {
     const key = `${spec.probe.mode}/${outcome.ok ? 1 : 0}`;
     let child = this.#probeChildren.get(key);
     if (!child) {
+      const result = outcome.ok ? "success" : "failure";
       child = {
-        count: this.probes.labels(spec.probe.mode, outcome.ok ? "success" : "failure"),
+        count: this.probes.labels(spec.probe.mode, result),
+        recheck: this.rechecks.labels(spec.probe.mode, result),
         duration: this.probeDuration.labels(spec.probe.mode),
       };
+      child.recheck.inc(0); // the series exists at 0 while no probe re-checks
       this.#probeChildren.set(key, child);
     }
     child.count.inc();
+    if (recheck) child.recheck.inc();
     child.duration.observe(outcome.durationMs / 1000);
     this.scheduleLateness.observe(Math.max(0, lateMs) / 1000);
   }
@@ -146,7 +159,8 @@ export class AgentMetrics {
   /** The scheduler's observer. */
   schedulerObserver(): SchedulerObserver {
     return {
-      onProbe: (spec, outcome, lateMs) => this.observeProbe(spec, outcome, lateMs),
+      onProbe: (spec, outcome, lateMs, recheck) =>
+        this.observeProbe(spec, outcome, lateMs, recheck),
       onQueueDepth: depth => this.queueDepth.set(depth),
     };
   }

@@ -95,6 +95,13 @@ describe.each(["EXAMPLES.md", "EXAMPLES_RU.md"])("%s", page => {
     ).toBe(true);
   });
 
+  it("shows the seed's postgres-write with a fast re-check interval", () => {
+    const fast = found.filter(swh => swh.metadata.name === "postgres-write").slice(1);
+    const probe = fast[0]?.spec.healthcheck?.probes?.[0];
+    expect(probe?.recheckIntervalMilliseconds).toBe(1000);
+    expect(probe?.postgreSQL?.query).toBe("SELECT NOT pg_is_in_recovery()");
+  });
+
   it("shows requirePodReady and all three probe modes", () => {
     expect(found.some(swh => swh.spec.healthcheck?.requirePodReady === true)).toBe(true);
     expect(new Set(probes.map(p => p.mode))).toEqual(new Set(["TCP", "HTTP", "PostgreSQL"]));

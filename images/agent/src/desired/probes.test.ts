@@ -206,4 +206,16 @@ describe("probeTiming", () => {
       failureThreshold: 5,
     });
   });
+
+  it("carries a fast re-check interval only when it is 100 ms or more and below the period", () => {
+    const recheck = (ms: number, periodSeconds?: number) =>
+      probeTiming({ mode: "TCP", recheckIntervalMilliseconds: ms }, { periodSeconds }).recheckMs;
+    expect(recheck(1000)).toBe(1000);
+    expect(recheck(100, 1)).toBe(100);
+    // below the CRD's minimum, equal to the (default) period, above the period: off
+    expect(recheck(99)).toBeUndefined();
+    expect(recheck(10_000)).toBeUndefined();
+    expect(recheck(1500, 1)).toBeUndefined();
+    expect(probeTiming({ mode: "TCP" }, {})).not.toHaveProperty("recheckMs");
+  });
 });

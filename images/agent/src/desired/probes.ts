@@ -155,6 +155,8 @@ export interface ProbeTiming {
   readonly initialDelayMs: number;
   readonly successThreshold: number;
   readonly failureThreshold: number;
+  /** Fast re-check interval; absent when off or not below the period. */
+  readonly recheckMs?: number;
 }
 
 /** Positive integer or the default. */
@@ -168,14 +170,20 @@ export function probeTiming(
   healthcheck: { periodSeconds?: number; initialDelaySeconds?: number },
 ): ProbeTiming {
   const delay = healthcheck.initialDelaySeconds;
+  const periodMs = positive(healthcheck.periodSeconds, HEALTHCHECK_DEFAULTS.periodSeconds) * 1000;
+  const recheck = probe.recheckIntervalMilliseconds;
+  // The CRD's bounds (100 or more, below the period), checked again: an SWH stored under an
+  // older schema is not re-validated, and a value outside them turns re-checks off.
+  const recheckOn = typeof recheck === "number" && recheck >= 100 && recheck < periodMs;
   return {
-    periodMs: positive(healthcheck.periodSeconds, HEALTHCHECK_DEFAULTS.periodSeconds) * 1000,
+    periodMs,
     timeoutMs: positive(probe.timeoutSeconds, HEALTHCHECK_DEFAULTS.timeoutSeconds) * 1000,
     initialDelayMs:
       (typeof delay === "number" && delay >= 0 ? delay : HEALTHCHECK_DEFAULTS.initialDelaySeconds) *
       1000,
     successThreshold: positive(probe.successThreshold, HEALTHCHECK_DEFAULTS.successThreshold),
     failureThreshold: positive(probe.failureThreshold, HEALTHCHECK_DEFAULTS.failureThreshold),
+    ...(recheckOn ? { recheckMs: Math.floor(recheck) } : {}),
   };
 }
 

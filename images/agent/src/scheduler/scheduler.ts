@@ -1,7 +1,8 @@
 // The probe scheduler: one worker per key, each with its own timer on a fixed period grid
 // (first slot jittered uniformly within the period, never before the initial delay), a global
 // cap on probes in flight with a FIFO queue behind it, thresholds applied per worker, and
-// onChange called only when the thresholded state changes.
+// onChange called only when the thresholded state changes. A worker with a re-check interval
+// uses it instead of the period while its last result disagrees with its state (worker.ts).
 //
 // Cost model: there is no loop over all workers anywhere on the probing path. Each worker
 // holds one timer; Node keeps timers in per-duration lists under a binary heap, so arming one
@@ -20,6 +21,7 @@ import {
   initialDelayEnd,
   newWorker,
   nextDue,
+  nextInterval,
   snapshot,
   type Worker,
 } from "./worker.js";
@@ -161,7 +163,7 @@ export class ProbeScheduler {
     const next =
       worker.lastProbeAt === undefined
         ? now + Math.floor(this.random() * worker.timing.periodMs)
-        : worker.lastProbeAt + worker.timing.periodMs;
+        : worker.lastProbeAt + nextInterval(worker);
     this.disarm(worker);
     this.arm(worker, Math.max(now, next, delayEnd));
   }
@@ -247,9 +249,9 @@ export class ProbeScheduler {
     worker.guard = undefined;
     this.running -= 1;
     if (!worker.stopped) {
-      this.options.observer?.onProbe?.(worker.spec, outcome, lateMs);
+      this.options.observer?.onProbe?.(worker.spec, outcome, lateMs, worker.recheck);
       this.record(worker, outcome);
-      this.arm(worker, nextDue(worker.dueAt, worker.timing.periodMs, this.clock.now()));
+      this.arm(worker, nextDue(worker.dueAt, nextInterval(worker), this.clock.now()));
     }
     this.pump();
   }

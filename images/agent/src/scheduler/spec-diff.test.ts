@@ -33,6 +33,7 @@ describe("classifyChange", () => {
     ["period", { periodMs: 5_000 }, "timing"],
     ["timeout", { timeoutMs: 2_000 }, "timing"],
     ["thresholds", { failureThreshold: 5 }, "timing"],
+    ["fast re-check interval", { recheckMs: 500 }, "timing"],
     ["initial delay", { initialDelayMs: 3_000 }, "timing"],
     ["pod start", { podStartedAt: new Date(2_000) }, "timing"],
     ["address", { address: "10.0.0.2" }, "target"],

@@ -16,6 +16,7 @@ export function classifyChange(before: WorkerSpec, after: WorkerSpec): SpecChang
     before.initialDelayMs === after.initialDelayMs &&
     before.successThreshold === after.successThreshold &&
     before.failureThreshold === after.failureThreshold &&
+    before.recheckMs === after.recheckMs &&
     before.podStartedAt?.getTime() === after.podStartedAt?.getTime();
   return sameTiming ? "none" : "timing";
 }

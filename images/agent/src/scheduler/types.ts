@@ -18,6 +18,9 @@ export interface WorkerSpec {
   podStartedAt?: Date;
   successThreshold: number;
   failureThreshold: number;
+  /** Fast re-check interval (below periodMs), used instead of periodMs while the last result
+   *  disagrees with the published state; absent: every probe on the period. */
+  recheckMs?: number;
   /** Adopted state (from an existing EndpointSlice after restart): the worker starts from it
    *  instead of "failing", and keeps it until fresh results cross a threshold. */
   initialHealthy?: boolean;
@@ -38,8 +41,9 @@ export interface ProbeState {
 
 /** Hooks for metrics; all optional. */
 export interface SchedulerObserver {
-  /** Called after every probe attempt; `lateMs` is how long it waited past its due time. */
-  onProbe?(spec: WorkerSpec, outcome: ProbeOutcome, lateMs: number): void;
+  /** Called after every probe attempt; `lateMs` is how long it waited past its due time,
+   *  `recheck` whether it ran at the fast re-check interval rather than on the period. */
+  onProbe?(spec: WorkerSpec, outcome: ProbeOutcome, lateMs: number, recheck: boolean): void;
   /** Called when the number of probes waiting for a concurrency slot changes. */
   onQueueDepth?(depth: number): void;
 }

@@ -25,6 +25,8 @@ export interface Worker {
   running: boolean;
   queued: boolean;
   stopped: boolean;
+  /** Whether the armed (or running) slot is a fast re-check rather than a period slot. */
+  recheck: boolean;
   /** Bound once: the timer callback of this worker (no closure per tick). */
   fire: () => void;
 }
@@ -44,6 +46,7 @@ export function newWorker(spec: WorkerSpec, now: number, fire: () => void): Work
     running: false,
     queued: false,
     stopped: false,
+    recheck: false,
     fire,
   };
 }
@@ -66,12 +69,18 @@ export interface Timing {
   readonly timeoutMs: number;
   readonly successThreshold: number;
   readonly failureThreshold: number;
+  /** Fast re-check interval, below periodMs; undefined when off. */
+  readonly recheckMs: number | undefined;
 }
 
-/** Period, timeout and thresholds clamped to sane minimums (a zero period would spin). */
+/** Period, timeout and thresholds clamped to sane minimums (a zero period would spin); a
+ *  re-check interval that is not below the period is off. */
 export function effectiveTiming(spec: WorkerSpec): Timing {
+  const periodMs = Math.max(1, spec.periodMs);
+  const recheck = spec.recheckMs;
   return {
-    periodMs: Math.max(1, spec.periodMs),
+    periodMs,
+    recheckMs: recheck !== undefined && recheck < periodMs ? Math.max(1, recheck) : undefined,
     timeoutMs: Math.max(1, spec.timeoutMs),
     successThreshold: Math.max(1, spec.successThreshold),
     failureThreshold: Math.max(1, spec.failureThreshold),
@@ -92,4 +101,23 @@ export function nextDue(dueAt: number, periodMs: number, now: number): number {
   if (now < dueAt + periodMs) return dueAt + periodMs;
   const missed = Math.floor((now - dueAt) / periodMs);
   return dueAt + (missed + 1) * periodMs;
+}
+
+/**
+ * Whether the worker's next probe is a fast re-check: it has a re-check interval and its last
+ * result disagrees with its published state (a failure while healthy, a success while not
+ * healthy), so a threshold crossing may be under way. A crossing makes them agree again.
+ */
+export function wantsRecheck(worker: Worker): boolean {
+  const { lastOk, healthy } = worker.state;
+  return worker.timing.recheckMs !== undefined && lastOk !== undefined && lastOk !== healthy;
+}
+
+/**
+ * The interval to the worker's next probe after its last result: the re-check interval or the
+ * period. Records which one in `worker.recheck`, so the probe is counted as what it is.
+ */
+export function nextInterval(worker: Worker): number {
+  worker.recheck = wantsRecheck(worker);
+  return worker.recheck ? worker.timing.recheckMs! : worker.timing.periodMs;
 }
