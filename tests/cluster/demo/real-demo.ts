@@ -99,7 +99,9 @@ function summary(run: ClientSwitchover, from: string, to: string): string[] {
     `  periodSeconds 10, the seed's settings); until then ${write.failedAfterFence} of ${write.sentAfterFence} writes failed, each`,
     `  one sent to the stopped ${from}. No write reached a replica.`,
     `  Reads through postgres-read: ${read.failedAfterFence} of ${read.sentAfterFence} failed (those sent to ${from}, which the`,
-    "  seed's SELECT 1 probe counts as a reader) until it left. Lower periodSeconds to switch faster.",
+    "  seed's SELECT 1 probe counts as a reader) until it left. To switch faster, set the probe's",
+    "  recheckIntervalMilliseconds (say 1000): after the first failed probe the next ones come that",
+    "  often, so the dead primary leaves after about one period plus two re-checks (docs/EXAMPLES.md).",
   ];
 }
 

@@ -38,16 +38,40 @@ export async function createCgroupRoot(cgroupRoot: string): Promise<void> {
   }
 }
 
+/** A cgroup being removed (by the kubelet, say) answers ENOENT or ENODEV: nothing there. */
+function gone(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === "ENOENT" || code === "ENODEV";
+}
+
+function readGone(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (err) {
+    if (gone(err)) return "";
+    throw err;
+  }
+}
+
+function readdirGone(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (err) {
+    if (gone(err)) return [];
+    throw err;
+  }
+}
+
 /** The pids of every process in the node's cgroup tree (its pods' containers). */
 export function cgroupPids(cgroupRoot: string): number[] {
   const pids = new Set<number>();
   const visit = (dir: string): void => {
-    for (const pid of readFileSync(join(dir, "cgroup.procs"), "utf8").split("\n")) {
+    for (const pid of readGone(join(dir, "cgroup.procs")).split("\n")) {
       if (pid) pids.add(Number(pid));
     }
-    for (const entry of readdirSync(dir)) {
+    for (const entry of readdirGone(dir)) {
       const child = join(dir, entry);
-      if (statSync(child).isDirectory()) visit(child);
+      if (statSync(child, { throwIfNoEntry: false })?.isDirectory()) visit(child);
     }
   };
   for (const hierarchy of hierarchies()) {
@@ -60,11 +84,15 @@ export function cgroupPids(cgroupRoot: string): number[] {
 /** Removes the node's cgroup tree, deepest first; fails when a cgroup still holds a task. */
 export function removeCgroupRoot(cgroupRoot: string): void {
   const remove = (dir: string): void => {
-    for (const entry of readdirSync(dir)) {
+    for (const entry of readdirGone(dir)) {
       const child = join(dir, entry);
-      if (statSync(child).isDirectory()) remove(child);
+      if (statSync(child, { throwIfNoEntry: false })?.isDirectory()) remove(child);
     }
-    rmdirSync(dir);
+    try {
+      rmdirSync(dir);
+    } catch (err) {
+      if (!gone(err)) throw err;
+    }
   };
   for (const hierarchy of hierarchies()) {
     const dir = join(hierarchy, cgroupRoot);
