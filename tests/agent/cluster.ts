@@ -12,7 +12,10 @@ import { adminKubeConfig, applyYaml, issueToken, waitForCrdEstablished } from ".
 /** Repository root. */
 export const ROOT = join(import.meta.dirname, "..", "..");
 
-/** The ClusterRole and Role rules the agent needs (mirrors templates/agent RBAC). */
+/**
+ * The ClusterRole and Role rules the agent needs: a subset of what templates/agent grants
+ * (tests/unit/templates/rbac.test.ts holds it to that).
+ */
 export function agentRbac(namespace = MODULE_NAMESPACE, sa = AGENT_SERVICE_ACCOUNT): object[] {
   const subject = { kind: "ServiceAccount", name: sa, namespace };
   return [

@@ -3,6 +3,7 @@
 // ServiceAccount and role the chart renders, and the user-facing roles carry the labels and
 // annotations Deckhouse's user-authz (RBAC v1) and rbacv2 aggregation look for.
 import { AGENT_SERVICE_ACCOUNT, MODULE_NAMESPACE, SWH_PLURAL } from "../../../api/contract.js";
+import { agentRbac } from "../../agent/cluster.js";
 import {
   findObject,
   moduleValues,
@@ -111,6 +112,30 @@ describe("agent RBAC", () => {
     const rb = findObject(objects, "RoleBinding", "agent") as Binding;
     expect(rb.subjects).toEqual([subject]);
     expect(rb.roleRef).toMatchObject({ kind: "Role", name: "agent" });
+  });
+});
+
+describe("the bare agents' RBAC in the e2e tests (tests/agent/cluster.ts)", () => {
+  it("grants nothing the chart does not grant the agent", () => {
+    const chart = [
+      findObject(objects, "ClusterRole", "d8:service-with-healthchecks:agent") as Role,
+      findObject(objects, "Role", "agent") as Role,
+    ];
+    const granted = (all: readonly Role[]): Map<string, Set<string>> => {
+      const out = new Map<string, Set<string>>();
+      for (const [key, verbs] of all.flatMap(r => [...grants(r)])) {
+        out.set(key, new Set([...(out.get(key) ?? []), ...verbs]));
+      }
+      return out;
+    };
+    const bare = (agentRbac() as RenderedObject[]).filter(
+      o => o.kind === "Role" || o.kind === "ClusterRole",
+    ) as Role[];
+    const allowed = granted(chart);
+    const beyond = [...granted(bare)].flatMap(([key, verbs]) =>
+      [...verbs].filter(v => !allowed.get(key)?.has(v)).map(v => `${key} ${v}`),
+    );
+    expect(beyond).toEqual([]);
   });
 });
 
