@@ -26,6 +26,20 @@ describe("decodeSwhSpec", () => {
     expect(decodeSwhSpec(spec)).toEqual(spec);
   });
 
+  it("keeps a TCP conversation, and a malformed step as a step (the agent refuses it)", () => {
+    const conversation = [{ expect: { prefix: "220" } }, { send: "QUIT" }];
+    const probe = { mode: "TCP", tcp: { targetPort: 2525, conversation } };
+    expect(decodeSwhSpec({ healthcheck: { probes: [probe] } })).toEqual({
+      healthcheck: { probes: [probe] },
+    });
+    const odd = { targetPort: 25, conversation: [{ send: 1, expect: { prefix: 2 } }, "x"] };
+    expect(decodeSwhSpec({ healthcheck: { probes: [{ mode: "TCP", tcp: odd }] } })).toEqual({
+      healthcheck: {
+        probes: [{ mode: "TCP", tcp: { targetPort: 25, conversation: [{ expect: {} }, {}] } }],
+      },
+    });
+  });
+
   it("drops entries of the wrong type, not the resource", () => {
     expect(
       decodeSwhSpec({

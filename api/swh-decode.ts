@@ -13,6 +13,7 @@ import type {
   ProbeMode,
   ServicePort,
   ServiceWithHealthchecksSpec,
+  TCPConversationStep,
 } from "./v1alpha1.js";
 import {
   asBoolean,
@@ -149,9 +150,31 @@ function readPostgresProbe(value: unknown): Probe["postgreSQL"] {
   });
 }
 
+/**
+ * One conversation step, fields of the wrong type dropped. A step that is left with neither
+ * or both of send/expect is kept as it is: the agent refuses the whole conversation with a
+ * reason, since skipping one step would change what the others match.
+ */
+function readConversationStep(value: unknown): TCPConversationStep {
+  const raw = asRecord(value) ?? {};
+  const expect = asRecord(raw.expect);
+  return compact<TCPConversationStep>({
+    send: asString(raw.send),
+    expect:
+      expect === undefined
+        ? undefined
+        : compact({ prefix: asString(expect.prefix), contains: asString(expect.contains) }),
+  });
+}
+
 function readTcpProbe(value: unknown): Probe["tcp"] {
-  const targetPort = asIntOrString(asRecord(value)?.targetPort);
-  return targetPort === undefined ? undefined : { targetPort };
+  const raw = asRecord(value);
+  const targetPort = asIntOrString(raw?.targetPort);
+  if (targetPort === undefined) return undefined;
+  const conversation = Array.isArray(raw?.conversation)
+    ? raw.conversation.map(readConversationStep)
+    : undefined;
+  return compact({ targetPort, conversation });
 }
 
 /** One probe; undefined when its mode is unknown. */

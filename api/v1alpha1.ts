@@ -18,9 +18,31 @@ export interface HTTPHeader {
   value: string;
 }
 
+/** (addition) What an `expect` step of a TCP conversation matches: exactly one of the two. */
+export interface TCPExpect {
+  /** What the server sent since the previous step starts with this. */
+  prefix?: string;
+  /** What the server sent since the previous step contains this. */
+  contains?: string;
+}
+
+/**
+ * (addition) One step of a TCP conversation: exactly one of `send` (one line, written followed
+ * by CRLF) and `expect`.
+ */
+export interface TCPConversationStep {
+  send?: string;
+  expect?: TCPExpect;
+}
+
 export interface TCPProbe {
   /** Port number, or a named container port (addition: names resolve per pod). */
   targetPort: number | string;
+  /**
+   * (addition) 1-8 send/expect steps run on the connection, e.g. an SMTP greeting and EHLO;
+   * absent: the probe passes once the connection is established.
+   */
+  conversation?: TCPConversationStep[];
 }
 
 export interface HTTPProbe {
@@ -205,6 +227,7 @@ export const SWH_LIMITS = {
   probes: 16,
   httpHeaders: 32,
   expectedStatusCodes: 32,
+  conversation: 8,
   conditions: 16,
   endpointStatuses: 1000,
   failedProbes: 32,

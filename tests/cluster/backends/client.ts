@@ -8,6 +8,7 @@ import type { PostgresNodeRequest } from "./postgres-pod.js";
 import type { SqlLoadReport, SqlLoadRequest } from "./sql-load.js";
 import type { ResolveAnswer, ResolveRequest } from "./resolve.js";
 import type { ServerInfo } from "./servers.js";
+import type { SmtpMode } from "./smtp.js";
 
 /** What GET /status answers. */
 export interface BackendStatus {
@@ -110,6 +111,14 @@ export class BackendClient {
    */
   setHealth(name: string, status: number, allPaths = false): Promise<ServerInfo> {
     return this.#call("POST", `/servers/${encodeURIComponent(name)}/health`, { status, allPaths });
+  }
+
+  /**
+   * How an SMTP-like TCP server treats connections from now on: `ready` (greets 220), `wedged`
+   * (accepts and never greets) or `refusing` (greets 554).
+   */
+  setSmtpMode(name: string, mode: SmtpMode): Promise<ServerInfo> {
+    return this.#call("POST", `/servers/${encodeURIComponent(name)}/smtp`, { mode });
   }
 
   /** Runs a client load from this daemon's pod (see load.ts). */

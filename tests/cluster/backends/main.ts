@@ -5,6 +5,7 @@
 // a small JSON API on the pod's address (--control-port), reached over the node network's routes:
 //   GET  /healthz                          GET /status
 //   POST /servers {kind,name,host,port,healthPath?}   POST /servers/<name>/{start,stop,health}
+//   POST /servers/<name>/smtp {mode: ready|wedged|refusing}   (a TCP server, smtp.ts)
 //   POST /postgres/node {role,primaryHost?,port,user,password,dataDir}   (postgres-pod.ts)
 //   POST /postgres/node/{promote,stop,start,rejoin}
 //   POST /load {url,durationMs,ratePerSecond,timeoutMs}  (a client: paced requests, load.ts)
@@ -19,6 +20,7 @@ import { loadRequest, runLoad } from "./load.js";
 import { runSqlLoad, sqlLoadRequest } from "./sql-load.js";
 import { resolve, resolveRequest } from "./resolve.js";
 import { httpServer, smtpLikeServer, type PodServer } from "./servers.js";
+import { SMTP_MODES, type SmtpMode } from "./smtp.js";
 
 /** Request bodies of the control API. */
 export interface ServerRequest {
@@ -74,6 +76,12 @@ async function addServer(body: ServerRequest): Promise<unknown> {
   return s.info();
 }
 
+function smtpMode(value: unknown): SmtpMode {
+  const mode = SMTP_MODES.find(m => m === value);
+  if (mode === undefined) throw new Error(`smtp mode must be one of ${SMTP_MODES.join(", ")}`);
+  return mode;
+}
+
 async function serverAction(
   name: string,
   action: string,
@@ -83,6 +91,7 @@ async function serverAction(
   if (action === "start") await s.start();
   else if (action === "stop") await s.stop();
   else if (action === "health") s.setHealth(Number(body.status), body.allPaths === true);
+  else if (action === "smtp") s.setSmtpMode(smtpMode(body.mode));
   else throw new Error(`unknown server action ${action}`);
   return s.info();
 }

@@ -1,11 +1,13 @@
 // The workloads behind fake pods that are not databases: an HTTP server whose health endpoint
 // answers a status the test sets (the seed's web server on 8080 with /healthz), and an SMTP-like
-// TCP server that greets every connection with a 220 banner (the seed's SMTP on 2525). Both bind
+// TCP server that greets every connection with a 220 banner (the seed's SMTP on 2525) and answers
+// EHLO and QUIT (smtp.ts), or is set to be wedged (accepts, never greets) or to refuse. Both bind
 // a pod address inside the pod network namespace and can be stopped and started again, so a test
 // makes one Service fail and recover while the other stays healthy.
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from "node:net";
 import { hostname } from "node:os";
+import { serveSmtp, type SmtpMode } from "./smtp.js";
 
 /** What a server is, for status answers. */
 export interface ServerInfo {
@@ -18,6 +20,8 @@ export interface ServerInfo {
   readonly healthStatus?: number;
   /** HTTP only: every path answers healthStatus, not just the health path (a failing app). */
   readonly failingAll?: boolean;
+  /** TCP only: how new connections are treated (smtp.ts). */
+  readonly smtpMode?: SmtpMode;
   /** Requests (HTTP) or connections (TCP) served. */
   readonly hits: number;
 }
@@ -32,6 +36,8 @@ export interface PodServer {
    * application itself fails, as in seed 002's experiment).
    */
   setHealth(status: number, allPaths?: boolean): void;
+  /** TCP only: how connections accepted from now on are treated (ready, wedged, refusing). */
+  setSmtpMode(mode: SmtpMode): void;
 }
 
 function listen(server: HttpServer | TcpServer, host: string, port: number): Promise<void> {
@@ -105,16 +111,23 @@ export function httpServer(opts: {
       health = status;
       failingAll = allPaths && status !== 200;
     },
+    setSmtpMode() {
+      throw new Error(`${opts.name} is an HTTP server: set its health status instead`);
+    },
   };
 }
 
-/** An SMTP-like TCP server: greets with `220 <host> <name> ESMTP ready`, answers QUIT with 221. */
+/**
+ * An SMTP-like TCP server: greets with `220 <host> <name> ESMTP ready`, answers EHLO with 250 and
+ * QUIT with 221 (smtp.ts); `setSmtpMode` wedges it or makes it refuse, and back.
+ */
 export function smtpLikeServer(opts: {
   readonly name: string;
   readonly host: string;
   readonly port: number;
 }): PodServer {
   let hits = 0;
+  let mode: SmtpMode = "ready";
   let server: TcpServer | undefined;
   const sockets = new Set<Socket>();
   return {
@@ -124,6 +137,7 @@ export function smtpLikeServer(opts: {
       host: opts.host,
       port: opts.port,
       listening: server?.listening ?? false,
+      smtpMode: mode,
       hits,
     }),
     async start() {
@@ -135,11 +149,7 @@ export function smtpLikeServer(opts: {
         socket.on("error", () => undefined);
         socket.setTimeout(10_000, () => socket.destroy());
         // The host (the pod) first, as an SMTP greeting names its domain: clients see who answered.
-        socket.write(`220 ${hostname()} ${opts.name} ESMTP ready\r\n`);
-        socket.on("data", (chunk: Buffer) => {
-          if (/^QUIT/i.test(chunk.toString("utf8").trim())) socket.end("221 bye\r\n");
-          else socket.write("250 ok\r\n");
-        });
+        serveSmtp(socket, mode, { host: hostname(), name: opts.name });
       });
       await listen(server, opts.host, opts.port);
     },
@@ -147,7 +157,10 @@ export function smtpLikeServer(opts: {
       if (server) await close(server, sockets);
     },
     setHealth() {
-      throw new Error(`${opts.name} is a TCP server: stop it to make it unhealthy`);
+      throw new Error(`${opts.name} is a TCP server: stop it or set its SMTP mode instead`);
+    },
+    setSmtpMode(next: SmtpMode) {
+      mode = next;
     },
   };
 }

@@ -144,6 +144,7 @@ describe("CRD schema", () => {
       probes: nodeAt(".spec.healthcheck.probes").maxItems,
       httpHeaders: nodeAt(".spec.healthcheck.probes[].http.httpHeaders").maxItems,
       expectedStatusCodes: nodeAt(".spec.healthcheck.probes[].http.expectedStatusCodes").maxItems,
+      conversation: nodeAt(".spec.healthcheck.probes[].tcp.conversation").maxItems,
       conditions: nodeAt(".status.conditions").maxItems,
       endpointStatuses: nodeAt(".status.endpointStatuses").maxItems,
       failedProbes: nodeAt(".status.endpointStatuses[].failedProbes").maxItems,

@@ -102,6 +102,21 @@ describe.each(["EXAMPLES.md", "EXAMPLES_RU.md"])("%s", page => {
     expect(probe?.postgreSQL?.query).toBe("SELECT NOT pg_is_in_recovery()");
   });
 
+  it("shows the seed's smtp with an SMTP conversation, and a Redis PING", () => {
+    const smtp = found.filter(swh => swh.metadata.name === "smtp").slice(1);
+    expect(smtp[0]?.spec.healthcheck?.probes?.[0]?.tcp?.conversation).toEqual([
+      { expect: { prefix: "220" } },
+      { send: "EHLO swh-probe" },
+      { expect: { prefix: "250" } },
+      { send: "QUIT" },
+    ]);
+    const redis = found.find(swh => swh.metadata.name === "redis");
+    expect(redis?.spec.healthcheck?.probes?.[0]?.tcp?.conversation).toEqual([
+      { send: "PING" },
+      { expect: { contains: "+PONG" } },
+    ]);
+  });
+
   it("shows requirePodReady and all three probe modes", () => {
     expect(found.some(swh => swh.spec.healthcheck?.requirePodReady === true)).toBe(true);
     expect(new Set(probes.map(p => p.mode))).toEqual(new Set(["TCP", "HTTP", "PostgreSQL"]));

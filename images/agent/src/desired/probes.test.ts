@@ -22,6 +22,36 @@ describe("buildProbe", () => {
     });
   });
 
+  it("builds a TCP probe with a conversation", () => {
+    const probe: Probe = {
+      mode: "TCP",
+      tcp: { targetPort: 2525, conversation: [{ expect: { prefix: "220" } }, { send: "QUIT" }] },
+    };
+    expect(buildProbe(probe, target, "10.0.0.1", lookup)).toEqual({
+      spec: {
+        mode: "TCP",
+        port: 2525,
+        conversation: [
+          { kind: "expect", match: "prefix", text: "220" },
+          { kind: "send", line: "QUIT" },
+        ],
+      },
+    });
+  });
+
+  it("turns a malformed conversation into a named failure, not a plain TCP probe", () => {
+    const probe: Probe = {
+      mode: "TCP",
+      tcp: { targetPort: 2525, conversation: [{ send: "QUIT" }] },
+    };
+    expect(buildProbe(probe, target, "10.0.0.1", lookup)).toEqual({
+      failure: {
+        probe: "TCP:10.0.0.1:2525",
+        reason: "conversation needs at least one expect step",
+      },
+    });
+  });
+
   it("applies the HTTP defaults of the seed's web probe and resolves a named port", () => {
     const probe: Probe = { mode: "HTTP", http: { targetPort: "web", path: "healthz" } };
     expect(buildProbe(probe, target, "10.0.0.1", lookup)).toEqual({

@@ -7,6 +7,7 @@
 
 import { HEALTHCHECK_DEFAULTS, type Probe } from "../../../../api/v1alpha1.js";
 import type { ProbeFailure } from "../../../../api/contract.js";
+import { parseConversation } from "../probes/tcp-conversation.js";
 import { describeProbe, type ProbeSpec } from "../probes/types.js";
 import { NO_SECRET_CREDENTIALS, type CredentialsResult } from "./credentials.js";
 import { resolveTargetPort, type PodSnapshot } from "./pods.js";
@@ -84,6 +85,13 @@ function httpSpec(probe: Probe, port: number): ProbeSpec | { error: string } {
   };
 }
 
+function tcpSpec(probe: Probe, port: number): ProbeSpec | { error: string } {
+  const inputs = probe.tcp?.conversation;
+  if (inputs === undefined) return { mode: "TCP", port };
+  const conversation = parseConversation(inputs);
+  return "error" in conversation ? conversation : { mode: "TCP", port, conversation };
+}
+
 function postgresSpec(
   probe: Probe,
   port: number,
@@ -114,7 +122,7 @@ function specFor(
 ): ProbeSpec | { error: string } | "pending" {
   switch (probe.mode) {
     case "TCP":
-      return { mode: "TCP", port };
+      return tcpSpec(probe, port);
     case "HTTP":
       return httpSpec(probe, port);
     case "PostgreSQL":

@@ -9,12 +9,21 @@
 // cost is that the server sees a reset instead of an orderly close; HAProxy's TCP checks close
 // the same way. A probe that times out while still connecting is plainly destroyed (the kernel
 // drops the half-open attempt; there is nothing to reset yet).
+//
+// With `conversation` (tcp-dialog.ts), the connected socket first runs its send/expect steps
+// within the same timeout. A failed step resets the connection. When every step passed and the
+// last one was a send (a protocol's QUIT), the probe waits for the server to close first (at
+// most until the timeout, then resets), so the server reads the goodbye and the TIME_WAIT stays
+// on its side; after a last expect it resets, as without a conversation.
 
 import { connect, type Socket } from "node:net";
 import { errorReason, failed, monotonicMs, passed, timeoutReason } from "./outcome.js";
+import { Dialog, type DialogEnd } from "./tcp-dialog.js";
 import type { ProbeOutcome, ProbeSpec } from "./types.js";
 
-/** Probes `address:spec.port` by connecting and resetting; never throws. */
+type Close = "reset" | "destroy" | "await-close";
+
+/** Probes `address:spec.port` by connecting (and conversing); never throws. */
 export function probeTcp(
   address: string,
   spec: ProbeSpec,
@@ -29,21 +38,45 @@ export function probeTcp(
       resolve(failed(startedAt, errorReason("connect", error)));
       return;
     }
-    let settled = false;
-    const settle = (outcome: ProbeOutcome, connected: boolean): void => {
-      if (settled) return;
-      settled = true;
+    let dialog: Dialog | undefined;
+    let outcome: ProbeOutcome | undefined;
+    const settle = (result: ProbeOutcome, close: Close): void => {
+      if (outcome !== undefined) return;
+      outcome = result;
+      if (close === "await-close") return; // resolved on "close" or at the timeout
       clearTimeout(timer);
-      if (connected) socket.resetAndDestroy();
+      if (close === "reset") socket.resetAndDestroy();
       else socket.destroy();
-      resolve(outcome);
+      resolve(result);
     };
-    const timer = setTimeout(
-      () => settle(failed(startedAt, timeoutReason(timeoutMs)), false),
-      timeoutMs,
-    );
-    socket.once("connect", () => settle(passed(startedAt), true));
+    const timer = setTimeout(() => {
+      if (outcome !== undefined) {
+        socket.resetAndDestroy(); // the server did not close after the last send: pass anyway
+        resolve(outcome);
+      } else if (dialog !== undefined) {
+        settle(failed(startedAt, dialog.timeoutReason(timeoutMs)), "reset");
+      } else {
+        settle(failed(startedAt, timeoutReason(timeoutMs)), "destroy");
+      }
+    }, timeoutMs);
+    socket.once("close", () => {
+      clearTimeout(timer);
+      if (outcome !== undefined) resolve(outcome);
+    });
+    socket.once("connect", () => {
+      const steps = spec.mode === "TCP" ? spec.conversation : undefined;
+      if (steps === undefined) return settle(passed(startedAt), "reset");
+      const ended = (end: DialogEnd): void =>
+        end.ok
+          ? settle(passed(startedAt), end.awaitClose ? "await-close" : "reset")
+          : settle(failed(startedAt, end.reason), "reset");
+      dialog = new Dialog(steps, socket, ended);
+      dialog.start();
+    });
     // Stays attached after settling: a late error on a destroyed socket must not go unhandled.
-    socket.on("error", error => settle(failed(startedAt, errorReason("connect", error)), false));
+    socket.on("error", error => {
+      if (dialog !== undefined) dialog.fail(error);
+      else settle(failed(startedAt, errorReason("connect", error)), "destroy");
+    });
   });
 }

@@ -3,6 +3,8 @@
 // one signature every prober shares. The Kubernetes side of the agent builds ProbeSpec values;
 // the scheduler calls Prober functions. Keep this file free of runtime dependencies.
 
+import type { ConversationStep } from "./tcp-conversation.js";
+
 /** Credentials and TLS settings for a PostgreSQL probe, resolved from the referenced Secret. */
 export interface PostgresCredentials {
   user: string;
@@ -18,7 +20,12 @@ export interface PostgresCredentials {
 
 /** A probe with CRD defaults applied and its target port already resolved to a number. */
 export type ProbeSpec =
-  | { mode: "TCP"; port: number }
+  | {
+      mode: "TCP";
+      port: number;
+      /** Steps run on the connection once established; absent: connecting decides. */
+      conversation?: readonly ConversationStep[];
+    }
   | {
       mode: "HTTP";
       port: number;
