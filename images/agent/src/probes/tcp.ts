@@ -23,6 +23,30 @@ import type { ProbeOutcome, ProbeSpec } from "./types.js";
 
 type Close = "reset" | "destroy" | "await-close";
 
+/**
+ * On connect: passes at once without a conversation, else starts the dialog and returns it;
+ * its end settles the probe (a pass after a final send awaits the server's close).
+ */
+function converse(
+  spec: ProbeSpec,
+  socket: Socket,
+  startedAt: number,
+  settle: (result: ProbeOutcome, close: Close) => void,
+): Dialog | undefined {
+  const steps = spec.mode === "TCP" ? spec.conversation : undefined;
+  if (steps === undefined) {
+    settle(passed(startedAt), "reset");
+    return undefined;
+  }
+  const dialog = new Dialog(steps, socket, (end: DialogEnd) =>
+    end.ok
+      ? settle(passed(startedAt), end.awaitClose ? "await-close" : "reset")
+      : settle(failed(startedAt, end.reason), "reset"),
+  );
+  dialog.start();
+  return dialog;
+}
+
 /** Probes `address:spec.port` by connecting (and conversing); never throws. */
 export function probeTcp(
   address: string,
@@ -43,7 +67,10 @@ export function probeTcp(
     const settle = (result: ProbeOutcome, close: Close): void => {
       if (outcome !== undefined) return;
       outcome = result;
-      if (close === "await-close") return; // resolved on "close" or at the timeout
+      if (close === "await-close") {
+        socket.resume(); // read to the server's FIN, even past the dialog's 4 KiB cap
+        return; // resolved on "close" or at the timeout
+      }
       clearTimeout(timer);
       if (close === "reset") socket.resetAndDestroy();
       else socket.destroy();
@@ -64,14 +91,7 @@ export function probeTcp(
       if (outcome !== undefined) resolve(outcome);
     });
     socket.once("connect", () => {
-      const steps = spec.mode === "TCP" ? spec.conversation : undefined;
-      if (steps === undefined) return settle(passed(startedAt), "reset");
-      const ended = (end: DialogEnd): void =>
-        end.ok
-          ? settle(passed(startedAt), end.awaitClose ? "await-close" : "reset")
-          : settle(failed(startedAt, end.reason), "reset");
-      dialog = new Dialog(steps, socket, ended);
-      dialog.start();
+      dialog = converse(spec, socket, startedAt, settle);
     });
     // Stays attached after settling: a late error on a destroyed socket must not go unhandled.
     socket.on("error", error => {
