@@ -49,3 +49,34 @@ describe("AgentMetrics fast re-checks", () => {
     expect(await values(metrics, "swh_agent_probe_rechecks_total")).toEqual({ "TCP/success": 0 });
   });
 });
+
+describe("AgentMetrics TCP conversations", () => {
+  it("counts the TCP probes that held a conversation apart, by result", async () => {
+    const metrics = new AgentMetrics(false);
+    const talking: WorkerSpec = {
+      ...spec,
+      probe: {
+        mode: "TCP",
+        port: 2525,
+        conversation: [{ kind: "expect", match: "prefix", text: "220" }],
+      },
+    };
+    metrics.observeProbe(spec, { ok: true, reason: "", durationMs: 1 }, 0);
+    metrics.observeProbe(talking, { ok: true, reason: "", durationMs: 5 }, 0);
+    metrics.observeProbe(
+      talking,
+      { ok: false, reason: "conversation[0] ...", durationMs: 1000 },
+      0,
+    );
+    const json = await metrics.registry.getMetricsAsJSON();
+    const conversations = json.find(m => m.name === "swh_agent_tcp_conversations_total");
+    expect(conversations?.values.map(v => [v.labels.result, v.value])).toEqual([
+      ["success", 1],
+      ["failure", 1],
+    ]);
+    expect(await values(metrics, "swh_agent_probes_total")).toEqual({
+      "TCP/success": 2,
+      "TCP/failure": 1,
+    });
+  });
+});

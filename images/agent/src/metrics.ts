@@ -32,6 +32,14 @@ export class AgentMetrics {
     labelNames: ["mode", "result"] as const,
     registers: [this.registry],
   });
+  readonly conversations = new Counter({
+    name: "swh_agent_tcp_conversations_total",
+    help:
+      "TCP probe attempts that held a send/expect conversation (tcp.conversation), by result; " +
+      'also counted in swh_agent_probes_total{mode="TCP"}.',
+    labelNames: ["result"] as const,
+    registers: [this.registry],
+  });
   readonly probeDuration = new Histogram({
     name: "swh_agent_probe_duration_seconds",
     help: "Probe attempt duration by mode.",
@@ -152,6 +160,9 @@ export class AgentMetrics {
     }
     child.count.inc();
     if (recheck) child.recheck.inc();
+    if (spec.probe.mode === "TCP" && spec.probe.conversation !== undefined) {
+      this.conversations.labels(outcome.ok ? "success" : "failure").inc();
+    }
     child.duration.observe(outcome.durationMs / 1000);
     this.scheduleLateness.observe(Math.max(0, lateMs) / 1000);
   }
