@@ -4,23 +4,13 @@
 // arguments they run, the template revision they come from). Scenarios read a rollout off these.
 import { MODULE_NAMESPACE } from "../../../api/contract.js";
 import type { KubeRest } from "swh-kube-client";
-import { getOrUndefined, listItems } from "../kube.js";
-
-export const AGENT_DAEMONSET_PATH = `/apis/apps/v1/namespaces/${MODULE_NAMESPACE}/daemonsets/agent`;
-const AGENT_CONTAINER = "agent";
+import { listItems } from "../kube.js";
+import { AGENT_CONTAINER, agentDaemonSet, agentDaemonSetView } from "../world/agent-daemonset.js";
 
 interface ContainerJson {
   readonly name: string;
   readonly args?: readonly string[];
   readonly ports?: readonly { readonly name?: string; readonly containerPort: number }[];
-}
-
-interface DaemonSetJson {
-  readonly metadata?: { readonly generation?: number };
-  readonly spec?: {
-    readonly template?: { readonly spec?: { readonly containers?: readonly ContainerJson[] } };
-  };
-  readonly status?: Readonly<Record<string, number>>;
 }
 
 /** The agent DaemonSet, reduced to what scenarios compare. */
@@ -36,15 +26,9 @@ export interface AgentDaemonSet {
 
 /** The agent DaemonSet; undefined when absent (module disabled). */
 export async function readAgentDaemonSet(rest: KubeRest): Promise<AgentDaemonSet | undefined> {
-  const ds = await getOrUndefined<DaemonSetJson>(rest, AGENT_DAEMONSET_PATH);
+  const ds = await agentDaemonSet(rest);
   if (!ds) return undefined;
-  const containers = ds.spec?.template?.spec?.containers ?? [];
-  return {
-    generation: ds.metadata?.generation ?? 0,
-    template: ds.spec?.template,
-    args: [...(containers.find(c => c.name === AGENT_CONTAINER)?.args ?? [])],
-    status: { ...ds.status },
-  };
+  return { ...agentDaemonSetView(ds), template: ds.spec?.template, status: { ...ds.status } };
 }
 
 /** The agent DaemonSet, which must exist. */

@@ -9,7 +9,7 @@ export const AGENT_DAEMONSET_PATH =
   "/apis/apps/v1/namespaces/d8-service-with-healthchecks/daemonsets/agent";
 
 /** The agent container's name in the pod template. */
-const AGENT_CONTAINER = "agent";
+export const AGENT_CONTAINER = "agent";
 
 /** The fields of a DaemonSet the harness reads. */
 export interface DaemonSetJson {
@@ -21,6 +21,8 @@ export interface DaemonSetJson {
       };
     };
   };
+  /** The DaemonSet controller's counts (`observedGeneration`, `numberAvailable`, ...). */
+  readonly status?: Readonly<Record<string, number>>;
 }
 
 /** What a settings change shows in the DaemonSet. */
