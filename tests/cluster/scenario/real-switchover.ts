@@ -35,12 +35,24 @@ export interface ClientSwitchover {
   readonly readServiceDroppedAt: number | undefined;
 }
 
+/**
+ * Connect and statement timeout of each attempt across a switchover. The fenced server refuses
+ * at once and the others answer in milliseconds, so a timeout says the machine was busy, not
+ * where the attempt went; 3 s (an application's usual order) keeps a loaded 2-core CI run from
+ * reporting one (the 1 s default did once, in 548 attempts).
+ */
+const SWITCHOVER_ATTEMPT_TIMEOUT_MS = 3_000;
+
 /** Runs `statement` through `host` from `client` for `ms` at `intervalMs`. */
 export function sqlLoop(
   client: BackendClient,
   host: string,
   statement: SqlStatement,
-  timing: { readonly durationMs: number; readonly intervalMs: number },
+  timing: {
+    readonly durationMs: number;
+    readonly intervalMs: number;
+    readonly timeoutMs?: number;
+  },
 ): Promise<SqlLoadReport> {
   return client.sqlLoad({ host, ...CONNECTION, statement, ...timing });
 }
@@ -125,7 +137,11 @@ export async function runClientSwitchover(
   await writes.start();
   await reads.start();
   try {
-    const timing = { durationMs: opts.durationMs, intervalMs: opts.intervalMs };
+    const timing = {
+      durationMs: opts.durationMs,
+      intervalMs: opts.intervalMs,
+      timeoutMs: SWITCHOVER_ATTEMPT_TIMEOUT_MS,
+    };
     const write = sqlLoop(opts.client, writeIp, "write", timing);
     const read = sqlLoop(opts.client, readIp, "read", timing);
     await sleep(opts.fenceAfterMs);
