@@ -1,5 +1,5 @@
 // The measured side of the capacity benchmark (bundled to build/bench/driver.mjs): the agent's
-// real ProbeScheduler driving its real TCP, HTTP and PostgreSQL probers against targets that run
+// real ProbeScheduler driving its real TCP (plain or with a conversation), HTTP and PostgreSQL probers against targets that run
 // in other processes. Nothing else runs in this process, so the CPU time and memory the
 // orchestrator reads from /proc/<pid> are the probing path's own. It records, per probe, how late
 // the probe started against its planned slot (the scheduler's lateMs) and how long it took.
@@ -11,6 +11,7 @@
 
 import { getHeapSpaceStatistics } from "node:v8";
 import { createProbers } from "../../images/agent/src/probes/index.js";
+import type { ConversationStep } from "../../images/agent/src/probes/tcp-conversation.js";
 import type { ProbeSpec } from "../../images/agent/src/probes/types.js";
 import { ProbeScheduler } from "../../images/agent/src/scheduler/scheduler.js";
 import type { WorkerSpec } from "../../images/agent/src/scheduler/types.js";
@@ -65,8 +66,19 @@ class Samples {
   }
 }
 
+/** docs/EXAMPLES.md's SMTP conversation, as the agent holds it. */
+const SMTP_CONVERSATION: readonly ConversationStep[] = [
+  { kind: "expect", match: "prefix", text: "220" },
+  { kind: "send", line: "EHLO swh-probe" },
+  { kind: "expect", match: "prefix", text: "250" },
+  { kind: "send", line: "QUIT" },
+];
+
 function probeSpec(config: DriverConfig): ProbeSpec {
   if (config.mode === "TCP") return { mode: "TCP", port: config.port };
+  if (config.mode === "SMTP") {
+    return { mode: "TCP", port: config.port, conversation: SMTP_CONVERSATION };
+  }
   if (config.mode === "HTTP" || config.mode === "HTTPS") {
     const https = config.mode === "HTTPS";
     if (https && config.tls === undefined) throw new Error("an HTTPS run needs the `tls` settings");

@@ -4,7 +4,8 @@
 // (fall 3, rise 1) and one thread, to compare per core. HAProxy never keeps a check connection
 // alive: every check is a new connection (HTTP checks send `Connection: close`), like the agent's
 // probes; HTTPS checks verify the targets' certificate against their CA, send SNI, and resume
-// TLS sessions (HAProxy's default), as the agent does.
+// TLS sessions (HAProxy's default), as the agent does. SMTP checks hold the agent's conversation
+// with `tcp-check` (greeting, EHLO, 250, QUIT).
 
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -12,7 +13,7 @@ import { JsonChild } from "../lib/child.js";
 
 /** What HAProxy checks. */
 export interface HaproxyChecks {
-  readonly mode: "TCP" | "HTTP" | "HTTPS";
+  readonly mode: "TCP" | "HTTP" | "HTTPS" | "SMTP";
   readonly addresses: readonly string[];
   readonly port: number;
   readonly periodMs: number;
@@ -33,7 +34,7 @@ export function haproxyConfig(checks: HaproxyChecks, idleSocket: string): string
 }
 
 function globalSection(checks: HaproxyChecks, idleSocket: string): string[] {
-  const http = checks.mode !== "TCP";
+  const http = checks.mode === "HTTP" || checks.mode === "HTTPS";
   return [
     "global",
     // Checks do not count against maxconn; a small one keeps HAProxy's file-limit demand
@@ -56,11 +57,22 @@ function globalSection(checks: HaproxyChecks, idleSocket: string): string[] {
   ];
 }
 
+/** The agent's SMTP conversation as HAProxy's tcp-check rules (the same steps, in order). */
+const SMTP_TCP_CHECK = [
+  "  option tcp-check",
+  "  tcp-check connect",
+  "  tcp-check expect string 220",
+  "  tcp-check send EHLO\\ swh-probe\\r\\n",
+  "  tcp-check expect string 250",
+  "  tcp-check send QUIT\\r\\n",
+];
+
 function backend(checks: HaproxyChecks, address: string, index: number): string[] {
   const lines = [`backend target-${index}`];
   const tls = checks.mode === "HTTPS" ? checks.tls : undefined;
   if (checks.mode === "HTTPS" && tls === undefined) throw new Error("HTTPS checks need `tls`");
-  if (checks.mode !== "TCP") {
+  if (checks.mode === "SMTP") lines.push(...SMTP_TCP_CHECK);
+  if (checks.mode === "HTTP" || checks.mode === "HTTPS") {
     const host = tls?.host ?? `${address}:${checks.port}`;
     lines.push("  option httpchk");
     lines.push(`  http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host ${host}`);

@@ -3,11 +3,15 @@
 // as shipped (with the Node.js flags of its image) and for HAProxy on the same targets; at 10,000
 // targets the agent also runs with V8's defaults (what the image's memory flags buy, and what
 // they cost in CPU) and, when the image does not set it, with `--optimize-for-size` added (a
-// further memory tuning, measured so its cost is known). HTTPS runs at 1,000 targets, with and without TLS session resumption, and
-// PostgreSQL at 100 and 1,000 targets; quick mode is a smoke run of the same shape at small sizes.
+// further memory tuning, measured so its cost is known). HTTPS runs at 1,000 targets, with and without TLS session resumption, SMTP
+// conversations at 1,000 and 10,000, and PostgreSQL at 100 and 1,000 targets; quick mode is a smoke run of the same shape at small sizes.
 
-/** What a run probes: HTTPS is the HTTP prober with `scheme: HTTPS`. */
-export type CapacityMode = "TCP" | "HTTP" | "HTTPS" | "PostgreSQL";
+/**
+ * What a run probes: HTTPS is the HTTP prober with `scheme: HTTPS`; SMTP is the TCP prober with
+ * the SMTP conversation of docs/EXAMPLES.md (greeting `220`, `EHLO`, `250`, `QUIT`), HAProxy
+ * holding the same conversation with `tcp-check`.
+ */
+export type CapacityMode = "TCP" | "HTTP" | "HTTPS" | "SMTP" | "PostgreSQL";
 
 /** One measured run. */
 export interface CapacityRun {
@@ -110,6 +114,7 @@ export function capacityPlan(quick: boolean, shipped: readonly string[]): Target
       group("TCP", 1_000, shipped),
       group("HTTP", 1_000, shipped, flagVariants("HTTP", 1_000, shipped)),
       https(100, shipped),
+      group("SMTP", 100, shipped),
       postgres(100, shipped),
     ];
   }
@@ -121,6 +126,8 @@ export function capacityPlan(quick: boolean, shipped: readonly string[]): Target
     group("HTTP", 1_000, shipped),
     group("HTTP", 10_000, shipped, flagVariants("HTTP", 10_000, shipped)),
     https(1_000, shipped),
+    group("SMTP", 1_000, shipped),
+    group("SMTP", 10_000, shipped),
     postgres(100, shipped),
     postgres(1_000, shipped),
   ];
@@ -146,6 +153,7 @@ export function selectGroups(
         return https(wanted.targets, shipped);
       case "TCP":
       case "HTTP":
+      case "SMTP":
         return group(wanted.mode, wanted.targets, shipped);
       default:
         throw new Error(`no capacity mode ${JSON.stringify(wanted.mode)}`);

@@ -53,7 +53,7 @@ interface Targets {
   readonly port: number;
   /** Command prefixes: network namespace (if any) + CPU pinning. */
   readonly measuredPrefix: readonly string[];
-  /** Target server processes (TCP/HTTP/HTTPS), absent for PostgreSQL. */
+  /** Target server processes (TCP/HTTP/HTTPS/SMTP), absent for PostgreSQL. */
   readonly servers: readonly JsonChild[];
   readonly postgres?: { cluster: PostgresCluster; pid: number; address: string };
   /** HTTPS: the targets' certificate authority and the name their certificate is for. */
@@ -109,6 +109,7 @@ async function mark(pid: number, targets: Targets, mode: CapacityRun["mode"]): P
   let serverSeen = 0;
   for (const server of targets.servers) {
     const reply = await server.request({ cmd: "count" }, "count");
+    // SMTP targets count EHLOs as requests: a conversation that got past the greeting.
     serverSeen += Number(mode === "TCP" ? reply.connections : reply.requests);
   }
   const counterPid = targets.servers[0]?.pid;
@@ -449,7 +450,7 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
       haproxy: toolVersion("haproxy", ["-v"]) ?? "unknown",
       postgres: toolVersion("psql", ["--version"]) ?? "unknown",
     },
-    pinning: `${pinning.description}; TCP/HTTP/HTTPS runs in a private network namespace`,
+    pinning: `${pinning.description}; TCP/HTTP/HTTPS/SMTP runs in a private network namespace`,
     shippedNodeFlags: shipped,
     timing,
     startedAt,

@@ -1,12 +1,13 @@
 // Probe targets for the benchmarks (bundled to build/bench/targets.mjs): a separate process that
 // listens on many addresses at once, plain TCP (accepts, reads, never answers), HTTP (200 "ok",
-// keep-alive) or HTTPS (the same over TLS, with a certificate the orchestrator made), and counts
+// keep-alive), HTTPS (the same over TLS, with a certificate the orchestrator made) or SMTP (a
+// greeting, then `250` to EHLO and `221` to QUIT, counted as requests: EHLOs), and counts
 // what arrives, so probe rates can be checked on the server side for the
 // agent and for HAProxy alike. It runs apart from the measured process so the agent's CPU time is
 // the agent's own. The cluster benchmark starts it inside the pod network namespace and closes
 // and reopens listeners to make backends fail and recover.
 //
-// argv[2]: JSON {mode: "TCP"|"HTTP"|"HTTPS", port, addresses?: string[], first?: number,
+// argv[2]: JSON {mode: "TCP"|"HTTP"|"HTTPS"|"SMTP", port, addresses?: string[], first?: number,
 // count?: number, tls?: {certPath, keyPath}} (explicit addresses, or capacity targets
 // first..first+count-1 of addresses.ts; tls for HTTPS)
 // stdin commands (JSON lines) and replies:
@@ -23,12 +24,12 @@ import {
   type ServerResponse,
 } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import { createServer as createTcpServer, type Server } from "node:net";
+import { createServer as createTcpServer, type Server, type Socket } from "node:net";
 import { emit, onCommands, type Message } from "../lib/child.js";
 import { targetAddresses } from "./addresses.js";
 
 interface TargetsConfig {
-  readonly mode: "TCP" | "HTTP" | "HTTPS";
+  readonly mode: "TCP" | "HTTP" | "HTTPS" | "SMTP";
   readonly port: number;
   readonly addresses?: readonly string[];
   readonly first?: number;
@@ -53,6 +54,28 @@ function respond(_request: IncomingMessage, response: ServerResponse): void {
   response.end("ok");
 }
 
+/** A minimal SMTP session: greet, answer EHLO/HELO with 250 and QUIT with 221 (then close). */
+function smtpSession(socket: Socket): void {
+  let buffered = "";
+  socket.setEncoding("latin1");
+  socket.write("220 targets.bench.example ESMTP\r\n");
+  socket.on("data", (chunk: string) => {
+    buffered += chunk;
+    for (let end = buffered.indexOf("\n"); end >= 0; end = buffered.indexOf("\n")) {
+      const verb = buffered.slice(0, end).trim().slice(0, 4).toUpperCase();
+      buffered = buffered.slice(end + 1);
+      if (verb === "QUIT") {
+        socket.end("221 bye\r\n");
+        return;
+      }
+      if (verb === "EHLO" || verb === "HELO") requests += 1;
+      socket.write(
+        verb === "EHLO" || verb === "HELO" ? "250 targets.bench.example\r\n" : "250 ok\r\n",
+      );
+    }
+  });
+}
+
 function newServer(): Server | HttpServer {
   if (config.mode === "HTTP" || config.mode === "HTTPS") {
     if (config.mode === "HTTPS" && tls === undefined) throw new Error("HTTPS targets need `tls`");
@@ -69,7 +92,8 @@ function newServer(): Server | HttpServer {
     connections += 1;
     socket.on("error", () => undefined);
     socket.on("end", () => socket.destroy());
-    socket.resume();
+    if (config.mode === "SMTP") smtpSession(socket);
+    else socket.resume();
   });
 }
 
