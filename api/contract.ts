@@ -52,6 +52,18 @@ export const ANNOTATION_REPLACED_AT = "network.deckhouse.io/replaced-at";
 /** Seconds after the mark the leftovers may serve, from the SWH's probe timing at marking. */
 export const ANNOTATION_REPLACED_GRACE = "network.deckhouse.io/replaced-grace-seconds";
 
+/**
+ * On a Pod: the ServiceWithHealthchecks (in the pod's namespace) to drain the pod's endpoints
+ * from, comma-separated, or `*` for every one. Set and removed with `kubectl annotate`; the
+ * agent of the pod's node publishes a drained endpoint `ready: false, serving: false` (no new
+ * connections, established ones are not cut) while probing it on, and publishes it again at the
+ * first passing probe result after the annotation is removed. Whitespace around names is
+ * ignored; entries that are not valid resource names are ignored (the agent logs a warning).
+ */
+export const ANNOTATION_DRAIN_FROM = "network.deckhouse.io/drain-from";
+/** The value of ANNOTATION_DRAIN_FROM (as a whole or as one entry) that drains from every SWH. */
+export const DRAIN_FROM_ALL = "*";
+
 /** Child Service metadata bookkeeping: keys copied from the SWH, comma-separated, sorted. */
 export const ANNOTATION_PROPAGATED_ANNOTATIONS = "network.deckhouse.io/propagated-annotations";
 export const ANNOTATION_PROPAGATED_LABELS = "network.deckhouse.io/propagated-labels";
@@ -76,6 +88,13 @@ export interface ProbeFailure {
   readonly reason: string;
 }
 
+/**
+ * `probe` of the ProbeFailure entry a drained endpoint's report carries (while the pod's
+ * ANNOTATION_DRAIN_FROM names the SWH, and after its removal until a probe result passes). Not
+ * a probe: the status hook keeps it out of `failedProbes` and `probesSuccessful`.
+ */
+export const DRAIN_PROBE = "Drain";
+
 /** What the agent knows about one endpoint; serialised into ANNOTATION_ENDPOINT_REPORTS. */
 export interface EndpointReport {
   /** Pod name (the endpoint's targetRef). */
@@ -90,6 +109,13 @@ export interface EndpointReport {
   readonly lastTransitionTime?: string;
   /** When the last probe ran (RFC 3339); only with verbose status, to avoid writes per probe. */
   readonly lastProbeTime?: string;
+  /**
+   * True while the pod's ANNOTATION_DRAIN_FROM names this SWH: the endpoint is published not
+   * ready whatever its probes say; `ready` is then false and `failedProbes` holds a `Drain`
+   * entry beside the failing probes (absent when not drained, so older readers see a not-ready
+   * endpoint with a reason).
+   */
+  readonly drained?: boolean;
 }
 
 /** Longest label value Kubernetes accepts. */

@@ -101,6 +101,7 @@ function decodeReport(value: unknown): EndpointReport | undefined {
     failedProbes,
     ...(lastTransitionTime === undefined ? {} : { lastTransitionTime }),
     ...(lastProbeTime === undefined ? {} : { lastProbeTime }),
+    ...(value.drained === true ? { drained: true } : {}),
   };
 }
 

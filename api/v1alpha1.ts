@@ -158,6 +158,8 @@ export interface EndpointStatus {
   lastTransitionTime?: string;
   /** (addition) True when the endpoint's agent stopped heartbeating and it was fenced. */
   fenced?: boolean;
+  /** (addition) True while the pod's `network.deckhouse.io/drain-from` annotation drains it. */
+  drained?: boolean;
 }
 
 export interface LoadBalancerIngress {

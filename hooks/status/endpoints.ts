@@ -4,7 +4,7 @@
 // and a note for endpoints that only the Go implementation's legacy slices still list (they
 // carry traffic until the GC hook hands them over, so the status counts them).
 
-import { SWH_KIND, type EndpointReport } from "../../api/contract.js";
+import { DRAIN_PROBE, SWH_KIND, type EndpointReport } from "../../api/contract.js";
 import type { EndpointStatus } from "../../api/v1alpha1.js";
 import type { EndpointSliceSnapshot } from "../lib/agent-slices.js";
 import { compareEndpointStatuses, statusesByPod } from "./pod-statuses.js";
@@ -82,7 +82,8 @@ function endpointMessage(e: EndpointAccumulator): string | undefined {
 }
 
 function toEndpointStatus(e: EndpointAccumulator): EndpointStatus {
-  const failed = e.report?.failedProbes.map(f => f.probe) ?? [];
+  // The Drain entry of a drained endpoint is not a probe: it shows in the message only.
+  const failed = (e.report?.failedProbes ?? []).map(f => f.probe).filter(p => p !== DRAIN_PROBE);
   const message = endpointMessage(e);
   const status: EndpointStatus = {
     podName: e.podName,
@@ -97,7 +98,13 @@ function toEndpointStatus(e: EndpointAccumulator): EndpointStatus {
   if (e.report?.lastTransitionTime !== undefined) {
     status.lastTransitionTime = e.report.lastTransitionTime;
   }
+  return withFlags(status, e);
+}
+
+/** The fenced and drained flags, each only when true. */
+function withFlags(status: EndpointStatus, e: EndpointAccumulator): EndpointStatus {
   if (e.fencedAt !== undefined) status.fenced = true;
+  if (e.report?.drained === true) status.drained = true;
   return status;
 }
 

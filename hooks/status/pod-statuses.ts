@@ -39,6 +39,7 @@ function mergePodStatuses(entries: readonly EndpointStatus[]): EndpointStatus {
       undefined,
     ),
     fenced: entries.some(e => e.fenced === true) ? true : undefined,
+    drained: entries.some(e => e.drained === true) ? true : undefined,
   };
   for (const [key, value] of Object.entries(optional)) {
     if (value !== undefined && value !== "" && !(Array.isArray(value) && value.length === 0)) {

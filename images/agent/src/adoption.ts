@@ -21,6 +21,8 @@ export interface AdoptedEndpoint {
   /** Failing probes by `mode:ip:port` with their reasons; undefined when unknown (no report). */
   readonly failed?: ReadonlyMap<string, string>;
   readonly lastTransitionTime?: string;
+  /** The report said the endpoint was drained (its pod's drain annotation named the SWH). */
+  readonly drained?: boolean;
 }
 
 /** The adopted health of one probe worker. */
@@ -49,6 +51,7 @@ function adoptEndpoint(
     healthy: report.ready,
     failed: new Map(report.failedProbes.map(f => [f.probe, f.reason])),
     ...(report.lastTransitionTime ? { lastTransitionTime: report.lastTransitionTime } : {}),
+    ...(report.drained === true ? { drained: true } : {}),
   };
 }
 

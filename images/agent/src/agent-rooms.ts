@@ -4,7 +4,7 @@
 
 import type { AgentOptions, SchedulerLike } from "./agent.js";
 import type { SwhDesired } from "./desired/endpoints.js";
-import { swhUidOfWorkerKey } from "./desired/endpoints.js";
+import { endpointKeyOfWorkerKey, swhUidOfWorkerKey } from "./desired/endpoints.js";
 import { EndpointHistory } from "./endpoint-history.js";
 import { ApiEventWriter } from "./events/api-writer.js";
 import { EventRecorder } from "./events/recorder.js";
@@ -17,6 +17,8 @@ import { nodeLabelValue } from "./slices/build.js";
 import { SliceStore } from "./slices/store.js";
 import { AdoptionState } from "./sync/adoption-state.js";
 import { EndpointCounts } from "./sync/endpoint-counts.js";
+import { DrainedCounts } from "./sync/drain-counts.js";
+import { DrainTracker } from "./sync/drain-tracker.js";
 import { NodeZone } from "./node-zone.js";
 import { SliceSyncer } from "./sync/slice-syncer.js";
 import { SyncQueue } from "./sync/sync-queue.js";
@@ -47,6 +49,9 @@ export interface AgentRooms {
   readonly history: EndpointHistory;
   readonly adoption: AdoptionState;
   readonly counts: EndpointCounts;
+  /** Drains in progress (sync/drain-tracker.ts) and the drained gauge's counts. */
+  readonly drains: DrainTracker;
+  readonly drained: DrainedCounts;
   readonly queue: SyncQueue;
   readonly zone: NodeZone;
 }
@@ -60,10 +65,22 @@ export function buildRooms(o: AgentOptions, cb: AgentCallbacks): AgentRooms {
   const history = new EndpointHistory();
   const adoption = new AdoptionState();
   const counts = new EndpointCounts();
+  const drains = new DrainTracker();
+  const drained = new DrainedCounts();
   const zone = new NodeZone({ rest, nodeName: config.nodeName, log, onChange: cb.zoneChanged });
   const events = eventRecorder(o, now);
-  const scheduler = probeScheduler(o, cb);
-  const syncer = sliceSyncer(o, cb, { store, history, adoption, counts, zone, events, scheduler });
+  const scheduler = probeScheduler(o, cb, drains);
+  const syncer = sliceSyncer(o, cb, {
+    store,
+    history,
+    adoption,
+    counts,
+    zone,
+    events,
+    scheduler,
+    drains,
+    drained,
+  });
   return {
     informers: new AgentInformers(config, rest, log, observer),
     secrets: new SecretWatcher({
@@ -80,6 +97,8 @@ export function buildRooms(o: AgentOptions, cb: AgentCallbacks): AgentRooms {
     history,
     adoption,
     counts,
+    drains,
+    drained,
     zone,
     queue: new SyncQueue({
       clock: o.clock ?? realClock,
@@ -87,7 +106,10 @@ export function buildRooms(o: AgentOptions, cb: AgentCallbacks): AgentRooms {
       concurrency: FLUSH_CONCURRENCY,
       sync: (uid, since) => syncer.sync(uid, since),
       retriable,
-      onFlushed: () => counts.publish(metrics.endpoints),
+      onFlushed: () => {
+        counts.publish(metrics.endpoints);
+        drained.publish(metrics.drainedEndpoints);
+      },
       log,
     }),
   };
@@ -107,9 +129,10 @@ function eventRecorder(o: AgentOptions, now: () => number): EventRecorder {
 
 /**
  * The probe scheduler: a probe state change needs its SWH synced; with verboseStatus, every probe
- * that ran does.
+ * that ran does, and so does every probe of an endpoint whose removed drain awaits a result (its
+ * state may not change, yet the result may end the drain).
  */
-function probeScheduler(o: AgentOptions, cb: AgentCallbacks): SchedulerLike {
+function probeScheduler(o: AgentOptions, cb: AgentCallbacks, drains: DrainTracker): SchedulerLike {
   const schedulerObserver = o.metrics.schedulerObserver();
   return o.createScheduler({
     onChange: key => cb.needsSync(swhUidOfWorkerKey(key)),
@@ -117,7 +140,8 @@ function probeScheduler(o: AgentOptions, cb: AgentCallbacks): SchedulerLike {
       ...schedulerObserver,
       onProbe: (spec, outcome, lateMs, recheck) => {
         schedulerObserver.onProbe?.(spec, outcome, lateMs, recheck);
-        if (o.config.verboseStatus) cb.needsSync(swhUidOfWorkerKey(spec.key));
+        const restoring = drains.restoring(endpointKeyOfWorkerKey(spec.key));
+        if (o.config.verboseStatus || restoring) cb.needsSync(swhUidOfWorkerKey(spec.key));
       },
     },
   });
@@ -126,7 +150,15 @@ function probeScheduler(o: AgentOptions, cb: AgentCallbacks): SchedulerLike {
 /** The rooms the slice syncer reads from and reports to. */
 type SyncerRooms = Pick<
   AgentRooms,
-  "store" | "history" | "adoption" | "counts" | "zone" | "events" | "scheduler"
+  | "store"
+  | "history"
+  | "adoption"
+  | "counts"
+  | "zone"
+  | "events"
+  | "scheduler"
+  | "drains"
+  | "drained"
 >;
 
 /** The slice syncer of one SWH at a time, with its applier. */
@@ -148,10 +180,14 @@ function sliceSyncer(o: AgentOptions, cb: AgentCallbacks, r: SyncerRooms): Slice
       onWrite: (op, ok) => metrics.sliceWrites.labels(op, ok ? "success" : "error").inc(),
     }),
     history: r.history,
+    drains: r.drains,
     events: r.events,
     log,
     now,
-    onEvaluated: (uid, evaluated) => r.counts.set(uid, evaluated),
+    onEvaluated: (uid, evaluated) => {
+      r.counts.set(uid, evaluated);
+      r.drained.set(uid, cb.desired(uid)?.swh, evaluated);
+    },
     onPropagated: seconds => metrics.propagation.observe(seconds),
   });
 }

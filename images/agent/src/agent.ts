@@ -33,6 +33,7 @@ import type { AgentMetrics } from "./metrics.js";
 import type { Clock, ProbeState, SchedulerObserver, WorkerSpec } from "./scheduler/types.js";
 import { controllerUid } from "./slices/store.js";
 import { DesiredChanges } from "./sync/desired-changes.js";
+import { DrainWarnings } from "./drain-warnings.js";
 
 /** What the agent needs from the probe scheduler (ProbeScheduler implements it). */
 export interface SchedulerLike {
@@ -91,7 +92,12 @@ export class Agent {
     });
     const { informers } = this.#r;
     informers.swhs.on(() => this.#scheduleRecompute());
-    informers.pods.on(() => this.#scheduleRecompute());
+    const drainWarnings = new DrainWarnings(this.#log);
+    informers.pods.on(event => {
+      if (event.type === "upsert") drainWarnings.upsert(event.object);
+      else drainWarnings.delete(event.object);
+      this.#scheduleRecompute();
+    });
     informers.slices.on(event => this.#onSliceEvent(event));
   }
 
@@ -114,7 +120,7 @@ export class Agent {
    */
   async start(): Promise<void> {
     const signal = this.#stop.signal;
-    const { informers, adoption, history, store, heartbeat } = this.#r;
+    const { informers, adoption, history, drains, store, heartbeat } = this.#r;
     informers.start();
     this.#r.zone.start();
     await informers.waitForSync(signal, this.#now);
@@ -122,6 +128,7 @@ export class Agent {
     const nowIso = new Date(this.#now()).toISOString();
     for (const [key, a] of adoption.adopt(store.all())) {
       history.seed(key, { healthy: a.healthy, since: a.lastTransitionTime ?? nowIso });
+      if (a.drained === true) drains.seed(key);
     }
     this.#recompute();
     await this.#waitForSecrets(signal);
@@ -203,7 +210,7 @@ export class Agent {
 
   /** Recomputes desired state from the caches and marks the SWHs whose desired state changed. */
   #recompute(): void {
-    const { informers, secrets, scheduler, adoption, history } = this.#r;
+    const { informers, secrets, scheduler, adoption, history, drains } = this.#r;
     const desired = computeDesired({
       swhs: informers.swhs.values(),
       pods: informers.pods.values(),
@@ -216,7 +223,11 @@ export class Agent {
     scheduler.sync(desired.workers);
     this.#o.metrics.workers.set(scheduler.size());
     adoption.retain(new Set(desired.workers.map(w => w.key)));
-    history.retain(new Set([...desired.swhs.values()].flatMap(s => s.endpoints.map(e => e.key))));
+    const endpointKeys = new Set(
+      [...desired.swhs.values()].flatMap(s => s.endpoints.map(e => e.key)),
+    );
+    history.retain(endpointKeys);
+    drains.retain(endpointKeys);
     for (const uid of this.#changes.changed(desired.swhs)) this.#markDirty(uid);
   }
 

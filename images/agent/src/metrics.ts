@@ -74,6 +74,14 @@ export class AgentMetrics {
     labelNames: ["state"] as const,
     registers: [this.registry],
   });
+  readonly drainedEndpoints = new Gauge({
+    name: "swh_agent_drained_endpoints",
+    help:
+      "Endpoints of an SWH on this node drained by their pod's network.deckhouse.io/drain-from " +
+      "annotation (published not ready); a series exists once the SWH had a drained endpoint.",
+    labelNames: ["namespace", "name"] as const,
+    registers: [this.registry],
+  });
   readonly apiRequests = new Counter({
     name: "swh_agent_api_requests_total",
     help: "API server calls by verb, resource and result code (2xx, HTTP status, network).",

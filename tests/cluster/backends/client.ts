@@ -2,6 +2,7 @@
 // servers and the pod's PostgreSQL, flip health, stop and start servers, run failover steps and
 // client loads from the pod.
 import { request } from "node:http";
+import type { HoldReport, HoldRequest } from "./hold.js";
 import type { LoadReport, LoadRequest } from "./load.js";
 import type { PgNodeStatus } from "./postgres.js";
 import type { PostgresNodeRequest } from "./postgres-pod.js";
@@ -124,6 +125,11 @@ export class BackendClient {
   /** Runs a client load from this daemon's pod (see load.ts). */
   load(request: LoadRequest): Promise<LoadReport> {
     return this.#call("POST", "/load", request, request.durationMs + 60_000);
+  }
+
+  /** Holds one keep-alive HTTP connection from this daemon's pod, a request per interval (hold.ts). */
+  hold(request: HoldRequest): Promise<HoldReport> {
+    return this.#call("POST", "/hold", request, request.durationMs + 60_000);
   }
 
   /** Resolves a name from this daemon's pod (its resolv.conf: the cluster DNS). */

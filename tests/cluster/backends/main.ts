@@ -9,6 +9,7 @@
 //   POST /postgres/node {role,primaryHost?,port,user,password,dataDir}   (postgres-pod.ts)
 //   POST /postgres/node/{promote,stop,start,rejoin}
 //   POST /load {url,durationMs,ratePerSecond,timeoutMs}  (a client: paced requests, load.ts)
+//   POST /hold {url,durationMs,intervalMs,timeoutMs}  (a client: one keep-alive connection, hold.ts)
 //   POST /sql-load {host,port,user,password,database,durationMs,intervalMs,statement}  (sql-load.ts)
 //   POST /resolve {name,type}              (resolve.ts)
 // `--serve=<http|tcp>:<name>:<port>[:<healthPath>]` starts servers at boot. SIGTERM stops every
@@ -17,6 +18,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { describeError } from "swh-kube-client";
 import { PodPostgresNode, postgresNodeRequest } from "./postgres-pod.js";
 import { loadRequest, runLoad } from "./load.js";
+import { holdRequest, runHold } from "./hold.js";
 import { runSqlLoad, sqlLoadRequest } from "./sql-load.js";
 import { resolve, resolveRequest } from "./resolve.js";
 import { httpServer, smtpLikeServer, type PodServer } from "./servers.js";
@@ -135,6 +137,7 @@ async function route(
   }
   if (method === "POST" && path === "/servers") return addServer(body as unknown as ServerRequest);
   if (method === "POST" && path === "/load") return runLoad(loadRequest(body));
+  if (method === "POST" && path === "/hold") return runHold(holdRequest(body));
   if (method === "POST" && path === "/resolve") return resolve(resolveRequest(body));
   if (method === "POST" && path === "/sql-load") return runSqlLoad(sqlLoadRequest(body));
   if (method === "POST" && parts[0] === "postgres" && parts[1] === "node" && parts.length <= 3) {

@@ -7,6 +7,7 @@
 import type { ProbeFailure } from "../../../../api/contract.js";
 import type { ServicePort } from "../../../../api/v1alpha1.js";
 import type { WorkerSpec } from "../scheduler/types.js";
+import { drains } from "./drain.js";
 import { buildProbe, probeName, probeTiming, type CredentialsLookup } from "./probes.js";
 import {
   addressesByFamily,
@@ -51,6 +52,8 @@ export interface DesiredEndpoint {
   readonly hasProbes: boolean;
   /** spec.healthcheck.requirePodReady. */
   readonly requirePodReady: boolean;
+  /** The pod's drain annotation names this SWH (desired/drain.ts); absent when not. */
+  readonly drained?: true;
 }
 
 /** The desired endpoints of one published SWH on this node. */
@@ -177,6 +180,7 @@ function buildEndpoint(target: EndpointTarget, input: DesiredInput): EndpointBui
     failures,
     hasProbes: probeList.length > 0,
     requirePodReady: healthcheck.requirePodReady === true,
+    ...(drains(pod.drainFrom, swh.name) ? { drained: true as const } : {}),
   };
   return { endpoint, workers };
 }

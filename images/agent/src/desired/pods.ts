@@ -5,6 +5,8 @@
 
 import { BlockList, isIPv4, isIPv6 } from "node:net";
 import { isRecord, type RawContainer, type RawPod } from "swh-kube-client";
+import { ANNOTATION_DRAIN_FROM } from "../../../../api/contract.js";
+import { parseDrainFrom, type DrainSelection } from "./drain.js";
 
 /** An IP family, as in Service.spec.ipFamilies and EndpointSlice.addressType. */
 export type AddressFamily = "IPv4" | "IPv6";
@@ -34,6 +36,8 @@ export interface PodSnapshot {
   readonly startedAtMs?: number;
   /** Ports declared by the containers (and restartable init containers, i.e. sidecars). */
   readonly ports: readonly ContainerPort[];
+  /** The parsed drain annotation (desired/drain.ts), when it lists anything. */
+  readonly drainFrom?: DrainSelection;
 }
 
 function containerPorts(containers: readonly RawContainer[] | undefined): ContainerPort[] {
@@ -68,6 +72,12 @@ function declaredPorts(pod: RawPod): ContainerPort[] {
   return [...containerPorts(pod.spec?.containers), ...containerPorts(sidecars)];
 }
 
+/** The pod's parsed drain annotation, as PodSnapshot fields (none when it drains nothing). */
+function drainOf(pod: RawPod): Pick<PodSnapshot, "drainFrom"> {
+  const drainFrom = parseDrainFrom(pod.metadata?.annotations?.[ANNOTATION_DRAIN_FROM]);
+  return drainFrom === undefined ? {} : { drainFrom };
+}
+
 /** Filters a raw Pod into a PodSnapshot; undefined when it lacks identity. */
 export function podSnapshot(raw: unknown): PodSnapshot | undefined {
   if (!isRecord(raw)) return undefined;
@@ -86,6 +96,7 @@ export function podSnapshot(raw: unknown): PodSnapshot | undefined {
     terminating: typeof meta.deletionTimestamp === "string",
     ...(startedAtMs === undefined ? {} : { startedAtMs }),
     ports: declaredPorts(pod),
+    ...drainOf(pod),
   };
 }
 

@@ -35,6 +35,8 @@ export interface EndpointVerdict {
   readonly conditions: EndpointConditions;
   /** Latest probe time among the endpoint's probes. */
   readonly lastProbeAt?: Date;
+  /** Set by applyDrain (desired/drain.ts) when the endpoint is drained or being restored. */
+  readonly drain?: "drained" | "restoring";
 }
 
 function failureOf(name: string, state: ProbeState | undefined): ProbeFailure | undefined {

@@ -37,6 +37,8 @@ export interface ProbeState {
   /** When `healthy` last changed. */
   since: Date;
   lastProbeAt?: Date;
+  /** The last raw result (before thresholds), when a probe has run: ends a drain (desired/drain.ts). */
+  lastOk?: boolean;
 }
 
 /** Hooks for metrics; all optional. */

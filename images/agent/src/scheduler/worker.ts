@@ -60,6 +60,7 @@ export function snapshot(worker: Worker): ProbeState {
     since: new Date(worker.since),
   };
   if (worker.lastProbeAt !== undefined) view.lastProbeAt = new Date(worker.lastProbeAt);
+  if (worker.state.lastOk !== undefined) view.lastOk = worker.state.lastOk;
   return view;
 }
 

@@ -155,6 +155,7 @@ function toReport(e: EvaluatedEndpoint, verbose: boolean): EndpointReport {
     failedProbes: e.verdict.failures,
     ...(e.lastTransitionTime ? { lastTransitionTime: e.lastTransitionTime } : {}),
     ...(probeTime ? { lastProbeTime: probeTime } : {}),
+    ...(e.verdict.drain === "drained" ? { drained: true } : {}),
   };
 }
 

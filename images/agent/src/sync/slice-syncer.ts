@@ -2,9 +2,12 @@
 // its probe states (recording an event and a log line when one flips), build the slices, plan
 // them against what the store holds, apply. A conflict (someone else wrote the slice, or our
 // cache was stale) re-reads the slice and re-plans, up to a few rounds; any other error throws,
-// for the sync queue to retry.
+// for the sync queue to retry. A drained endpoint (desired/drain.ts) gets its drain applied after
+// its probe verdict; the start and the end of a drain are events of their own (Drained,
+// DrainRemoved), and a flip to not ready that the drain alone caused records no EndpointNotReady.
 
 import type { DesiredEndpoint, SwhDesired } from "../desired/endpoints.js";
+import { applyDrain, drainOver, type DrainPhase } from "../desired/drain.js";
 import { evaluateEndpoint, type EndpointVerdict } from "../desired/readiness.js";
 import type { AgentSwh } from "../desired/swh.js";
 import type { EndpointHistory } from "../endpoint-history.js";
@@ -14,7 +17,9 @@ import type { ProbeState } from "../scheduler/types.js";
 import type { ApplyOutcome } from "../slices/applier.js";
 import { buildSlices, type EvaluatedEndpoint } from "../slices/build.js";
 import { planSize, planSlices, type SlicePlan } from "../slices/plan.js";
+import type { DrainTracker } from "./drain-tracker.js";
 import type { RawEndpointSlice } from "swh-kube-client";
+import { ANNOTATION_DRAIN_FROM } from "../../../../api/contract.js";
 
 /** Plan/apply rounds per SWH per sync (each conflict re-plans from fresh state). */
 export const MAX_APPLY_ROUNDS = 4;
@@ -34,6 +39,8 @@ export interface SliceSyncerOptions {
   readonly ownedBy: (uid: string) => readonly RawEndpointSlice[];
   readonly applier: { apply(plan: SlicePlan): Promise<ApplyOutcome> };
   readonly history: EndpointHistory;
+  /** Drains in progress; without one, drain annotations are not applied (tests). */
+  readonly drains?: DrainTracker;
   readonly events: { record(input: EventInput): void };
   readonly log: Logger;
   readonly now: () => number;
@@ -82,13 +89,46 @@ export class SliceSyncer {
   }
 
   #evaluate(sd: SwhDesired): EvaluatedEndpoint[] {
-    const nowIso = new Date(this.#o.now()).toISOString();
+    const now = this.#o.now();
+    const nowIso = new Date(now).toISOString();
     return sd.endpoints.map(endpoint => {
-      const verdict = evaluateEndpoint(endpoint, this.#o.stateOf, sd.publishNotReadyAddresses);
+      const probed = evaluateEndpoint(endpoint, this.#o.stateOf, sd.publishNotReadyAddresses);
+      const verdict = applyDrain(probed, this.#drainPhase(sd.swh, endpoint, now));
       const seen = this.#o.history.observe(endpoint.key, verdict.healthy, nowIso);
-      if (seen.flippedFrom) this.#recordTransition(sd.swh, endpoint, verdict);
+      const drainOnly = verdict.drain !== undefined && probed.healthy;
+      if (seen.flippedFrom && !drainOnly) this.#recordTransition(sd.swh, endpoint, verdict);
       return { endpoint, verdict, lastTransitionTime: seen.record.since };
     });
+  }
+
+  /** The endpoint's drain phase now; records Drained or DrainRemoved when one began or ended. */
+  #drainPhase(swh: AgentSwh, endpoint: DesiredEndpoint, now: number): DrainPhase | undefined {
+    const drains = this.#o.drains;
+    if (drains === undefined) return undefined;
+    const step = drains.observe(endpoint.key, endpoint.drained === true, now, removedAt =>
+      drainOver(endpoint.probes, removedAt, this.#o.stateOf),
+    );
+    if (!step.began && !step.ended) return step.phase;
+    const who = `pod ${endpoint.pod.name} (${endpoint.address})`;
+    const note = step.began
+      ? `Endpoint ${who} is drained by the pod's annotation ${ANNOTATION_DRAIN_FROM}: no new connections`
+      : step.phase === undefined
+        ? `Drain of endpoint ${who} removed (annotation ${ANNOTATION_DRAIN_FROM})`
+        : `Drain of endpoint ${who} removed (annotation ${ANNOTATION_DRAIN_FROM}); it returns at its next passing probe`;
+    const reason = step.began ? "Drained" : "DrainRemoved";
+    this.#o.events.record({
+      regarding: { name: swh.name, namespace: swh.namespace, uid: swh.uid },
+      related: endpoint.pod,
+      type: "Normal",
+      reason,
+      note,
+    });
+    this.#o.log.info(step.began ? "endpoint drained" : "endpoint drain removed", {
+      swh: `${swh.namespace}/${swh.name}`,
+      pod: endpoint.pod.name,
+      address: endpoint.address,
+    });
+    return step.phase;
   }
 
   #recordTransition(swh: AgentSwh, endpoint: DesiredEndpoint, verdict: EndpointVerdict): void {
