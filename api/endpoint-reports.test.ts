@@ -108,3 +108,21 @@ describe("encodeReports and decodeReports", () => {
     expect(decodeReports(encodeReports(REPORTS))).toEqual({ reports: REPORTS });
   });
 });
+
+describe("the drained flag", () => {
+  it("round-trips when true and is absent otherwise (older readers see a not-ready report)", () => {
+    const drained: EndpointReport = {
+      pod: "p",
+      address: "10.0.0.1",
+      ready: false,
+      failedProbes: [{ probe: "Drain", reason: "drained" }],
+      drained: true,
+    };
+    const text = encodeReports([drained, { ...drained, pod: "q", drained: false }]);
+    expect(decodeReports(text).reports.map(r => [r.pod, r.drained])).toEqual([
+      ["p", true],
+      ["q", undefined],
+    ]);
+    expect(encodeReports([drained], 60)).toBe("[]");
+  });
+});

@@ -17,6 +17,7 @@ export interface PodOptions {
   namespace?: string;
   uid?: string;
   labels?: Record<string, string>;
+  annotations?: Record<string, string>;
   ips?: string[];
   phase?: string;
   ready?: boolean;
@@ -38,6 +39,7 @@ export function rawPod(o: PodOptions): RawPod {
       uid: o.uid ?? `uid-${o.name}`,
       resourceVersion: "1",
       labels: o.labels ?? { app: "db" },
+      ...(o.annotations ? { annotations: o.annotations } : {}),
       ...(o.deleting ? { deletionTimestamp: "2024-01-01T00:00:00Z" } : {}),
     },
     spec: {
