@@ -6,7 +6,7 @@
 import { ANNOTATION_ENDPOINT_REPORTS, type EndpointReport } from "../../api/contract.js";
 import { filterEndpointSlice } from "../lib/agent-slices.js";
 import { summarizeEndpoints } from "./endpoints.js";
-import { HTTP_FAIL, rawSlice, type Json } from "./test-fixtures.js";
+import { HTTP_FAIL, rawSlice } from "./test-fixtures.js";
 
 const DRAINED = { probe: "Drain", reason: "drained by annotation network.deckhouse.io/drain-from" };
 
@@ -17,7 +17,7 @@ function statusOf(report: Partial<EndpointReport>) {
   };
   const full = { pod: "web-1", address: "10.0.0.2", ready: false, failedProbes: [], ...report };
   raw.metadata.annotations[ANNOTATION_ENDPOINT_REPORTS] = JSON.stringify([full]);
-  const slice = filterEndpointSlice(raw as unknown as Json)!;
+  const slice = filterEndpointSlice(raw)!;
   return summarizeEndpoints({ uid: "uid-web" }, [slice]).statuses[0];
 }
 
