@@ -5,7 +5,12 @@
 // platform's own seed manifests unchanged, with the credentials Secret made the seed's way.
 import { parseAllDocuments } from "yaml";
 import { createValidator } from "../../support/crd-schema.js";
-import { ANNOTATION_ALLOW_ADOPTION, SWH_API_VERSION, SWH_KIND } from "../../../api/contract.js";
+import {
+  ANNOTATION_ALLOW_ADOPTION,
+  ANNOTATION_DRAIN_FROM,
+  SWH_API_VERSION,
+  SWH_KIND,
+} from "../../../api/contract.js";
 import type { ServiceWithHealthchecks } from "../../../api/v1alpha1.js";
 import { loadManifestFixtures } from "../../fixtures/manifests/fixtures.js";
 import { codeBlocks, listDocs, readDoc } from "./markdown.js";
@@ -120,6 +125,12 @@ describe.each(["EXAMPLES.md", "EXAMPLES_RU.md"])("%s", page => {
   it("shows requirePodReady and all three probe modes", () => {
     expect(found.some(swh => swh.spec.healthcheck?.requirePodReady === true)).toBe(true);
     expect(new Set(probes.map(p => p.mode))).toEqual(new Set(["TCP", "HTTP", "PostgreSQL"]));
+  });
+
+  it("shows draining the VM pod from web with the drain annotation, and undoing it", () => {
+    const pod = "annotate pod virt-launcher-my-vm-7xk2p";
+    expect(shell).toContain(`${pod} ${ANNOTATION_DRAIN_FROM}=web`);
+    expect(shell).toContain(`${pod} ${ANNOTATION_DRAIN_FROM}-`);
   });
 
   it("shows the migration from a plain Service with the adoption annotation", () => {
