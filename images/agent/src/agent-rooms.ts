@@ -140,7 +140,8 @@ function probeScheduler(o: AgentOptions, cb: AgentCallbacks, drains: DrainTracke
       ...schedulerObserver,
       onProbe: (spec, outcome, lateMs, recheck) => {
         schedulerObserver.onProbe?.(spec, outcome, lateMs, recheck);
-        const restoring = drains.restoring(endpointKeyOfWorkerKey(spec.key));
+        // drains.size first: no key slicing per probe while nothing is drained.
+        const restoring = drains.size > 0 && drains.restoring(endpointKeyOfWorkerKey(spec.key));
         if (o.config.verboseStatus || restoring) cb.needsSync(swhUidOfWorkerKey(spec.key));
       },
     },
