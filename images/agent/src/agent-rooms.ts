@@ -4,7 +4,7 @@
 
 import type { AgentOptions, SchedulerLike } from "./agent.js";
 import type { SwhDesired } from "./desired/endpoints.js";
-import { endpointKeyOfWorkerKey, swhUidOfWorkerKey } from "./desired/endpoints.js";
+import { swhUidOfWorkerKey } from "./desired/endpoints.js";
 import { EndpointHistory } from "./endpoint-history.js";
 import { ApiEventWriter } from "./events/api-writer.js";
 import { EventRecorder } from "./events/recorder.js";
@@ -140,8 +140,7 @@ function probeScheduler(o: AgentOptions, cb: AgentCallbacks, drains: DrainTracke
       ...schedulerObserver,
       onProbe: (spec, outcome, lateMs, recheck) => {
         schedulerObserver.onProbe?.(spec, outcome, lateMs, recheck);
-        // drains.size first: no key slicing per probe while nothing is drained.
-        const restoring = drains.size > 0 && drains.restoring(endpointKeyOfWorkerKey(spec.key));
+        const restoring = drains.awaitsProbe(spec.key);
         if (o.config.verboseStatus || restoring) cb.needsSync(swhUidOfWorkerKey(spec.key));
       },
     },

@@ -81,6 +81,18 @@ describe("DrainTracker", () => {
     });
   });
 
+  it("asks for a sync after the probes of a restoring endpoint only", () => {
+    const t = new DrainTracker();
+    expect(t.awaitsProbe("swh|pod|10.0.0.1|0")).toBe(false);
+    t.observe("swh|pod|10.0.0.1", true, 1, never);
+    t.observe("swh|other|10.0.0.2", true, 1, never);
+    expect(t.awaitsProbe("swh|pod|10.0.0.1|0")).toBe(false);
+    t.observe("swh|pod|10.0.0.1", false, 2, never);
+    expect(t.awaitsProbe("swh|pod|10.0.0.1|0")).toBe(true);
+    expect(t.awaitsProbe("swh|pod|10.0.0.1|1")).toBe(true);
+    expect(t.awaitsProbe("swh|other|10.0.0.2|0")).toBe(false);
+  });
+
   it("forgets endpoints that are gone", () => {
     const t = new DrainTracker();
     t.observe("e", true, 1, never);

@@ -5,6 +5,7 @@
 // previous agent's reports, so a restart neither invents a Drained event nor ends a drain early.
 
 import type { DrainPhase } from "../desired/drain.js";
+import { endpointKeyOfWorkerKey } from "../desired/endpoints.js";
 
 /** What observing one endpoint gave. */
 export interface DrainStep {
@@ -67,6 +68,15 @@ export class DrainTracker {
   /** Whether endpoint `key` awaits a probe result to end its drain. */
   restoring(key: string): boolean {
     return this.#records.get(key)?.removedAt !== undefined;
+  }
+
+  /**
+   * Whether a result of probe worker `workerKey` may end a drain, so its SWH needs a sync even
+   * though the probe's state did not change. Checked after every probe: cheap while no endpoint
+   * is in a drain (no key is sliced).
+   */
+  awaitsProbe(workerKey: string): boolean {
+    return this.#records.size > 0 && this.restoring(endpointKeyOfWorkerKey(workerKey));
   }
 
   /** Forgets every endpoint not in `keep`. */
