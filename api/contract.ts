@@ -95,6 +95,12 @@ export interface ProbeFailure {
  */
 export const DRAIN_PROBE = "Drain";
 
+/**
+ * Reason of a failing probe that has no result yet (initial delay, first runs before a threshold
+ * is crossed). The status hook reads it to leave such endpoints out of the fail-open share.
+ */
+export const PROBE_PENDING_REASON = "awaiting probe results";
+
 /** What the agent knows about one endpoint; serialised into ANNOTATION_ENDPOINT_REPORTS. */
 export interface EndpointReport {
   /** Pod name (the endpoint's targetRef). */

@@ -21,6 +21,7 @@ describe("decodeSwhSpec", () => {
             http: { targetPort: 8080, path: "/healthz", scheme: "HTTPS" },
           },
         ],
+        failOpen: { minPassingPercent: 50 },
       },
     };
     expect(decodeSwhSpec(spec)).toEqual(spec);
@@ -51,6 +52,15 @@ describe("decodeSwhSpec", () => {
         },
       }),
     ).toEqual({ ports: [{ port: 80 }], healthcheck: { probes: [{ mode: "TCP" }] } });
+  });
+
+  it("keeps failOpen only with a numeric minPassingPercent", () => {
+    const decode = (failOpen: unknown): unknown => decodeSwhSpec({ healthcheck: { failOpen } });
+    expect(decode({ minPassingPercent: 30 })).toEqual({
+      healthcheck: { failOpen: { minPassingPercent: 30 } },
+    });
+    expect(decode({ minPassingPercent: "30" })).toEqual({ healthcheck: {} });
+    expect(decode("on")).toEqual({ healthcheck: {} });
   });
 
   it("refuses a Service type the CRD forbids", () => {

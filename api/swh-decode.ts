@@ -7,6 +7,7 @@
 
 import type {
   Condition,
+  FailOpen,
   HTTPHeader,
   Healthcheck,
   Probe,
@@ -194,6 +195,12 @@ export function readProbe(value: unknown): Probe | undefined {
   });
 }
 
+/** spec.healthcheck.failOpen; undefined when absent or without a numeric minPassingPercent. */
+export function readFailOpen(value: unknown): FailOpen | undefined {
+  const minPassingPercent = asNumber(asRecord(value)?.minPassingPercent);
+  return minPassingPercent === undefined ? undefined : { minPassingPercent };
+}
+
 /** spec.healthcheck; undefined when absent. */
 export function readHealthcheck(value: unknown): Healthcheck | undefined {
   const raw = asRecord(value);
@@ -206,6 +213,7 @@ export function readHealthcheck(value: unknown): Healthcheck | undefined {
     periodSeconds: asNumber(raw.periodSeconds),
     requirePodReady: asBoolean(raw.requirePodReady),
     probes,
+    failOpen: readFailOpen(raw.failOpen),
   });
 }
 

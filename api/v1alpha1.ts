@@ -103,6 +103,17 @@ export interface Healthcheck {
   /** (addition) Also require the pod's Ready condition for an endpoint to be ready. */
   requirePodReady?: boolean;
   probes?: Probe[];
+  /**
+   * (addition) Fail-open, like Envoy's panic threshold: when fewer than `minPassingPercent` of
+   * the probed endpoints pass, every endpoint is published ready. Absent: off.
+   */
+  failOpen?: FailOpen;
+}
+
+/** (addition) spec.healthcheck.failOpen. */
+export interface FailOpen {
+  /** 1-100: below this share of passing endpoints (of those with a probe result), fail open. */
+  minPassingPercent: number;
 }
 
 export interface SessionAffinityConfig {
@@ -162,6 +173,21 @@ export interface EndpointStatus {
   drained?: boolean;
 }
 
+/** (addition) status.failOpen: the status hook's one decision for all nodes. */
+export interface FailOpenStatus {
+  /** Every candidate endpoint is published ready (the FailOpen condition is True). */
+  active: boolean;
+  /** Endpoints whose probes pass (the agents' reports, not what is published). */
+  passingEndpoints: number;
+  /** Endpoints with a probe result: not terminating, not fenced, not awaiting a first result. */
+  probedEndpoints: number;
+  /**
+   * While active: since when the share has been at or above minPassingPercent (RFC 3339); fail-
+   * open ends once that has held for the hold time.
+   */
+  passingSince?: string;
+}
+
 export interface LoadBalancerIngress {
   ip?: string;
   hostname?: string;
@@ -181,6 +207,8 @@ export interface ServiceWithHealthchecksStatus {
   };
   /** (addition) "ready/total", for the printer column. */
   readySummary?: string;
+  /** (addition) The fail-open decision and its numbers; only with spec.healthcheck.failOpen. */
+  failOpen?: FailOpenStatus;
   /** At most SWH_LIMITS.endpointStatuses entries. */
   endpointStatuses?: EndpointStatus[];
   loadBalancer?: { ingress?: LoadBalancerIngress[] };
@@ -238,6 +266,8 @@ export const SWH_LIMITS = {
 /** Condition types and reasons written by the status hook. */
 export const CONDITION_READY = "Ready";
 export const CONDITION_CHILD_SERVICE_READY = "ChildServiceReady";
+/** (addition) True while every candidate endpoint is published ready (spec.healthcheck.failOpen). */
+export const CONDITION_FAIL_OPEN = "FailOpen";
 export const REASON = {
   allEndpointsReady: "AllEndpointsAreReady",
   someEndpointsReady: "SomeEndpointsAreReady",
@@ -247,4 +277,8 @@ export const REASON = {
   childServiceNotCreated: "ChildServiceWasNotCreated",
   childServiceConflict: "ChildServiceConflict",
   childServiceClusterIPImmutable: "ChildServiceClusterIPImmutable",
+  tooFewPassing: "TooFewPassing",
+  passingAgain: "PassingAgain",
+  enoughPassing: "EnoughPassing",
+  awaitingProbeResults: "AwaitingProbeResults",
 } as const;

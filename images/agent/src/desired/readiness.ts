@@ -9,15 +9,15 @@
 // With publishNotReadyAddresses the endpoint is published ready, exactly as kube-controller-
 // manager does for a plain Service; the probes still run so the report and status say the truth.
 
-import type { ProbeFailure } from "../../../../api/contract.js";
+import { PROBE_PENDING_REASON, type ProbeFailure } from "../../../../api/contract.js";
 import type { ProbeState } from "../scheduler/types.js";
 import type { DesiredEndpoint } from "./endpoints.js";
 
 /** Failure entry used when pod readiness decides and the pod is not Ready. */
 export const POD_NOT_READY: ProbeFailure = { probe: "Pod:Ready", reason: "pod is not Ready" };
 
-/** Reason shown for a probe that has not crossed a threshold yet. */
-export const PROBE_PENDING_REASON = "awaiting probe results";
+/** Reason shown for a probe that has not crossed a threshold yet (shared with the hooks). */
+export { PROBE_PENDING_REASON };
 
 /** EndpointSlice endpoint conditions. */
 export interface EndpointConditions {
