@@ -1,6 +1,7 @@
 // The status an SWH should have, computed from its slices and its child Service: endpoint counts
-// and the per-pod list, the Ready and ChildServiceReady conditions, and the cluster IPs and load
-// balancer copied from our own child (never from a conflicting Service).
+// and the per-pod list, the Ready and ChildServiceReady conditions, the fail-open decision (with
+// spec.healthcheck.failOpen), and the cluster IPs and load balancer copied from our own child
+// (never from a conflicting Service).
 
 import type { LoadBalancerIngress, ServiceWithHealthchecksStatus } from "../../api/v1alpha1.js";
 import type { EndpointSliceSnapshot } from "../lib/agent-slices.js";
@@ -12,6 +13,11 @@ import {
 } from "../lib/child-service-state.js";
 import { buildConditions, childServiceCondition, readyCondition } from "./conditions.js";
 import { summarizeEndpoints, type EndpointSummary } from "./endpoints.js";
+import {
+  failOpenOutcome,
+  withFailOpenCondition,
+  type FailOpenOutcome,
+} from "./fail-open-status.js";
 import type { StatusSwh } from "./snapshots.js";
 
 type ServiceFields = Pick<
@@ -39,6 +45,8 @@ export interface DesiredStatus {
   readonly status: ServiceWithHealthchecksStatus;
   readonly summary: EndpointSummary;
   readonly childState: ChildServiceState;
+  /** The fail-open decision's status, condition and transition (empty without failOpen). */
+  readonly failOpen: FailOpenOutcome;
 }
 
 /** Computes an SWH's status from its slices and its child Service. */
@@ -50,11 +58,15 @@ export function desiredStatus(
 ): DesiredStatus {
   const summary = summarizeEndpoints(swh, slices);
   const child = classifyChildService(swh, service);
-  const conditions = buildConditions(
-    swh.status.conditions,
-    [readyCondition(summary), childServiceCondition(child.state, child.message)],
-    swh.generation,
-    now,
+  const failOpen = failOpenOutcome(swh, slices, now);
+  const conditions = withFailOpenCondition(
+    buildConditions(
+      swh.status.conditions,
+      [readyCondition(summary), childServiceCondition(child.state, child.message)],
+      swh.generation,
+      now,
+    ),
+    failOpen.condition,
   );
   const status: ServiceWithHealthchecksStatus = {
     observedGeneration: swh.generation,
@@ -67,6 +79,7 @@ export function desiredStatus(
     readySummary: `${summary.ready}/${summary.total}`,
     ...serviceFields(swh, service),
   };
+  if (failOpen.status !== undefined) status.failOpen = failOpen.status;
   if (summary.statuses.length > 0) status.endpointStatuses = [...summary.statuses];
-  return { status, summary, childState: child.state };
+  return { status, summary, childState: child.state, failOpen };
 }

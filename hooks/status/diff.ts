@@ -14,6 +14,7 @@ export const OWNED_STATUS_FIELDS = [
   "conditions",
   "healthcheckCondition",
   "readySummary",
+  "failOpen",
   "endpointStatuses",
   "loadBalancer",
   "clusterIP",

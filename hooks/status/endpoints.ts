@@ -36,7 +36,7 @@ export function endpointKey(pod: string, address: string): string {
 }
 
 /** Slices of this SWH: same namespace and service name, and (when set) owned by its uid. */
-function belongsTo(slice: EndpointSliceSnapshot, swhUid: string): boolean {
+export function belongsTo(slice: EndpointSliceSnapshot, swhUid: string): boolean {
   const swhOwners = slice.owners.filter(o => o.kind === SWH_KIND);
   return swhOwners.length === 0 || swhOwners.some(o => o.uid === swhUid);
 }

@@ -1,7 +1,9 @@
 // The status hook: the one and only writer of ServiceWithHealthchecks `status`. Agents publish
 // endpoints (and per-endpoint failure reports) on their EndpointSlices; the child-service hook
 // owns the child Service; this hook folds both into each SWH's status - endpoint counts, the
-// per-endpoint list, the Ready and ChildServiceReady conditions, cluster IPs and load balancer.
+// per-endpoint list, the Ready and ChildServiceReady conditions, cluster IPs and load balancer,
+// and, for SWHs with spec.healthcheck.failOpen, the one cluster-wide fail-open decision (the
+// FailOpen condition and status.failOpen, which every agent follows) with an Event when it changes.
 //
 // A single writer that writes only on change is the point: the Go implementation had every agent
 // patch every SWH's status, and at scale that status storm was its first failure. Each run
@@ -15,6 +17,7 @@
 //   endpoints.ts      the slices of one SWH folded into endpoint statuses and counts
 //   pod-statuses.ts   per-address statuses merged into the CRD's per-pod list, within limits
 //   conditions.ts     Ready and ChildServiceReady, with stable transition times
+//   fail-open*.ts     the fail-open decision, its counts, status, Event and schedule
 //   desired.ts        the whole desired status of one SWH
 //   diff.ts           semantic comparison with the stored status and the merge patch
 //   plan.ts           one run over all SWHs: the writes and the per-SWH summaries
@@ -29,6 +32,8 @@ import {
 } from "../../api/contract.js";
 import { ENDPOINT_SLICE_JQ_FILTER, filterEndpointSlice } from "../lib/agent-slices.js";
 import { filterService } from "../lib/child-service-state.js";
+import { namespacesBinding, NAMESPACES_BINDING } from "../lib/namespaces.js";
+import { FAIL_OPEN_SCHEDULE, idleScheduledRun } from "./fail-open-schedule.js";
 import { emitStatusMetrics } from "./metrics.js";
 import { planStatus, statusOperation } from "./plan.js";
 import {
@@ -64,15 +69,26 @@ export const statusHook = defineHook(
         jqFilter: ENDPOINT_SLICE_JQ_FILTER,
         filter: filterEndpointSlice,
       },
+      [NAMESPACES_BINDING]: namespacesBinding(),
     },
+    // Ends fail-open once the share has held (nothing else changes meanwhile); such runs stop
+    // at once unless some SWH's hold is running (fail-open-schedule.ts).
+    schedule: [{ name: FAIL_OPEN_SCHEDULE, crontab: "*/10 * * * * *" }],
     // Bursts of slice updates (many probes crossing thresholds at once) collapse into one run.
     settings: { executionMinInterval: "1s", executionBurst: 1 },
   },
   input => {
+    if (idleScheduledRun(input.contexts, input.snapshots.swhs)) return;
     const plan = planStatus(input.snapshots, input.now);
-    input.patches.add(...plan.writes.map(statusOperation));
+    input.patches.add(...plan.writes.map(statusOperation), ...plan.events);
     if (plan.writes.length > 0) {
       input.logger.info("status updated", { count: plan.writes.length });
+    }
+    for (const change of plan.failOpenChanges) {
+      input.logger.info(change.started ? "fail-open started" : "fail-open ended", {
+        swh: `${change.namespace}/${change.name}`,
+        message: change.message,
+      });
     }
     emitStatusMetrics(plan.summaries, input.metrics);
   },

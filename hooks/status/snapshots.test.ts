@@ -74,6 +74,26 @@ describe("jq filters", () => {
     expect(filterSwh(raw)).toBeUndefined();
   });
 
+  it("keeps spec.healthcheck.failOpen with the period's hold, and the stored decision", () => {
+    const full = rawSwh("web", {
+      status: { failOpen: { active: true, passingSince: "2024-05-01T09:59:00Z" } },
+    });
+    const healthcheck = (full.spec as { healthcheck: Json }).healthcheck;
+    healthcheck.failOpen = { minPassingPercent: 40 };
+    healthcheck.periodSeconds = 20;
+    const reduced = runJq(STATUS_SWH_JQ_FILTER, full) as Json;
+    expect((reduced.spec as Json).healthcheck).toEqual({
+      failOpen: { minPassingPercent: 40 },
+      periodSeconds: 20,
+    });
+    const light = must(filterSwhWithStatus(reduced), "reduced swh").swh;
+    expect(light).toEqual(must(filterSwhWithStatus(full), "swh").swh);
+    expect([light.failOpen, light.storedFailOpen]).toEqual([
+      { minPassingPercent: 40, holdMs: 40_000 },
+      { active: true, passingSince: "2024-05-01T09:59:00Z" },
+    ]);
+  });
+
   it("keeps the whole stored status of an SWH", () => {
     const status = { readySummary: "1/1", endpointStatuses: [{ podName: "p", ready: true }] };
     const full = rawSwh("web", { status });

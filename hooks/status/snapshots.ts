@@ -1,6 +1,7 @@
 // What the status hook keeps of its objects. SWHs: only what a status depends on - identity,
-// generation, deletion mark, the few spec fields the child-service classification compares, and
-// the whole stored status (to write only when it differs). Not the shared SWH snapshot: the
+// generation, deletion mark, the few spec fields the child-service classification compares,
+// spec.healthcheck.failOpen with periodSeconds (only when failOpen is set), and the whole stored
+// status (to write only when it differs). Not the shared SWH snapshot: the
 // status hook never reads probes, ports, selector, labels or annotations, and parsing them for
 // 1,000 SWHs on every run is wasted work (bench/hooks/compare-builds.ts measures it). Services: only
 // what the classification and the copied status fields read.
@@ -20,7 +21,9 @@ import {
   recordAt,
 } from "../../api/json-read.js";
 import { readIdentity, type SwhSnapshot } from "../lib/swh.js";
-import { SWH_SERVICE_TYPES, readConditions } from "../../api/swh-decode.js";
+import { SWH_SERVICE_TYPES, readConditions, readFailOpen } from "../../api/swh-decode.js";
+import { HEALTHCHECK_DEFAULTS } from "../../api/v1alpha1.js";
+import { failOpenHoldMs, type FailOpenSettings, type StoredFailOpen } from "./fail-open.js";
 
 /** The spec fields the child-service classification compares (immutable Service fields). */
 export type StatusSwhSpec = ClassifiedSwh["spec"];
@@ -29,7 +32,13 @@ export type StatusSwhSpec = ClassifiedSwh["spec"];
 export type StatusSwh = Pick<
   SwhSnapshot,
   "name" | "namespace" | "uid" | "generation" | "deletionTimestamp" | "status"
-> & { readonly spec: StatusSwhSpec };
+> & {
+  readonly spec: StatusSwhSpec;
+  /** spec.healthcheck.failOpen with its hold; absent: fail-open is off. */
+  readonly failOpen?: FailOpenSettings;
+  /** status.failOpen as stored (the previous run's decision), when there is one. */
+  readonly storedFailOpen?: StoredFailOpen;
+};
 
 /** An SWH with the status currently stored on it (raw JSON: it is only compared, never trusted). */
 export interface SwhWithStatus {
@@ -45,7 +54,8 @@ export const STATUS_SWH_JQ_FILTER = `{
   apiVersion: .apiVersion,
   kind: .kind,
   metadata: (.metadata | {name, namespace, uid, generation, deletionTimestamp}),
-  spec: (.spec // {} | {type, clusterIP, clusterIPs, ipFamilies, loadBalancerClass}),
+  spec: (.spec // {} | {type, clusterIP, clusterIPs, ipFamilies, loadBalancerClass}
+    + (if .healthcheck.failOpen then {healthcheck: (.healthcheck | {failOpen, periodSeconds})} else {} end)),
   status: (.status // {})
 }`;
 
@@ -65,6 +75,25 @@ function readStatusSpec(value: unknown): StatusSwhSpec | undefined {
       IP_FAMILIES.has(f),
     ),
     loadBalancerClass: asString(spec.loadBalancerClass),
+  });
+}
+
+/** spec.healthcheck.failOpen with the hold its period gives; undefined when absent. */
+function readFailOpenSettings(spec: unknown): FailOpenSettings | undefined {
+  const healthcheck = asRecord(asRecord(spec)?.healthcheck);
+  const failOpen = readFailOpen(healthcheck?.failOpen);
+  if (failOpen === undefined) return undefined;
+  const period = asNumber(healthcheck?.periodSeconds) ?? HEALTHCHECK_DEFAULTS.periodSeconds;
+  return { minPassingPercent: failOpen.minPassingPercent, holdMs: failOpenHoldMs(period) };
+}
+
+/** status.failOpen as stored; undefined when there is none. */
+function readStoredFailOpen(status: Readonly<Record<string, unknown>>): StoredFailOpen | undefined {
+  const raw = asRecord(status.failOpen);
+  if (raw === undefined) return undefined;
+  return compact<StoredFailOpen>({
+    active: raw.active === true,
+    passingSince: asString(raw.passingSince),
   });
 }
 
@@ -88,6 +117,8 @@ export function filterSwhWithStatus(obj: unknown): SwhWithStatus | undefined {
       observedGeneration: asNumber(currentStatus.observedGeneration),
       conditions: readConditions(currentStatus.conditions),
     }),
+    failOpen: readFailOpenSettings(asRecord(obj)?.spec),
+    storedFailOpen: readStoredFailOpen(currentStatus),
   });
   return { swh, currentStatus };
 }
