@@ -1,5 +1,7 @@
 // The SWH snapshot: conflict detection (withdraw), deletion, address families and Secret refs.
 import { rawSwh, swh } from "../../../../tests/agent/fixtures.js";
+import { desiredFingerprints } from "../sync/desired-changes.js";
+import { computeDesired } from "./endpoints.js";
 import { referencedSecrets, shouldPublish, toAgentSwh } from "./swh.js";
 
 describe("toAgentSwh", () => {
@@ -54,6 +56,51 @@ describe("shouldPublish", () => {
       ],
     };
     expect(shouldPublish(toAgentSwh(raw)!)).toBe(true);
+  });
+});
+
+describe("the fail-open decision", () => {
+  const failOpenCondition = (status: "True" | "False") => ({
+    type: "FailOpen",
+    status,
+    reason: status === "True" ? "TooFewPassing" : "EnoughPassing",
+    message: "",
+    lastTransitionTime: "2024-01-01T00:00:00Z",
+  });
+  const withDecision = (status: "True" | "False", failOpen = true) => {
+    const raw = rawSwh(
+      failOpen
+        ? {
+            spec: {
+              healthcheck: {
+                failOpen: { minPassingPercent: 50 },
+                probes: [{ mode: "TCP", tcp: { targetPort: 5432 } }],
+              },
+            },
+          }
+        : {},
+    );
+    raw.status = { conditions: [failOpenCondition(status)] };
+    return toAgentSwh(raw)!;
+  };
+
+  it("applies while spec.healthcheck.failOpen is set and the status says FailOpen=True", () => {
+    expect(withDecision("True").failOpen).toBe(true);
+    expect(withDecision("False").failOpen).toBeUndefined();
+  });
+
+  it("stops at once when failOpen leaves the spec, before the hook rewrites the status", () => {
+    expect(withDecision("True", false).failOpen).toBeUndefined();
+  });
+
+  it("is part of the desired-state fingerprint, so a status-only change re-syncs the SWH", () => {
+    const on = withDecision("True");
+    const off = withDecision("False");
+    const fp = (s: typeof on) =>
+      desiredFingerprints(
+        computeDesired({ swhs: [s], pods: [], credentials: () => ({ error: "" }) }).swhs,
+      );
+    expect(fp(on).get(on.uid)).not.toEqual(fp(off).get(off.uid));
   });
 });
 

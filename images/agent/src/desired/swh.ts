@@ -1,11 +1,12 @@
 // The agent's view of a ServiceWithHealthchecks: its spec, decoded field by field as the hooks
-// decode it (api/swh-decode.ts), plus the two status facts the agent obeys - a child Service
-// conflict (publishing would feed a foreign Service, so the agent withdraws) and the Service's
-// allocated IP families. The SWH informer stores these snapshots, filtered at the edge, not whole
+// decode it (api/swh-decode.ts), plus the status facts the agent obeys - a child Service
+// conflict (publishing would feed a foreign Service, so the agent withdraws), the Service's
+// allocated IP families, and the status hook's fail-open decision (publish every endpoint). The SWH informer stores these snapshots, filtered at the edge, not whole
 // objects.
 
 import {
   CONDITION_CHILD_SERVICE_READY,
+  CONDITION_FAIL_OPEN,
   REASON,
   type ServiceWithHealthchecks,
   type ServiceWithHealthchecksSpec,
@@ -29,6 +30,13 @@ export interface AgentSwh {
   readonly conflict: boolean;
   /** metadata.deletionTimestamp is set. */
   readonly deleting: boolean;
+  /**
+   * Present (true) while the status hook's fail-open decision applies: spec.healthcheck.failOpen
+   * is set and status says FailOpen=True. Every candidate endpoint is then published ready
+   * (desired/fail-open.ts). Part of the SWH's desired-state fingerprint, so a status-only change
+   * reaches the slices.
+   */
+  readonly failOpen?: true;
 }
 
 function familiesOf(swh: ServiceWithHealthchecks): AddressFamily[] | undefined {
@@ -52,6 +60,14 @@ function hasConflict(swh: ServiceWithHealthchecks): boolean {
   );
 }
 
+/** spec.healthcheck.failOpen is set and the status hook decided FailOpen=True. */
+function failingOpen(swh: ServiceWithHealthchecks): boolean {
+  if (swh.spec.healthcheck?.failOpen === undefined) return false;
+  return (swh.status?.conditions ?? []).some(
+    c => c.type === CONDITION_FAIL_OPEN && c.status === "True",
+  );
+}
+
 /**
  * Filters a raw SWH into a snapshot; undefined when it lacks identity or a spec, or its spec does
  * not decode (api/swh-decode.ts: the hooks' decoding, field by field).
@@ -71,6 +87,7 @@ export function toAgentSwh(raw: unknown): AgentSwh | undefined {
     ...(families ? { families } : {}),
     conflict: hasConflict(swh),
     deleting: meta.deletionTimestamp !== undefined && meta.deletionTimestamp !== null,
+    ...(failingOpen(swh) ? { failOpen: true as const } : {}),
   };
 }
 

@@ -4,6 +4,8 @@
 // fails after the last round, an error stops at once, a gone SWH deletes its slices, and a flipped
 // endpoint records one event.
 
+import { ANNOTATION_ENDPOINT_REPORTS } from "../../../../api/contract.js";
+import { decodeReports } from "../../../../api/endpoint-reports.js";
 import { NODE, manyPods, probeState, swh } from "../../../../tests/agent/fixtures.js";
 import { computeDesired, type SwhDesired } from "../desired/endpoints.js";
 import { EndpointHistory } from "../endpoint-history.js";
@@ -122,5 +124,26 @@ describe("SliceSyncer", () => {
     ]);
     await t.syncer.sync(s.uid, 0);
     expect(t.events).toHaveLength(2);
+  });
+
+  it("publishes failing endpoints ready under fail-open, reporting the probes' truth", async () => {
+    const open = desired();
+    let healthy = true;
+    const t = setup({
+      healthy: () => healthy,
+      sd: { ...open, swh: { ...open.swh, failOpen: true } },
+    });
+    await t.syncer.sync(s.uid, 0);
+    healthy = false;
+    await t.syncer.sync(s.uid, 0);
+    const [slice] = t.owned;
+    expect(slice?.endpoints?.map(e => e.conditions)).toEqual([
+      { ready: true, serving: true, terminating: false },
+      { ready: true, serving: true, terminating: false },
+    ]);
+    const reports = decodeReports(slice?.metadata?.annotations?.[ANNOTATION_ENDPOINT_REPORTS]);
+    expect(reports.reports.map(r => r.ready)).toEqual([false, false]);
+    // the probes' truth drives the events too
+    expect(t.events.map(e => e.reason)).toEqual(["EndpointNotReady", "EndpointNotReady"]);
   });
 });

@@ -1,5 +1,6 @@
 // Brings one SWH's EndpointSlices on this node to the desired state: evaluate each endpoint from
-// its probe states (recording an event and a log line when one flips), build the slices, plan
+// its probe states (recording an event and a log line when one flips; under fail-open every
+// candidate is published ready, desired/fail-open.ts), build the slices, plan
 // them against what the store holds, apply. A conflict (someone else wrote the slice, or our
 // cache was stale) re-reads the slice and re-plans, up to a few rounds; any other error throws,
 // for the sync queue to retry. A drained endpoint (desired/drain.ts) gets its drain applied after
@@ -8,6 +9,7 @@
 
 import type { DesiredEndpoint, SwhDesired } from "../desired/endpoints.js";
 import { applyDrain, drainOver, type DrainPhase } from "../desired/drain.js";
+import { applyFailOpen } from "../desired/fail-open.js";
 import { evaluateEndpoint, type EndpointVerdict } from "../desired/readiness.js";
 import type { AgentSwh } from "../desired/swh.js";
 import type { EndpointHistory } from "../endpoint-history.js";
@@ -92,7 +94,11 @@ export class SliceSyncer {
     const now = this.#o.now();
     const nowIso = new Date(now).toISOString();
     return sd.endpoints.map(endpoint => {
-      const probed = evaluateEndpoint(endpoint, this.#o.stateOf, sd.publishNotReadyAddresses);
+      // Fail-open publishes every candidate; a drain (the operator's explicit word) wins over it.
+      const probed = applyFailOpen(
+        evaluateEndpoint(endpoint, this.#o.stateOf, sd.publishNotReadyAddresses),
+        sd.swh.failOpen === true,
+      );
       const verdict = applyDrain(probed, this.#drainPhase(sd.swh, endpoint, now));
       const seen = this.#o.history.observe(endpoint.key, verdict.healthy, nowIso);
       const drainOnly = verdict.drain !== undefined && probed.healthy;
