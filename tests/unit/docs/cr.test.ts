@@ -10,7 +10,12 @@ import {
   walkSchema,
   type StructuralSchema,
 } from "../../support/crd-schema.js";
-import { CONDITION_CHILD_SERVICE_READY, CONDITION_READY, REASON } from "../../../api/v1alpha1.js";
+import {
+  CONDITION_CHILD_SERVICE_READY,
+  CONDITION_FAIL_OPEN,
+  CONDITION_READY,
+  REASON,
+} from "../../../api/v1alpha1.js";
 import { DEFAULT_TLS_MODE, TLS_MODES } from "../../../images/agent/src/desired/credentials.js";
 import { isTrueValue } from "../../../images/agent/src/probes/postgres-result.js";
 import { codeSpans, readDoc, rowFor, tableRows } from "./markdown.js";
@@ -45,7 +50,14 @@ const statusFields = fieldPaths(statusSchema)
   .map(([path]) => path)
   .filter(path => path.split(".").length <= 2);
 const printerColumns = (crd.spec.versions[0]?.additionalPrinterColumns ?? []).map(c => c.name);
-const conditionTypes = [CONDITION_READY, CONDITION_CHILD_SERVICE_READY];
+const conditionTypes = [CONDITION_READY, CONDITION_CHILD_SERVICE_READY, CONDITION_FAIL_OPEN];
+/** Reasons of the FailOpen condition only (NoEndpoints is Ready's too: its first row is Ready's). */
+const failOpenReasons: ReadonlySet<string> = new Set([
+  REASON.tooFewPassing,
+  REASON.passingAgain,
+  REASON.enoughPassing,
+  REASON.awaitingProbeResults,
+]);
 const reasons = Object.values(REASON);
 /** Condition reasons the CRD's own description names (the status hook must not drift from it). */
 const crdReasons = [
@@ -110,7 +122,9 @@ describe.each(["CR.md", "CR_RU.md"])("%s", page => {
     for (const reason of reasons) {
       const type = reason.startsWith("ChildService")
         ? CONDITION_CHILD_SERVICE_READY
-        : CONDITION_READY;
+        : failOpenReasons.has(reason)
+          ? CONDITION_FAIL_OPEN
+          : CONDITION_READY;
       const row = rows.find(cells => cells[2] === `\`${reason}\``);
       expect([reason, row?.[0]]).toEqual([reason, `\`${type}\``]);
     }

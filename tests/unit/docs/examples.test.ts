@@ -107,6 +107,12 @@ describe.each(["EXAMPLES.md", "EXAMPLES_RU.md"])("%s", page => {
     expect(probe?.postgreSQL?.query).toBe("SELECT NOT pg_is_in_recovery()");
   });
 
+  it("shows the seed's postgres-read with fail-open", () => {
+    const open = found.filter(swh => swh.metadata.name === "postgres-read").slice(1);
+    expect(open[0]?.spec.healthcheck?.failOpen).toEqual({ minPassingPercent: 50 });
+    expect(open[0]?.spec.healthcheck?.probes?.[0]?.postgreSQL?.query).toBe("SELECT 1");
+  });
+
   it("shows the seed's smtp with an SMTP conversation, and a Redis PING", () => {
     const smtp = found.filter(swh => swh.metadata.name === "smtp").slice(1);
     expect(smtp[0]?.spec.healthcheck?.probes?.[0]?.tcp?.conversation).toEqual([
