@@ -190,10 +190,22 @@ describe("fail-open over three real pods, minPassingPercent 50", () => {
       description:
         "failOpen 50%, 3 pods, periodSeconds 1, failureThreshold 3: a second pod's health check answers 503 -> FailOpen=True and all three published ready on their nodes",
     });
-    const s = await swh();
-    expect(s?.status?.failOpen).toEqual({ active: true, passingEndpoints: 1, probedEndpoints: 3 });
-    expect(s?.status?.readySummary).toBe("3/3");
-    await eventually("the Warning event and the gauge", async () => {
+    await eventually("the status, the Warning event and the gauge", async () => {
+      const s = await swh();
+      expect(s?.status?.failOpen).toEqual({
+        active: true,
+        passingEndpoints: 1,
+        probedEndpoints: 3,
+      });
+      // What is published (the next status run after the agents' writes), and the probes' truth.
+      expect(s?.status?.readySummary).toBe("3/3");
+      expect(
+        s?.status?.endpointStatuses?.map(e => [e.podName, e.ready, e.probesSuccessful]),
+      ).toEqual([
+        ["web-a", true, false],
+        ["web-b", true, false],
+        ["web-c", true, true],
+      ]);
       expect(await events("FailOpen")).toEqual([
         expect.objectContaining({ type: "Warning", note: expect.stringContaining("1 of 3") }),
       ]);
