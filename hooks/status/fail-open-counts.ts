@@ -2,8 +2,9 @@
 // reports (`ready` is the probes' truth, whatever the slice publishes, so the share stays
 // truthful while fail-open publishes everything and the exit stays possible). One endpoint per
 // (pod, address) across the slices that list it. Not candidates: terminating endpoints (they
-// are never published ready) and endpoints of fenced slices (their agent is dead, nobody can
-// publish them). Candidates without a result: no report, or a report whose failures include a
+// are never published ready), endpoints of fenced slices (their agent is dead, nobody can
+// publish them) and drained endpoints (taken out on purpose: draining two of three pods must not
+// turn fail-open on, and fail-open never publishes them). Candidates without a result: no report, or a report whose failures include a
 // probe still awaiting its first results (initial delay, first runs).
 
 import { PROBE_PENDING_REASON, type EndpointReport } from "../../api/contract.js";
@@ -15,6 +16,7 @@ type Verdict = "passing" | "failing" | "pending" | "excluded";
 
 function reportVerdict(report: EndpointReport | undefined): Verdict {
   if (report === undefined) return "pending";
+  if (report.drained === true) return "excluded";
   if (report.ready) return "passing";
   return report.failedProbes.some(f => f.reason === PROBE_PENDING_REASON) ? "pending" : "failing";
 }

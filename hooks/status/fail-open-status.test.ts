@@ -78,6 +78,16 @@ describe("countFailOpen", () => {
     });
   });
 
+  it("does not count drained endpoints: draining is no failure", () => {
+    const slice = rawSlice("web", "node-a", [bad("a", "10.0.0.1"), ok("b", "10.0.0.2")]);
+    const reports = slice.metadata as { annotations: Record<string, string> };
+    const key = Object.keys(reports.annotations).find(k => k.endsWith("endpoint-reports"))!;
+    const parsed = JSON.parse(reports.annotations[key]!) as Array<Record<string, unknown>>;
+    parsed[0]!.drained = true;
+    reports.annotations[key] = JSON.stringify(parsed);
+    expect(count([slice])).toEqual({ candidates: 1, probed: 1, passing: 1 });
+  });
+
   it("counts an endpoint listed by two slices (two port mappings) once", () => {
     const a = rawSlice("web", "node-a", [bad("a", "10.0.0.1")], { sliceName: "one" });
     const b = rawSlice("web", "node-a", [bad("a", "10.0.0.1")], { sliceName: "two" });
