@@ -1,5 +1,6 @@
 // The fail-open mask: published ready and serving while the decision applies, never for a
 // terminating endpoint, and the probes' truth (healthy, failures) always kept for the report.
+import { applyDrain } from "./drain.js";
 import { applyFailOpen } from "./fail-open.js";
 import type { EndpointVerdict } from "./readiness.js";
 
@@ -36,5 +37,12 @@ describe("applyFailOpen", () => {
       conditions: { ready: true, serving: true, terminating: false },
     };
     expect(applyFailOpen(passing, true)).toBe(passing);
+  });
+});
+
+describe("fail-open and drain together (the slice syncer's order)", () => {
+  it("keeps a drained endpoint out even while fail-open publishes the others", () => {
+    const published = applyDrain(applyFailOpen(failing, true), "drained");
+    expect(published.conditions).toEqual({ ready: false, serving: false, terminating: false });
   });
 });
