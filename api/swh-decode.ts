@@ -105,7 +105,7 @@ export function readServiceSpecFields(
   });
 }
 
-const PROBE_MODES: readonly ProbeMode[] = ["TCP", "HTTP", "PostgreSQL"];
+const PROBE_MODES: readonly ProbeMode[] = ["TCP", "HTTP", "PostgreSQL", "GRPC"];
 
 function readHttpHeaders(value: unknown): HTTPHeader[] | undefined {
   if (!Array.isArray(value)) return undefined;
@@ -151,6 +151,19 @@ function readPostgresProbe(value: unknown): Probe["postgreSQL"] {
   });
 }
 
+function readGrpcProbe(value: unknown): Probe["grpc"] {
+  const raw = asRecord(value);
+  const targetPort = asIntOrString(raw?.targetPort);
+  if (raw === undefined || targetPort === undefined) return undefined;
+  return compact({
+    targetPort,
+    service: asString(raw.service),
+    scheme: oneOf(raw.scheme, ["HTTP", "HTTPS"] as const),
+    insecureSkipTLSVerify: asBoolean(raw.insecureSkipTLSVerify),
+    caCert: asString(raw.caCert),
+  });
+}
+
 /**
  * One conversation step, fields of the wrong type dropped. A step that is left with neither
  * or both of send/expect is kept as it is: the agent refuses the whole conversation with a
@@ -192,6 +205,7 @@ export function readProbe(value: unknown): Probe | undefined {
     tcp: readTcpProbe(raw.tcp),
     http: readHttpProbe(raw.http),
     postgreSQL: readPostgresProbe(raw.postgreSQL),
+    grpc: readGrpcProbe(raw.grpc),
   });
 }
 

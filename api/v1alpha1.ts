@@ -73,7 +73,23 @@ export interface PostgreSQLProbe {
   query?: string;
 }
 
-export type ProbeMode = "TCP" | "HTTP" | "PostgreSQL";
+/**
+ * (addition) gRPC health probe: calls `grpc.health.v1.Health/Check` and passes when the answer is
+ * SERVING.
+ */
+export interface GRPCProbe {
+  /** Port number, or a named container port (names resolve per pod). */
+  targetPort: number | string;
+  /** Service name sent in the request; default "" (the server's overall health). */
+  service?: string;
+  /** Default HTTP (plaintext HTTP/2); HTTPS is TLS with ALPN h2. */
+  scheme?: "HTTP" | "HTTPS";
+  insecureSkipTLSVerify?: boolean;
+  /** PEM CA bundle used to verify the server when scheme is HTTPS. */
+  caCert?: string;
+}
+
+export type ProbeMode = "TCP" | "HTTP" | "PostgreSQL" | "GRPC";
 
 export interface Probe {
   mode: ProbeMode;
@@ -93,6 +109,8 @@ export interface Probe {
   tcp?: TCPProbe;
   http?: HTTPProbe;
   postgreSQL?: PostgreSQLProbe;
+  /** (addition) */
+  grpc?: GRPCProbe;
 }
 
 export interface Healthcheck {
@@ -246,6 +264,8 @@ export const HEALTHCHECK_DEFAULTS = {
   httpMethod: "GET",
   httpScheme: "HTTP",
   postgresQuery: "select 1",
+  grpcService: "",
+  grpcScheme: "HTTP",
 } as const;
 
 /**

@@ -57,7 +57,7 @@ function newAgent(onChange?: (key: string) => void): Agent {
     rest,
     log: quiet,
     metrics: new AgentMetrics(false),
-    probers: { TCP: tableProber, HTTP: tableProber, PostgreSQL: tableProber },
+    probers: { TCP: tableProber, HTTP: tableProber, PostgreSQL: tableProber, GRPC: tableProber },
     ...(onChange ? { onProbeStateChange: (key: string) => onChange(key) } : {}),
   });
 }

@@ -103,7 +103,12 @@ async function probeFor(
   const failures: string[] = [];
   let probes = 0;
   const scheduler = new ProbeScheduler({
-    probers: { HTTP: prober.probe, TCP: prober.probe, PostgreSQL: prober.probe },
+    probers: {
+      HTTP: prober.probe,
+      TCP: prober.probe,
+      PostgreSQL: prober.probe,
+      GRPC: prober.probe,
+    },
     maxConcurrent: 256,
     onChange: () => undefined,
     observer: {

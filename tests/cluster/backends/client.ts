@@ -9,6 +9,7 @@ import type { PostgresNodeRequest } from "./postgres-pod.js";
 import type { SqlLoadReport, SqlLoadRequest } from "./sql-load.js";
 import type { ResolveAnswer, ResolveRequest } from "./resolve.js";
 import type { ServerInfo } from "./servers.js";
+import type { GrpcServingStatus } from "./grpc-health.js";
 import type { SmtpMode } from "./smtp.js";
 
 /** What GET /status answers. */
@@ -120,6 +121,15 @@ export class BackendClient {
    */
   setSmtpMode(name: string, mode: SmtpMode): Promise<ServerInfo> {
     return this.#call("POST", `/servers/${encodeURIComponent(name)}/smtp`, { mode });
+  }
+
+  /**
+   * The health status a gRPC server (grpc-health.ts) answers for `service` from now on ("", the
+   * default: the server's overall health).
+   */
+  setGrpcHealth(name: string, status: GrpcServingStatus, service = ""): Promise<ServerInfo> {
+    const path = `/servers/${encodeURIComponent(name)}/grpc-health`;
+    return this.#call("POST", path, { status, service });
   }
 
   /** Runs a client load from this daemon's pod (see load.ts). */

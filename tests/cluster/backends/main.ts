@@ -6,13 +6,14 @@
 //   GET  /healthz                          GET /status
 //   POST /servers {kind,name,host,port,healthPath?}   POST /servers/<name>/{start,stop,health}
 //   POST /servers/<name>/smtp {mode: ready|wedged|refusing}   (a TCP server, smtp.ts)
+//   POST /servers/<name>/grpc-health {status, service?}   (a gRPC server, grpc-health.ts)
 //   POST /postgres/node {role,primaryHost?,port,user,password,dataDir}   (postgres-pod.ts)
 //   POST /postgres/node/{promote,stop,start,rejoin}
 //   POST /load {url,durationMs,ratePerSecond,timeoutMs}  (a client: paced requests, load.ts)
 //   POST /hold {url,durationMs,intervalMs,timeoutMs}  (a client: one keep-alive connection, hold.ts)
 //   POST /sql-load {host,port,user,password,database,durationMs,intervalMs,statement}  (sql-load.ts)
 //   POST /resolve {name,type}              (resolve.ts)
-// `--serve=<http|tcp>:<name>:<port>[:<healthPath>]` starts servers at boot. SIGTERM stops every
+// `--serve=<http|tcp|grpc>:<name>:<port>[:<healthPath>]` starts servers at boot. SIGTERM stops every
 // server and the PostgreSQL server and removes their data.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { describeError } from "swh-kube-client";
@@ -21,12 +22,13 @@ import { loadRequest, runLoad } from "./load.js";
 import { holdRequest, runHold } from "./hold.js";
 import { runSqlLoad, sqlLoadRequest } from "./sql-load.js";
 import { resolve, resolveRequest } from "./resolve.js";
+import { GRPC_SERVING_STATUSES, grpcHealthServer, type GrpcServingStatus } from "./grpc-health.js";
 import { httpServer, smtpLikeServer, type PodServer } from "./servers.js";
 import { SMTP_MODES, type SmtpMode } from "./smtp.js";
 
 /** Request bodies of the control API. */
 export interface ServerRequest {
-  readonly kind: "http" | "tcp";
+  readonly kind: "http" | "tcp" | "grpc";
   readonly name: string;
   readonly host: string;
   readonly port: number;
@@ -62,17 +64,16 @@ function server(name: string): PodServer {
   return found;
 }
 
+function newServer(body: ServerRequest): PodServer {
+  const where = { name: body.name, host: body.host, port: body.port };
+  if (body.kind === "http")
+    return httpServer({ ...where, healthPath: body.healthPath ?? "/healthz" });
+  return body.kind === "grpc" ? grpcHealthServer(where) : smtpLikeServer(where);
+}
+
 async function addServer(body: ServerRequest): Promise<unknown> {
   if (servers.has(body.name)) throw new Error(`server ${body.name} exists already`);
-  const s =
-    body.kind === "http"
-      ? httpServer({
-          name: body.name,
-          host: body.host,
-          port: body.port,
-          healthPath: body.healthPath ?? "/healthz",
-        })
-      : smtpLikeServer({ name: body.name, host: body.host, port: body.port });
+  const s = newServer(body);
   await s.start();
   servers.set(body.name, s);
   return s.info();
@@ -82,6 +83,14 @@ function smtpMode(value: unknown): SmtpMode {
   const mode = SMTP_MODES.find(m => m === value);
   if (mode === undefined) throw new Error(`smtp mode must be one of ${SMTP_MODES.join(", ")}`);
   return mode;
+}
+
+function grpcStatus(value: unknown): GrpcServingStatus {
+  const status = GRPC_SERVING_STATUSES.find(m => m === value);
+  if (status === undefined) {
+    throw new Error(`gRPC health status must be one of ${GRPC_SERVING_STATUSES.join(", ")}`);
+  }
+  return status;
 }
 
 async function serverAction(
@@ -94,7 +103,9 @@ async function serverAction(
   else if (action === "stop") await s.stop();
   else if (action === "health") s.setHealth(Number(body.status), body.allPaths === true);
   else if (action === "smtp") s.setSmtpMode(smtpMode(body.mode));
-  else throw new Error(`unknown server action ${action}`);
+  else if (action === "grpc-health") {
+    s.setGrpcHealth(grpcStatus(body.status), typeof body.service === "string" ? body.service : "");
+  } else throw new Error(`unknown server action ${action}`);
   return s.info();
 }
 
@@ -170,13 +181,17 @@ async function shutdown(): Promise<void> {
 }
 
 /**
- * `--serve=<http|tcp>:<name>:<port>[:<healthPath>]`: a server started at boot on every address
+ * `--serve=<http|tcp|grpc>:<name>:<port>[:<healthPath>]`: a server started at boot on every address
  * (in a real pod, where nothing else would start it).
  */
 function parseServe(value: string): ServerRequest {
   const [kind, name, port, healthPath] = value.split(":");
-  if ((kind !== "http" && kind !== "tcp") || !name || !/^\d+$/.test(port ?? "")) {
-    throw new Error(`--serve=${value}: expected <http|tcp>:<name>:<port>[:<healthPath>]`);
+  if (
+    (kind !== "http" && kind !== "tcp" && kind !== "grpc") ||
+    !name ||
+    !/^\d+$/.test(port ?? "")
+  ) {
+    throw new Error(`--serve=${value}: expected <http|tcp|grpc>:<name>:<port>[:<healthPath>]`);
   }
   return { kind, name, host: "0.0.0.0", port: Number(port), ...(healthPath ? { healthPath } : {}) };
 }

@@ -1,18 +1,20 @@
 // The workloads behind fake pods that are not databases: an HTTP server whose health endpoint
 // answers a status the test sets (the seed's web server on 8080 with /healthz), and an SMTP-like
 // TCP server that greets every connection with a 220 banner (the seed's SMTP on 2525) and answers
-// EHLO and QUIT (smtp.ts), or is set to be wedged (accepts, never greets) or to refuse. Both bind
+// EHLO and QUIT (smtp.ts), or is set to be wedged (accepts, never greets) or to refuse; the gRPC
+// health server is in grpc-health.ts. Each binds
 // a pod address inside the pod network namespace and can be stopped and started again, so a test
 // makes one Service fail and recover while the other stays healthy.
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from "node:net";
 import { hostname } from "node:os";
+import type { GrpcServingStatus } from "./grpc-health.js";
 import { serveSmtp, type SmtpMode } from "./smtp.js";
 
 /** What a server is, for status answers. */
 export interface ServerInfo {
   readonly name: string;
-  readonly kind: "http" | "tcp";
+  readonly kind: "http" | "tcp" | "grpc";
   readonly host: string;
   readonly port: number;
   readonly listening: boolean;
@@ -22,6 +24,8 @@ export interface ServerInfo {
   readonly failingAll?: boolean;
   /** TCP only: how new connections are treated (smtp.ts). */
   readonly smtpMode?: SmtpMode;
+  /** gRPC only: the health status of each service name ("" = the server's overall health). */
+  readonly grpcHealth?: Readonly<Record<string, GrpcServingStatus>>;
   /** Requests (HTTP) or connections (TCP) served. */
   readonly hits: number;
 }
@@ -38,6 +42,8 @@ export interface PodServer {
   setHealth(status: number, allPaths?: boolean): void;
   /** TCP only: how connections accepted from now on are treated (ready, wedged, refusing). */
   setSmtpMode(mode: SmtpMode): void;
+  /** gRPC only (grpc-health.ts): the health status of `service` (default "") from now on. */
+  setGrpcHealth(status: GrpcServingStatus, service?: string): void;
 }
 
 function listen(server: HttpServer | TcpServer, host: string, port: number): Promise<void> {
@@ -114,6 +120,9 @@ export function httpServer(opts: {
     setSmtpMode() {
       throw new Error(`${opts.name} is an HTTP server: set its health status instead`);
     },
+    setGrpcHealth() {
+      throw new Error(`${opts.name} is an HTTP server: set its health status instead`);
+    },
   };
 }
 
@@ -161,6 +170,9 @@ export function smtpLikeServer(opts: {
     },
     setSmtpMode(next: SmtpMode) {
       mode = next;
+    },
+    setGrpcHealth() {
+      throw new Error(`${opts.name} is a TCP server: stop it or set its SMTP mode instead`);
     },
   };
 }

@@ -157,7 +157,9 @@ describe("CRD schema", () => {
     expect(rules.length).toBeGreaterThanOrEqual(30);
     for (const rule of rules) {
       expect(rule.messageExpression).toBeUndefined();
-      expect(rule.message).toMatch(/^(metadata|spec|probes|http|postgreSQL|targetPort)[.\w[\]]*\b/);
+      expect(rule.message).toMatch(
+        /^(metadata|spec|probes|http|postgreSQL|grpc|targetPort)[.\w[\]]*\b/,
+      );
     }
   });
 
@@ -183,6 +185,7 @@ describe("CRD schema", () => {
       ".spec.healthcheck.probes[].http.targetPort",
       ".spec.healthcheck.probes[].http.expectedStatusCodes[]",
       ".spec.healthcheck.probes[].postgreSQL.targetPort",
+      ".spec.healthcheck.probes[].grpc.targetPort",
     ]);
     for (const [, node] of intOrString) {
       expect(node.type).toBeUndefined();
@@ -225,6 +228,8 @@ describe("CRD schema", () => {
       httpMethod: nodeAt(`${probe}.http.method`).default,
       httpScheme: nodeAt(`${probe}.http.scheme`).default,
       postgresQuery: nodeAt(`${probe}.postgreSQL.query`).default,
+      grpcService: nodeAt(`${probe}.grpc.service`).default,
+      grpcScheme: nodeAt(`${probe}.grpc.scheme`).default,
     }).toEqual(HEALTHCHECK_DEFAULTS);
   });
 

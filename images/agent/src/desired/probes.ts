@@ -62,6 +62,8 @@ function targetOf(probe: Probe): number | string | undefined {
       return probe.http?.targetPort;
     case "PostgreSQL":
       return probe.postgreSQL?.targetPort;
+    case "GRPC":
+      return probe.grpc?.targetPort;
     default:
       return undefined;
   }
@@ -109,10 +111,25 @@ function postgresSpec(
   };
 }
 
-const SECTION: Record<Probe["mode"], "tcp" | "http" | "postgreSQL"> = {
+function grpcSpec(probe: Probe, port: number): ProbeSpec {
+  const grpc = probe.grpc ?? { targetPort: port };
+  return {
+    mode: "GRPC",
+    port,
+    service: grpc.service ?? HEALTHCHECK_DEFAULTS.grpcService,
+    scheme: grpc.scheme ?? HEALTHCHECK_DEFAULTS.grpcScheme,
+    insecureSkipTLSVerify: grpc.insecureSkipTLSVerify ?? false,
+    ...(grpc.caCert ? { caCert: grpc.caCert } : {}),
+  };
+}
+
+type Section = "tcp" | "http" | "postgreSQL" | "grpc";
+
+const SECTION: Record<Probe["mode"], Section> = {
   TCP: "tcp",
   HTTP: "http",
   PostgreSQL: "postgreSQL",
+  GRPC: "grpc",
 };
 
 function specFor(
@@ -127,6 +144,8 @@ function specFor(
       return httpSpec(probe, port);
     case "PostgreSQL":
       return postgresSpec(probe, port, lookup);
+    case "GRPC":
+      return grpcSpec(probe, port);
     default:
       return { error: `unknown probe mode ${JSON.stringify(probe.mode)}` };
   }
@@ -139,7 +158,7 @@ export function buildProbe(
   address: string,
   lookup: CredentialsLookup,
 ): ProbeBuild {
-  const section = SECTION[probe.mode] as "tcp" | "http" | "postgreSQL" | undefined;
+  const section = SECTION[probe.mode] as Section | undefined;
   const target = targetOf(probe);
   if (section === undefined || probe[section] === undefined || target === undefined) {
     const what = section ? `the "${section}" section with a targetPort` : "a known mode";

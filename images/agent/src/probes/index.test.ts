@@ -9,7 +9,7 @@ describe("createProbers", () => {
     const set = createProbers();
     const server = await startTcpServer();
     try {
-      expect(Object.keys(set.probers).sort()).toEqual(["HTTP", "PostgreSQL", "TCP"]);
+      expect(Object.keys(set.probers).sort()).toEqual(["GRPC", "HTTP", "PostgreSQL", "TCP"]);
       const outcome = await runProbe(
         set.probers,
         "127.0.0.1",
@@ -30,7 +30,7 @@ describe("runProbe", () => {
       throw new Error("sync boom");
     };
     const rejects: Prober = () => Promise.reject(new Error("async boom"));
-    const probers = { TCP: throws, HTTP: rejects, PostgreSQL: rejects };
+    const probers = { TCP: throws, HTTP: rejects, PostgreSQL: rejects, GRPC: rejects };
     expect(await runProbe(probers, "10.0.0.1", { mode: "TCP", port: 1 }, 10)).toMatchObject({
       ok: false,
       reason: "prober error: sync boom",

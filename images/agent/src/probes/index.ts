@@ -2,6 +2,7 @@
 // dispatches a probe to the prober of its mode. The scheduler takes the `probers` record; the
 // owner of the set calls `close()` on shutdown to drop the HTTP prober's targets and TLS sessions.
 
+import { probeGrpc } from "./grpc.js";
 import { createHttpProber, type HttpProberOptions } from "./http.js";
 import { failed, monotonicMs } from "./outcome.js";
 import { createPostgresProber, type PostgresProberOptions } from "./postgres.js";
@@ -27,7 +28,7 @@ export interface ProberSetOptions {
   postgres?: PostgresProberOptions;
 }
 
-/** Builds the TCP, HTTP and PostgreSQL probers. */
+/** Builds the TCP, HTTP, PostgreSQL and gRPC probers. */
 export function createProbers(options: ProberSetOptions = {}): ProberSet {
   const http = createHttpProber(options.http);
   return {
@@ -35,6 +36,7 @@ export function createProbers(options: ProberSetOptions = {}): ProberSet {
       TCP: probeTcp,
       HTTP: http.probe,
       PostgreSQL: createPostgresProber(options.postgres),
+      GRPC: probeGrpc,
     },
     close: () => http.close(),
   };

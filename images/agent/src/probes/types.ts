@@ -46,6 +46,15 @@ export type ProbeSpec =
       query: string;
       /** Resolved credentials, or why they could not be resolved (probe then fails with it). */
       credentials: PostgresCredentials | { error: string };
+    }
+  | {
+      mode: "GRPC";
+      port: number;
+      /** HealthCheckRequest.service; "" asks for the server's overall health. */
+      service: string;
+      scheme: "HTTP" | "HTTPS";
+      insecureSkipTLSVerify: boolean;
+      caCert?: string;
     };
 
 /** The result of one probe attempt. */

@@ -40,7 +40,7 @@ function setup(up: boolean) {
       durationMs: 1,
     });
   const scheduler = new ProbeScheduler({
-    probers: { TCP: probe, HTTP: probe, PostgreSQL: probe },
+    probers: { TCP: probe, HTTP: probe, PostgreSQL: probe, GRPC: probe },
     maxConcurrent: 10,
     clock,
     random: () => 0,

@@ -74,7 +74,12 @@ function setup(options: { maxConcurrent?: number; random?: () => number } = {}) 
   const depths: number[] = [];
   const probes: Array<{ key: string; lateMs: number }> = [];
   const scheduler = new ProbeScheduler({
-    probers: { TCP: prober.probe, HTTP: prober.probe, PostgreSQL: prober.probe },
+    probers: {
+      TCP: prober.probe,
+      HTTP: prober.probe,
+      PostgreSQL: prober.probe,
+      GRPC: prober.probe,
+    },
     maxConcurrent: options.maxConcurrent ?? 100,
     clock,
     random: options.random ?? (() => 0),
@@ -364,7 +369,7 @@ describe("ProbeScheduler robustness", () => {
       throw new Error("boom");
     };
     const scheduler = new ProbeScheduler({
-      probers: { TCP: boom, HTTP: boom, PostgreSQL: boom },
+      probers: { TCP: boom, HTTP: boom, PostgreSQL: boom, GRPC: boom },
       maxConcurrent: 1,
       clock,
       random: () => 0,
