@@ -41,6 +41,23 @@ describe("decodeSwhSpec", () => {
     });
   });
 
+  it("keeps a gRPC probe's fields, and drops those of the wrong type", () => {
+    const grpc = {
+      targetPort: "grpc",
+      service: "shop.v1.Orders",
+      scheme: "HTTPS",
+      caCert: "PEM",
+      insecureSkipTLSVerify: false,
+    };
+    expect(decodeSwhSpec({ healthcheck: { probes: [{ mode: "GRPC", grpc }] } })).toEqual({
+      healthcheck: { probes: [{ mode: "GRPC", grpc }] },
+    });
+    const odd = { targetPort: 50051, service: 7, scheme: "h2c", insecureSkipTLSVerify: "no" };
+    expect(decodeSwhSpec({ healthcheck: { probes: [{ mode: "GRPC", grpc: odd }] } })).toEqual({
+      healthcheck: { probes: [{ mode: "GRPC", grpc: { targetPort: 50051 } }] },
+    });
+  });
+
   it("drops entries of the wrong type, not the resource", () => {
     expect(
       decodeSwhSpec({

@@ -80,3 +80,27 @@ describe("AgentMetrics TCP conversations", () => {
     });
   });
 });
+
+describe("AgentMetrics gRPC probes", () => {
+  it('counts them as swh_agent_probes_total{mode="GRPC"} beside the other modes', async () => {
+    const metrics = new AgentMetrics(false);
+    const grpc: WorkerSpec = {
+      ...spec,
+      probe: {
+        mode: "GRPC",
+        port: 50051,
+        service: "",
+        scheme: "HTTP",
+        insecureSkipTLSVerify: false,
+      },
+    };
+    metrics.observeProbe(spec, { ok: true, reason: "", durationMs: 1 }, 0);
+    metrics.observeProbe(grpc, { ok: true, reason: "", durationMs: 2 }, 0);
+    metrics.observeProbe(grpc, { ok: false, reason: "gRPC health NOT_SERVING", durationMs: 2 }, 0);
+    expect(await values(metrics, "swh_agent_probes_total")).toEqual({
+      "TCP/success": 1,
+      "GRPC/success": 1,
+      "GRPC/failure": 1,
+    });
+  });
+});

@@ -102,6 +102,46 @@ describe("buildProbe", () => {
     });
   });
 
+  it("applies the gRPC defaults and resolves a named port", () => {
+    const grpcPod = pod({ name: "api", ports: [{ name: "grpc", containerPort: 50051 }] });
+    const probe: Probe = { mode: "GRPC", grpc: { targetPort: "grpc" } };
+    expect(buildProbe(probe, grpcPod, "10.0.0.1", lookup)).toEqual({
+      spec: {
+        mode: "GRPC",
+        port: 50051,
+        service: "",
+        scheme: "HTTP",
+        insecureSkipTLSVerify: false,
+      },
+    });
+  });
+
+  it("keeps every gRPC field that is set", () => {
+    const probe: Probe = {
+      mode: "GRPC",
+      grpc: { targetPort: 8443, service: "shop.v1.Orders", scheme: "HTTPS", caCert: "PEM" },
+    };
+    expect(buildProbe(probe, target, "10.0.0.1", lookup)).toEqual({
+      spec: {
+        mode: "GRPC",
+        port: 8443,
+        service: "shop.v1.Orders",
+        scheme: "HTTPS",
+        insecureSkipTLSVerify: false,
+        caCert: "PEM",
+      },
+    });
+  });
+
+  it("names a GRPC probe without its section as GRPC:ip:?", () => {
+    expect(buildProbe({ mode: "GRPC" }, target, "10.0.0.1", lookup)).toEqual({
+      failure: {
+        probe: "GRPC:10.0.0.1:?",
+        reason: 'probe mode GRPC needs the "grpc" section with a targetPort',
+      },
+    });
+  });
+
   it("builds the seed's postgres-write probe with the Secret's credentials", () => {
     const probe: Probe = {
       mode: "PostgreSQL",

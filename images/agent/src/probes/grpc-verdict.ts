@@ -29,6 +29,29 @@ const GRPC_CODES: readonly string[] = [
   "UNAUTHENTICATED",
 ];
 
+/** HTTP/2 error codes by number (RFC 9113 section 7), for streams the server resets. */
+const HTTP2_ERRORS: readonly string[] = [
+  "NO_ERROR",
+  "PROTOCOL_ERROR",
+  "INTERNAL_ERROR",
+  "FLOW_CONTROL_ERROR",
+  "SETTINGS_TIMEOUT",
+  "STREAM_CLOSED",
+  "FRAME_SIZE_ERROR",
+  "REFUSED_STREAM",
+  "CANCEL",
+  "COMPRESSION_ERROR",
+  "CONNECT_ERROR",
+  "ENHANCE_YOUR_CALM",
+  "INADEQUATE_SECURITY",
+  "HTTP_1_1_REQUIRED",
+];
+
+/** The reason of a stream the server reset with HTTP/2 error `code` before any grpc-status. */
+export function streamResetReason(code: number): string {
+  return `gRPC stream reset by the server: ${HTTP2_ERRORS[code] ?? `HTTP/2 error ${code}`}`;
+}
+
 const NOT_FOUND = 5;
 const UNIMPLEMENTED = 12;
 

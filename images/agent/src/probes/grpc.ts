@@ -24,7 +24,7 @@ import type { IncomingHttpHeaders, IncomingHttpStatusHeader } from "node:http2";
 import { connect, type Socket } from "node:net";
 import { connect as tlsConnect, type SecureContext, type TLSSocket } from "node:tls";
 import { encodeHealthRequest, HEALTH_CHECK_PATH } from "./grpc-codec.js";
-import { judgeHealthResponse } from "./grpc-verdict.js";
+import { judgeHealthResponse, streamResetReason } from "./grpc-verdict.js";
 import { secureContextFor } from "./http-tls.js";
 import { errorReason, failed, monotonicMs, passed, timeoutReason } from "./outcome.js";
 import type { ProbeOutcome, ProbeSpec } from "./types.js";
@@ -181,7 +181,10 @@ class HealthCheck {
       this.#fail(error);
       return;
     }
-    stream.on("error", error => this.#fail(error));
+    // A stream the server resets errors (ERR_HTTP2_STREAM_ERROR) before it closes: say how.
+    stream.on("error", error =>
+      stream.rstCode ? this.#settle(streamResetReason(stream.rstCode)) : this.#fail(error),
+    );
     stream.once("response", headers => {
       this.#headers = headers;
     });
@@ -208,7 +211,7 @@ class HealthCheck {
     const trailers = this.#trailers;
     const grpcStatus = header(trailers, "grpc-status") ?? header(headers, "grpc-status");
     if (grpcStatus === undefined && rstCode !== undefined && rstCode !== 0) {
-      this.#settle(`gRPC stream reset by the server (HTTP/2 error ${rstCode})`);
+      this.#settle(streamResetReason(rstCode));
       return;
     }
     const response = {
