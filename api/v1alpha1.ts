@@ -264,7 +264,6 @@ export const HEALTHCHECK_DEFAULTS = {
   httpMethod: "GET",
   httpScheme: "HTTP",
   postgresQuery: "select 1",
-  grpcService: "",
   grpcScheme: "HTTP",
 } as const;
 

@@ -228,7 +228,6 @@ describe("CRD schema", () => {
       httpMethod: nodeAt(`${probe}.http.method`).default,
       httpScheme: nodeAt(`${probe}.http.scheme`).default,
       postgresQuery: nodeAt(`${probe}.postgreSQL.query`).default,
-      grpcService: nodeAt(`${probe}.grpc.service`).default,
       grpcScheme: nodeAt(`${probe}.grpc.scheme`).default,
     }).toEqual(HEALTHCHECK_DEFAULTS);
   });

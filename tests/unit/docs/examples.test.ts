@@ -128,9 +128,20 @@ describe.each(["EXAMPLES.md", "EXAMPLES_RU.md"])("%s", page => {
     ]);
   });
 
-  it("shows requirePodReady and all three probe modes", () => {
+  it("shows requirePodReady and all four probe modes", () => {
     expect(found.some(swh => swh.spec.healthcheck?.requirePodReady === true)).toBe(true);
-    expect(new Set(probes.map(p => p.mode))).toEqual(new Set(["TCP", "HTTP", "PostgreSQL"]));
+    expect(new Set(probes.map(p => p.mode))).toEqual(
+      new Set(["TCP", "HTTP", "PostgreSQL", "GRPC"]),
+    );
+  });
+
+  it("shows a headless gRPC backend probed with gRPC health for one service", () => {
+    const grpc = found.find(swh => swh.spec.healthcheck?.probes?.[0]?.mode === "GRPC");
+    expect(grpc?.spec.clusterIP).toBe("None");
+    expect(grpc?.spec.healthcheck?.probes?.[0]?.grpc).toEqual({
+      targetPort: "grpc",
+      service: "shop.v1.Orders",
+    });
   });
 
   it("shows draining the VM pod from web with the drain annotation, and undoing it", () => {

@@ -116,7 +116,7 @@ function grpcSpec(probe: Probe, port: number): ProbeSpec {
   return {
     mode: "GRPC",
     port,
-    service: grpc.service ?? HEALTHCHECK_DEFAULTS.grpcService,
+    service: grpc.service ?? "", // the server's overall health
     scheme: grpc.scheme ?? HEALTHCHECK_DEFAULTS.grpcScheme,
     insecureSkipTLSVerify: grpc.insecureSkipTLSVerify ?? false,
     ...(grpc.caCert ? { caCert: grpc.caCert } : {}),
