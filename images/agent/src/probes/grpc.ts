@@ -26,7 +26,7 @@ import { connect as tlsConnect, type SecureContext, type TLSSocket } from "node:
 import { encodeHealthRequest, HEALTH_CHECK_PATH } from "./grpc-codec.js";
 import { judgeHealthResponse, streamResetReason } from "./grpc-verdict.js";
 import { secureContextFor } from "./http-tls.js";
-import { errorReason, failed, monotonicMs, passed, timeoutReason } from "./outcome.js";
+import { errorCode, errorReason, failed, monotonicMs, passed, timeoutReason } from "./outcome.js";
 import type { ProbeOutcome, ProbeSpec } from "./types.js";
 
 type GrpcSpec = Extract<ProbeSpec, { mode: "GRPC" }>;
@@ -47,13 +47,27 @@ interface Prepared {
 
 const prepared = new WeakMap<GrpcSpec, Prepared>();
 
-function prepare(address: string, spec: GrpcSpec, timeoutMs: number): Prepared {
-  const cached = prepared.get(spec);
-  if (cached?.address === address && cached.timeoutMs === timeoutMs) return cached;
-  const https = spec.scheme === "HTTPS";
-  const host = address.includes(":") ? `[${address}]` : address;
-  const authority = `${https ? "https" : "http"}://${host}:${spec.port}`;
-  const headers = {
+/**
+ * Request frames by service name and headers by timeout, shared by every target that has the
+ * same (at 10,000 targets, a handful of each instead of one per target); bounded, since names
+ * come from manifests.
+ */
+const frames = new Map<string, Buffer>();
+const headerSets = new Map<number, Readonly<Record<string, string>>>();
+const MAX_SHARED = 256;
+
+function shared<K, V>(cache: Map<K, V>, key: K, make: (key: K) => V): V {
+  let value = cache.get(key);
+  if (value === undefined) {
+    if (cache.size >= MAX_SHARED) cache.clear();
+    value = make(key);
+    cache.set(key, value);
+  }
+  return value;
+}
+
+function requestHeaders(timeoutMs: number): Readonly<Record<string, string>> {
+  return {
     ":method": "POST",
     ":path": HEALTH_CHECK_PATH,
     "content-type": "application/grpc",
@@ -61,7 +75,20 @@ function prepare(address: string, spec: GrpcSpec, timeoutMs: number): Prepared {
     "grpc-timeout": `${Math.min(Math.max(1, Math.ceil(timeoutMs)), 99_999_999)}m`,
     "user-agent": "swh-agent/1",
   };
-  const base = { address, timeoutMs, frame: encodeHealthRequest(spec.service), authority, headers };
+}
+
+function prepare(address: string, spec: GrpcSpec, timeoutMs: number): Prepared {
+  const cached = prepared.get(spec);
+  if (cached?.address === address && cached.timeoutMs === timeoutMs) return cached;
+  const https = spec.scheme === "HTTPS";
+  const host = address.includes(":") ? `[${address}]` : address;
+  const base = {
+    address,
+    timeoutMs,
+    frame: shared(frames, spec.service, encodeHealthRequest),
+    authority: `${https ? "https" : "http"}://${host}:${spec.port}`,
+    headers: shared(headerSets, timeoutMs, requestHeaders),
+  };
   let result: Prepared = base;
   if (https) {
     const caCert = spec.insecureSkipTLSVerify ? undefined : nonEmpty(spec.caCert);
@@ -181,9 +208,12 @@ class HealthCheck {
       this.#fail(error);
       return;
     }
-    // A stream the server resets errors (ERR_HTTP2_STREAM_ERROR) before it closes: say how.
+    // A stream the server resets errors with ERR_HTTP2_STREAM_ERROR before it closes: say how.
+    // (A broken session errors its streams too, with other codes: those keep their own.)
     stream.on("error", error =>
-      stream.rstCode ? this.#settle(streamResetReason(stream.rstCode)) : this.#fail(error),
+      errorCode(error) === "ERR_HTTP2_STREAM_ERROR" && stream.rstCode
+        ? this.#settle(streamResetReason(stream.rstCode))
+        : this.#fail(error),
     );
     stream.once("response", headers => {
       this.#headers = headers;
