@@ -9,6 +9,7 @@ import {
   type Http2Server,
   type ServerHttp2Stream,
 } from "node:http2";
+import { createServer as createNetServer, type Server as NetServer } from "node:net";
 import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
 import { createTestPki, type TestPki } from "../../../../tests/support/tls.js";
 import { probeGrpc } from "./grpc.js";
@@ -28,7 +29,7 @@ const spec = (
   ...extra,
 });
 
-type Server = Http2Server | Http2SecureServer | TlsServer;
+type Server = Http2Server | Http2SecureServer | TlsServer | NetServer;
 
 async function listen<S extends Server>(server: S): Promise<{ server: S; port: number }> {
   await new Promise<void>(resolve => server.listen(0, HOST, resolve));
@@ -111,6 +112,21 @@ describe("probeGrpc", () => {
         ok: false,
         reason: "gRPC stream reset by the server: INTERNAL_ERROR",
       });
+    } finally {
+      await close(server);
+    }
+  });
+
+  it("says so when the server closes the connection before answering", async () => {
+    const hangUp = createNetServer(socket => socket.destroy());
+    const { server, port } = await listen(hangUp);
+    try {
+      const outcome = await probeGrpc(HOST, spec(port), 1000);
+      expect(outcome.ok).toBe(false);
+      // An RST may overtake the FIN when the request was already on its way.
+      expect(outcome.reason).toMatch(
+        /^gRPC(: the server closed the connection before answering| ECONNRESET)$/,
+      );
     } finally {
       await close(server);
     }

@@ -208,13 +208,7 @@ class HealthCheck {
       this.#fail(error);
       return;
     }
-    // A stream the server resets errors with ERR_HTTP2_STREAM_ERROR before it closes: say how.
-    // (A broken session errors its streams too, with other codes: those keep their own.)
-    stream.on("error", error =>
-      errorCode(error) === "ERR_HTTP2_STREAM_ERROR" && stream.rstCode
-        ? this.#settle(streamResetReason(stream.rstCode))
-        : this.#fail(error),
-    );
+    stream.on("error", error => this.#streamError(stream, error));
     stream.once("response", headers => {
       this.#headers = headers;
     });
@@ -224,6 +218,25 @@ class HealthCheck {
     stream.on("data", (chunk: Buffer) => this.#read(chunk));
     stream.once("close", () => this.#closed(stream.rstCode));
     stream.end(this.target.frame);
+  }
+
+  /**
+   * A stream the server resets errors with ERR_HTTP2_STREAM_ERROR (or just closes, with its
+   * rstCode): named by its HTTP/2 error. Other errors (a broken session) keep their own code.
+   */
+  #streamError(stream: ClientHttp2Stream, error: unknown): void {
+    if (errorCode(error) !== "ERR_HTTP2_STREAM_ERROR" || !stream.rstCode) this.#fail(error);
+    else this.#settle(this.#resetReason(stream.rstCode));
+  }
+
+  /**
+   * Why a stream ended with `rstCode` before a status. A connection the server closes destroys
+   * the session first, which cancels the stream locally: that is said as such.
+   */
+  #resetReason(rstCode: number): string {
+    return this.#session?.destroyed === true
+      ? "gRPC: the server closed the connection before answering"
+      : streamResetReason(rstCode);
   }
 
   #read(chunk: Buffer): void {
@@ -241,7 +254,7 @@ class HealthCheck {
     const trailers = this.#trailers;
     const grpcStatus = header(trailers, "grpc-status") ?? header(headers, "grpc-status");
     if (grpcStatus === undefined && rstCode !== undefined && rstCode !== 0) {
-      this.#settle(streamResetReason(rstCode));
+      this.#settle(this.#resetReason(rstCode));
       return;
     }
     const response = {
