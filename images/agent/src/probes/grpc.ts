@@ -12,8 +12,9 @@
 // is dropped and the connection reset (RST, as the TCP prober does): neither side keeps a
 // TIME_WAIT, which at thousands of probes a second would fill the agent's port range.
 //
-// Per probe spec a few prepared bytes are kept (the framed request, the TLS context) in a
-// WeakMap, so they go with the spec.
+// Per probe spec, a WeakMap keeps what its probes reuse (so it goes with the spec): the
+// authority, and references to the framed request and headers (shared by every spec with the
+// same service name and timeout) and to the TLS context (shared per CA bundle, http-tls.ts).
 
 import {
   connect as http2Connect,
