@@ -58,9 +58,7 @@ export interface HTTPProbe {
   insecureSkipTLSVerify?: boolean;
   /** PEM CA bundle used to verify the server when scheme is HTTPS. */
   caCert?: string;
-  /**
-   * (addition) Accepted status codes: numbers or "NNN-NNN" ranges. Empty or absent: 200-399.
-   */
+  /** (addition) Accepted status codes: numbers or "NNN-NNN" ranges. Empty or absent: 200-399. */
   expectedStatusCodes?: Array<number | string>;
 }
 
@@ -73,10 +71,7 @@ export interface PostgreSQLProbe {
   query?: string;
 }
 
-/**
- * (addition) gRPC health probe: calls `grpc.health.v1.Health/Check` and passes when the answer is
- * SERVING.
- */
+/** (addition) gRPC health probe: `grpc.health.v1.Health/Check` passes when the answer is SERVING. */
 export interface GRPCProbe {
   /** Port number, or a named container port (names resolve per pod). */
   targetPort: number | string;
@@ -197,12 +192,9 @@ export interface FailOpenStatus {
   active: boolean;
   /** Endpoints whose probes pass (the agents' reports, not what is published). */
   passingEndpoints: number;
-  /** Endpoints with a probe result: not terminating, not fenced, not awaiting a first result. */
+  /** Endpoints with a probe result: not terminating, fenced, drained or awaiting a first result. */
   probedEndpoints: number;
-  /**
-   * While active: since when the share has been at or above minPassingPercent (RFC 3339); fail-
-   * open ends once that has held for the hold time.
-   */
+  /** While active: since when the share is at or above the minimum (RFC 3339), for the hold. */
   passingSince?: string;
 }
 
