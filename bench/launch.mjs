@@ -90,7 +90,10 @@ function hardFileLimit() {
 
 /** Whether `prlimit --nofile=N:N` works here (raising the hard limit needs CAP_SYS_RESOURCE). */
 function canSetFileLimit(limit) {
-  return spawnSync("prlimit", [`--nofile=${limit}:${limit}`, "--", "true"], { stdio: "ignore" }).status === 0;
+  return (
+    spawnSync("prlimit", [`--nofile=${limit}:${limit}`, "--", "true"], { stdio: "ignore" })
+      .status === 0
+  );
 }
 
 /** The orchestrator's command line, under the highest file limit this machine grants. */

@@ -1,5 +1,5 @@
 // The measured side of the capacity benchmark (bundled to build/bench/driver.mjs): the agent's
-// real ProbeScheduler driving its real TCP (plain or with a conversation), HTTP and PostgreSQL probers against targets that run
+// real ProbeScheduler driving its real TCP (plain or with a conversation), HTTP, gRPC and PostgreSQL probers against targets that run
 // in other processes. Nothing else runs in this process, so the CPU time and memory the
 // orchestrator reads from /proc/<pid> are the probing path's own. It records, per probe, how late
 // the probe started against its planned slot (the scheduler's lateMs) and how long it took.
@@ -76,6 +76,10 @@ const SMTP_CONVERSATION: readonly ConversationStep[] = [
 
 function probeSpec(config: DriverConfig): ProbeSpec {
   if (config.mode === "TCP") return { mode: "TCP", port: config.port };
+  if (config.mode === "GRPC") {
+    const grpc = { service: "", scheme: "HTTP", insecureSkipTLSVerify: false } as const;
+    return { mode: "GRPC", port: config.port, ...grpc };
+  }
   if (config.mode === "SMTP") {
     return { mode: "TCP", port: config.port, conversation: SMTP_CONVERSATION };
   }

@@ -4,14 +4,15 @@
 // targets the agent also runs with V8's defaults (what the image's memory flags buy, and what
 // they cost in CPU) and, when the image does not set it, with `--optimize-for-size` added (a
 // further memory tuning, measured so its cost is known). HTTPS runs at 1,000 targets, with and without TLS session resumption, SMTP
-// conversations at 1,000 and 10,000, and PostgreSQL at 100 and 1,000 targets; quick mode is a smoke run of the same shape at small sizes.
+// conversations at 1,000 and 10,000, gRPC health at 1,000 and 10,000 (the agent alone), and PostgreSQL at 100 and 1,000 targets; quick mode is a smoke run of the same shape at small sizes.
 
 /**
  * What a run probes: HTTPS is the HTTP prober with `scheme: HTTPS`; SMTP is the TCP prober with
  * the SMTP conversation of docs/EXAMPLES.md (greeting `220`, `EHLO`, `250`, `QUIT`), HAProxy
- * holding the same conversation with `tcp-check`.
+ * holding the same conversation with `tcp-check`; GRPC is the gRPC health prober (HAProxy has no
+ * gRPC health check: the agent runs alone, beside its HTTP runs at the same sizes).
  */
-export type CapacityMode = "TCP" | "HTTP" | "HTTPS" | "SMTP" | "PostgreSQL";
+export type CapacityMode = "TCP" | "HTTP" | "HTTPS" | "SMTP" | "GRPC" | "PostgreSQL";
 
 /** One measured run. */
 export interface CapacityRun {
@@ -95,12 +96,21 @@ function https(targets: number, shipped: readonly string[]): TargetGroup {
   return group("HTTPS", targets, shipped, [full]);
 }
 
-function postgres(targets: number, shipped: readonly string[]): TargetGroup {
+/** The agent alone (no peer runs the same check): gRPC health, PostgreSQL. */
+function agentOnly(
+  mode: "GRPC" | "PostgreSQL",
+  targets: number,
+  shipped: readonly string[],
+): TargetGroup {
   return {
-    mode: "PostgreSQL",
+    mode,
     targets,
-    runs: [{ impl: "agent", mode: "PostgreSQL", targets, nodeFlags: shipped, shipped: true }],
+    runs: [{ impl: "agent", mode, targets, nodeFlags: shipped, shipped: true }],
   };
+}
+
+function postgres(targets: number, shipped: readonly string[]): TargetGroup {
+  return agentOnly("PostgreSQL", targets, shipped);
 }
 
 /**
@@ -115,6 +125,7 @@ export function capacityPlan(quick: boolean, shipped: readonly string[]): Target
       group("HTTP", 1_000, shipped, flagVariants("HTTP", 1_000, shipped)),
       https(100, shipped),
       group("SMTP", 100, shipped),
+      agentOnly("GRPC", 100, shipped),
       postgres(100, shipped),
     ];
   }
@@ -128,6 +139,8 @@ export function capacityPlan(quick: boolean, shipped: readonly string[]): Target
     https(1_000, shipped),
     group("SMTP", 1_000, shipped),
     group("SMTP", 10_000, shipped),
+    agentOnly("GRPC", 1_000, shipped),
+    agentOnly("GRPC", 10_000, shipped),
     postgres(100, shipped),
     postgres(1_000, shipped),
   ];
@@ -148,7 +161,8 @@ export function selectGroups(
     if (found !== undefined) return found;
     switch (wanted.mode) {
       case "PostgreSQL":
-        return postgres(wanted.targets, shipped);
+      case "GRPC":
+        return agentOnly(wanted.mode, wanted.targets, shipped);
       case "HTTPS":
         return https(wanted.targets, shipped);
       case "TCP":

@@ -345,6 +345,7 @@ async function measureHaproxy(
   timing: CapacityTiming,
 ): Promise<CapacityMeasurement> {
   const dir = await mkdtemp(join(tmpdir(), "swh-bench-haproxy-"));
+  if (spec.mode === "GRPC") throw new Error("HAProxy has no gRPC health check");
   const mode = spec.mode === "PostgreSQL" ? "TCP" : spec.mode;
   const tls = targets.tls ? { caFile: targets.tls.caCertPath, host: targets.tls.host } : undefined;
   const haproxy = await startHaproxy(

@@ -1,13 +1,14 @@
 // Probe targets for the benchmarks (bundled to build/bench/targets.mjs): a separate process that
 // listens on many addresses at once, plain TCP (accepts, reads, never answers), HTTP (200 "ok",
-// keep-alive), HTTPS (the same over TLS, with a certificate the orchestrator made) or SMTP (a
-// greeting, then `250` to EHLO and `221` to QUIT, counted as requests: EHLOs), and counts
+// keep-alive), HTTPS (the same over TLS, with a certificate the orchestrator made), SMTP (a
+// greeting, then `250` to EHLO and `221` to QUIT, counted as requests: EHLOs) or GRPC (a real
+// gRPC health server answering SERVING, grpc-targets.ts; calls counted as requests), and counts
 // what arrives, so probe rates can be checked on the server side for the
 // agent and for HAProxy alike. It runs apart from the measured process so the agent's CPU time is
 // the agent's own. The cluster benchmark starts it inside the pod network namespace and closes
 // and reopens listeners to make backends fail and recover.
 //
-// argv[2]: JSON {mode: "TCP"|"HTTP"|"HTTPS"|"SMTP", port, addresses?: string[], first?: number,
+// argv[2]: JSON {mode: "TCP"|"HTTP"|"HTTPS"|"SMTP"|"GRPC", port, addresses?: string[], first?: number,
 // count?: number, tls?: {certPath, keyPath}} (explicit addresses, or capacity targets
 // first..first+count-1 of addresses.ts; tls for HTTPS)
 // stdin commands (JSON lines) and replies:
@@ -27,9 +28,10 @@ import { createServer as createHttpsServer } from "node:https";
 import { createServer as createTcpServer, type Server, type Socket } from "node:net";
 import { emit, onCommands, type Message } from "../lib/child.js";
 import { targetAddresses } from "./addresses.js";
+import { startGrpcTargets } from "./grpc-targets.js";
 
 interface TargetsConfig {
-  readonly mode: "TCP" | "HTTP" | "HTTPS" | "SMTP";
+  readonly mode: "TCP" | "HTTP" | "HTTPS" | "SMTP" | "GRPC";
   readonly port: number;
   readonly addresses?: readonly string[];
   readonly first?: number;
@@ -153,12 +155,37 @@ async function handle(command: Message): Promise<void> {
   }
 }
 
-const failures = await openAll(addresses);
-emit({
-  event: "ready",
-  listening: servers.size,
-  failed: failures.length,
-  ...(failures[0] === undefined ? {} : { firstError: failures[0] }),
-});
-onCommands(handle);
-process.on("SIGTERM", () => process.exit(0));
+/** GRPC: one gRPC server on every address; only `count` is served (no close/open). */
+async function runGrpc(): Promise<void> {
+  const grpc = await startGrpcTargets(addresses, config.port);
+  emit({
+    event: "ready",
+    listening: addresses.length - grpc.failures.length,
+    failed: grpc.failures.length,
+    ...(grpc.failures[0] === undefined ? {} : { firstError: grpc.failures[0] }),
+  });
+  onCommands(command => {
+    if (command.cmd === "count") {
+      emit({ event: "count", connections: 0, requests: grpc.calls(), at: Date.now() });
+    } else emit({ event: "error", message: `GRPC targets serve only "count"` });
+  });
+  process.on("SIGTERM", () => {
+    grpc.stop();
+    process.exit(0);
+  });
+}
+
+async function runPlain(): Promise<void> {
+  const failures = await openAll(addresses);
+  emit({
+    event: "ready",
+    listening: servers.size,
+    failed: failures.length,
+    ...(failures[0] === undefined ? {} : { firstError: failures[0] }),
+  });
+  onCommands(handle);
+  process.on("SIGTERM", () => process.exit(0));
+}
+
+if (config.mode === "GRPC") await runGrpc();
+else await runPlain();

@@ -39,7 +39,7 @@ export const USAGE = `Usage: npm run bench -- [--quick] [part ...] [options]
 Parts (default: all, then the report):
   capacity   probes/s, CPU per 1,000 probes, RSS and lateness of the agent's probers at 100,
              1,000 and 10,000 TCP/HTTP targets, SMTP conversations at 1,000 and 10,000, side
-             by side with HAProxy; PostgreSQL probes
+             by side with HAProxy; gRPC health at 1,000 and 10,000; PostgreSQL probes
   hooks      one hook run's wall time and peak RSS at 100/1,000/10,000 SWHs
   cluster    propagation latency and API writes (audit log) in the cluster in a box
   report     only regenerate bench/REPORT.md and bench/plots/ from bench/results/
@@ -94,7 +94,7 @@ function selectedParts(parts: readonly Part[], only: readonly GroupSelector[]): 
 
 function parseSelectors(text: string): GroupSelector[] {
   return text.split(",").map(item => {
-    const match = /^(TCP|HTTPS?|SMTP|PostgreSQL):(\d+)$/.exec(item.trim());
+    const match = /^(TCP|HTTPS?|SMTP|GRPC|PostgreSQL):(\d+)$/.exec(item.trim());
     if (match === null) {
       throw new Error(
         `--only wants MODE:TARGETS[,...] (e.g. HTTP:10000), got ${JSON.stringify(item)}`,

@@ -127,7 +127,8 @@ function capacitySection(c: CapacityResults, plots: readonly Plot[]): string[] {
     "## 1. Probe capacity",
     "",
     `The agent's real \`ProbeScheduler\` and probers (images/agent/src) run alone in a driver process; the targets ` +
-      `(one loopback address each: TCP listeners, or HTTP/HTTPS servers answering 200) run in separate processes. ` +
+      `(one loopback address each: TCP listeners, HTTP/HTTPS servers answering 200, SMTP servers greeting and ` +
+      `answering EHLO, or gRPC health servers (@grpc/grpc-js) answering SERVING) run in separate processes. ` +
       `The agent runs with its image's Node.js flags (${flagsText(c)}, read from images/agent/Dockerfile) unless ` +
       `the row names others. Every ` +
       `target is probed every ${c.timing.periodMs / 1000} s; after a ${c.timing.warmupMs / 1000} s warm-up the ` +
@@ -143,7 +144,10 @@ function capacitySection(c: CapacityResults, plots: readonly Plot[]): string[] {
     "",
     "Every HTTP probe is a connection of its own (`Connection: close`, the server closes first), like HAProxy's " +
       "checks. HTTPS targets present an EC P-256 certificate for one host name, verified against their CA; the agent " +
-      "and HAProxy both resume TLS sessions, and the agent runs once more with full handshakes only.",
+      "and HAProxy both resume TLS sessions, and the agent runs once more with full handshakes only. SMTP rows are " +
+      "the TCP probe holding docs/EXAMPLES.md's conversation (greeting `220`, `EHLO`, `250`, `QUIT`), HAProxy the same " +
+      "as `tcp-check` rules. GRPC rows are the agent's gRPC health probe, one HTTP/2 connection per check; HAProxy " +
+      "has no gRPC health check, so the agent runs alone there (compare with its HTTP rows).",
     "",
     ...table(
       [

@@ -51,7 +51,8 @@ export function encodeServingStatus(status: GrpcServingStatus): Buffer {
   return value === 0 ? Buffer.alloc(0) : Buffer.from([0x08, value]);
 }
 
-const HEALTH_SERVICE: grpc.ServiceDefinition = {
+/** grpc.health.v1.Health with Check only (the benchmark's targets serve it too). */
+export const HEALTH_SERVICE: grpc.ServiceDefinition = {
   Check: {
     path: "/grpc.health.v1.Health/Check",
     requestStream: false,
