@@ -77,6 +77,15 @@ export const SECRET_ACCESS_NAME = "d8-service-with-healthchecks-agent-secrets";
 export const LABEL_LEASE_COMPONENT = "network.deckhouse.io/component";
 export const LEASE_COMPONENT_VALUE = "swh-agent-heartbeat";
 
+/**
+ * The status hook's wake-up: a Lease in MODULE_NAMESPACE that the EndpointSlice GC hook (which
+ * runs every 5 s anyway) renews when some SWH's fail-open hold has elapsed, so the status hook,
+ * which watches it, runs and ends fail-open without a schedule of its own. Its annotation names
+ * the SWHs (`namespace/name`, comma-separated) whose hold had elapsed; informational only.
+ */
+export const STATUS_WAKEUP_LEASE = "swh-status-wakeup";
+export const ANNOTATION_WAKEUP_FOR = "network.deckhouse.io/wakeup-for";
+
 /** Kubernetes object names are at most 253 characters (63 for labels values). */
 export const MAX_NAME_LENGTH = 253;
 

@@ -15,7 +15,12 @@
 // on a deleted slice would fail the run). A 5-second schedule notices Lease expiry without any
 // event; slice and Lease changes do not run the hook at all (snapshot-only bindings), so agents
 // renewing Leases and rewriting slices cost nothing here. SWHs and Nodes do run it (a deletion
-// is collected at once); their identity-only jqFilter makes the operator drop Modified events.
+// is collected at once); their identity-only jqFilter makes the operator drop Modified events
+// (an SWH's also keeps a running fail-open hold, which starts and ends rarely).
+//
+// The same run wakes the status hook when some SWH's fail-open hold has elapsed, by renewing a
+// Lease the status hook watches (hooks/endpointslice-gc/fail-open-wakeup.ts): the status hook then
+// needs no schedule of its own, and a run without an elapsed hold writes nothing.
 //
 // The same run deletes kube-controller-manager's leftovers of adopted Services once the agents
 // serve instead (hooks/endpointslice-gc/leftover-handover.ts): the child-service hook marks them, and only marked
@@ -36,6 +41,7 @@ import { ENDPOINT_SLICE_JQ_FILTER, filterEndpointSlice } from "../lib/agent-slic
 import { OBJECT_IDENTITY_JQ_FILTER, filterObjectIdentity } from "../lib/object-identity.js";
 import { leftoversBinding, LEFTOVERS_BINDING } from "../lib/controller-leftovers.js";
 import { ENDPOINT_SLICE_API_VERSION, ENDPOINT_SLICE_KIND, planGcAndFencing } from "./plan.js";
+import { GC_SWH_JQ_FILTER, filterGcSwh, planFailOpenWakeup } from "./fail-open-wakeup.js";
 import { applyGcAndFencingPlan } from "./apply.js";
 
 /** The hook: GC of orphaned agent EndpointSlices and fencing of dead agents' slices. */
@@ -61,8 +67,8 @@ export const endpointsliceGcHook = defineHook(
         name: "swhs",
         apiVersion: SWH_API_VERSION,
         kind: SWH_KIND,
-        jqFilter: OBJECT_IDENTITY_JQ_FILTER,
-        filter: filterObjectIdentity,
+        jqFilter: GC_SWH_JQ_FILTER,
+        filter: filterGcSwh,
       },
       nodes: {
         name: "nodes",
@@ -87,5 +93,13 @@ export const endpointsliceGcHook = defineHook(
   input => {
     const plan = planGcAndFencing(input.snapshots, input.now);
     applyGcAndFencingPlan(plan, input);
+    const wakeup = planFailOpenWakeup(input.snapshots.swhs, input.now);
+    if (wakeup !== undefined) {
+      input.patches.add(wakeup.operation);
+      input.logger.info("waking the status hook: a fail-open hold has elapsed", {
+        count: wakeup.swhs.length,
+        swhs: wakeup.swhs.slice(0, 10),
+      });
+    }
   },
 );

@@ -1,13 +1,10 @@
 // Fail-open in the status hook's run: what it counts from the agents' reports (truth, not what is
 // published), the FailOpen condition and status.failOpen it writes, the Event of each transition
-// (named by the transition, so a repeated run creates nothing new), the gauge, and the schedule's
-// idle runs.
-import type { BindingContext } from "shell-operator-ts-hooks";
+// (named by the transition, so a repeated run creates nothing new) and the gauge.
 import { PROBE_PENDING_REASON } from "../../api/contract.js";
 import type { Condition, ServiceWithHealthchecksStatus } from "../../api/v1alpha1.js";
 import { filterEndpointSlice } from "../lib/agent-slices.js";
 import { countFailOpen } from "./fail-open-counts.js";
-import { FAIL_OPEN_SCHEDULE, idleScheduledRun } from "./fail-open-schedule.js";
 import { planStatus } from "./plan.js";
 import {
   HTTP_FAIL,
@@ -206,30 +203,5 @@ describe("fail-open in the status hook's run", () => {
     const s = { ...snapshots([failOpenSwh()], [], [rawSlice("web", "node-a", TWO_FAIL)]) };
     const plan = planStatus({ ...s, namespaces: [{ name: "prod" }] }, NOW);
     expect([plan.writes.length, plan.events]).toEqual([1, []]);
-  });
-});
-
-describe("idleScheduledRun", () => {
-  const group = (binding: string): BindingContext => ({
-    type: "Group",
-    binding,
-    groupName: "main",
-    snapshots: {},
-  });
-  const swhs = (status?: Json) => snapshots([failOpenSwh(status)], [], []).swhs;
-  const holding = { failOpen: { active: true, passingSince: "2024-05-01T09:59:50Z" } };
-
-  it("stops a scheduled run unless a hold is running", () => {
-    expect(idleScheduledRun([group(FAIL_OPEN_SCHEDULE)], swhs())).toBe(true);
-    expect(
-      idleScheduledRun([group(FAIL_OPEN_SCHEDULE)], swhs({ failOpen: { active: true } })),
-    ).toBe(true);
-    expect(idleScheduledRun([group(FAIL_OPEN_SCHEDULE)], swhs(holding))).toBe(false);
-  });
-
-  it("never stops a run another binding started", () => {
-    expect(idleScheduledRun([group("slices")], swhs())).toBe(false);
-    expect(idleScheduledRun([group(FAIL_OPEN_SCHEDULE), group("swhs")], swhs())).toBe(false);
-    expect(idleScheduledRun([], swhs())).toBe(false);
   });
 });

@@ -2,12 +2,7 @@
 // share held at or above it for the hold, restarts the hold on every dip (so flapping inputs never
 // make it flap), and keeps the previous decision while no endpoint has a probe result.
 import { REASON } from "../../api/v1alpha1.js";
-import {
-  decideFailOpen,
-  failOpenHoldMs,
-  type FailOpenCounts,
-  type StoredFailOpen,
-} from "./fail-open.js";
+import { decideFailOpen, type FailOpenCounts, type StoredFailOpen } from "./fail-open.js";
 
 const SETTINGS = { minPassingPercent: 50, holdMs: 30_000 };
 const T0 = Date.parse("2026-01-01T00:00:00Z");
@@ -129,13 +124,5 @@ describe("decideFailOpen", () => {
   it("restarts the hold when the stored time is unreadable", () => {
     const d = decideFailOpen(SETTINGS, counts(3), { active: true, passingSince: "soon" }, at(60));
     expect([d.active, d.passingSince]).toEqual([true, "2026-01-01T00:01:00Z"]);
-  });
-});
-
-describe("failOpenHoldMs", () => {
-  it("is 30 s, or two periods when longer", () => {
-    expect([failOpenHoldMs(1), failOpenHoldMs(10), failOpenHoldMs(15), failOpenHoldMs(60)]).toEqual(
-      [30_000, 30_000, 30_000, 120_000],
-    );
   });
 });

@@ -13,14 +13,11 @@
 import { REASON } from "../../api/v1alpha1.js";
 import { rfc3339 } from "./conditions.js";
 
-/** The shortest hold before fail-open ends (ms). */
-export const MIN_FAIL_OPEN_HOLD_MS = 30_000;
-
 /** The settings of one SWH. */
 export interface FailOpenSettings {
   /** 1-100. */
   readonly minPassingPercent: number;
-  /** How long the share must hold at or above the minimum before fail-open ends (ms). */
+  /** How long the share must hold at or above the minimum (ms; hooks/lib/fail-open-hold.ts). */
   readonly holdMs: number;
 }
 
@@ -48,11 +45,6 @@ export interface FailOpenDecision {
   readonly passingSince?: string;
   readonly reason: string;
   readonly message: string;
-}
-
-/** The hold for a probe period: MIN_FAIL_OPEN_HOLD_MS, or two periods when longer. */
-export function failOpenHoldMs(periodSeconds: number): number {
-  return Math.max(MIN_FAIL_OPEN_HOLD_MS, 2 * periodSeconds * 1000);
 }
 
 /** Integer percent, rounded down (so a share shown below the minimum is below it). */

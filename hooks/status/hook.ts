@@ -17,7 +17,7 @@
 //   endpoints.ts      the slices of one SWH folded into endpoint statuses and counts
 //   pod-statuses.ts   per-address statuses merged into the CRD's per-pod list, within limits
 //   conditions.ts     Ready and ChildServiceReady, with stable transition times
-//   fail-open*.ts     the fail-open decision, its counts, status, Event and schedule
+//   fail-open*.ts     the fail-open decision, its counts, status and Event
 //   desired.ts        the whole desired status of one SWH
 //   diff.ts           semantic comparison with the stored status and the merge patch
 //   plan.ts           one run over all SWHs: the writes and the per-SWH summaries
@@ -33,7 +33,7 @@ import {
 import { ENDPOINT_SLICE_JQ_FILTER, filterEndpointSlice } from "../lib/agent-slices.js";
 import { filterService } from "../lib/child-service-state.js";
 import { namespacesBinding, NAMESPACES_BINDING } from "../lib/namespaces.js";
-import { FAIL_OPEN_SCHEDULE, idleScheduledRun } from "./fail-open-schedule.js";
+import { STATUS_WAKEUP_BINDING, statusWakeupBinding } from "../lib/status-wakeup.js";
 import { emitStatusMetrics } from "./metrics.js";
 import { planStatus, statusOperation } from "./plan.js";
 import {
@@ -70,15 +70,14 @@ export const statusHook = defineHook(
         filter: filterEndpointSlice,
       },
       [NAMESPACES_BINDING]: namespacesBinding(),
+      // Ends fail-open once the share has held, when nothing else changes meanwhile: the GC
+      // hook renews this Lease when some SWH's hold has elapsed (hooks/lib/status-wakeup.ts).
+      [STATUS_WAKEUP_BINDING]: statusWakeupBinding(),
     },
-    // Ends fail-open once the share has held (nothing else changes meanwhile); such runs stop
-    // at once unless some SWH's hold is running (fail-open-schedule.ts).
-    schedule: [{ name: FAIL_OPEN_SCHEDULE, crontab: "*/10 * * * * *" }],
     // Bursts of slice updates (many probes crossing thresholds at once) collapse into one run.
     settings: { executionMinInterval: "1s", executionBurst: 1 },
   },
   input => {
-    if (idleScheduledRun(input.contexts, input.snapshots.swhs)) return;
     const plan = planStatus(input.snapshots, input.now);
     input.patches.add(...plan.writes.map(statusOperation), ...plan.events);
     if (plan.writes.length > 0) {

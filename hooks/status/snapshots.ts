@@ -22,8 +22,8 @@ import {
 } from "../../api/json-read.js";
 import { readIdentity, type SwhSnapshot } from "../lib/swh.js";
 import { SWH_SERVICE_TYPES, readConditions, readFailOpen } from "../../api/swh-decode.js";
-import { HEALTHCHECK_DEFAULTS } from "../../api/v1alpha1.js";
-import { failOpenHoldMs, type FailOpenSettings, type StoredFailOpen } from "./fail-open.js";
+import { failOpenHoldMs } from "../lib/fail-open-hold.js";
+import { type FailOpenSettings, type StoredFailOpen } from "./fail-open.js";
 
 /** The spec fields the child-service classification compares (immutable Service fields). */
 export type StatusSwhSpec = ClassifiedSwh["spec"];
@@ -83,7 +83,7 @@ function readFailOpenSettings(spec: unknown): FailOpenSettings | undefined {
   const healthcheck = asRecord(asRecord(spec)?.healthcheck);
   const failOpen = readFailOpen(healthcheck?.failOpen);
   if (failOpen === undefined) return undefined;
-  const period = asNumber(healthcheck?.periodSeconds) ?? HEALTHCHECK_DEFAULTS.periodSeconds;
+  const period = asNumber(healthcheck?.periodSeconds);
   return { minPassingPercent: failOpen.minPassingPercent, holdMs: failOpenHoldMs(period) };
 }
 

@@ -12,7 +12,7 @@ import {
   LEASE_COMPONENT_VALUE,
   leaseNameForNode,
 } from "../../../api/contract.js";
-import { microTime } from "./events/recorder.js";
+import { microTime } from "../../../api/micro-time.js";
 import {
   Backoff,
   sleep,

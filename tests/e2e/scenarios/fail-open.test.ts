@@ -6,12 +6,19 @@
 // hook's d8_swh_fail_open gauge at 1) and every node's agent publishes its pod ready again, while
 // the endpoint reports keep the probes' truth. Both heal: fail-open ends only after the share
 // held for the hold (30 s), with a Normal FailOpenEnded event and the gauge at 0, and every
-// endpoint is published by its probes again. The times are recorded (build/e2e-report.json).
+// endpoint is published by its probes again. Nothing changes when the hold ends: the GC hook
+// (every 5 s) renews the status hook's wake-up Lease, naming the SWH, and that run ends it, at
+// most one GC tick after the hold. The times are recorded (build/e2e-report.json).
 import { jest } from "@jest/globals";
-import { SWH_KIND } from "../../../api/contract.js";
+import {
+  ANNOTATION_WAKEUP_FOR,
+  MODULE_NAMESPACE,
+  STATUS_WAKEUP_LEASE,
+  SWH_KIND,
+} from "../../../api/contract.js";
 import type { ServiceWithHealthchecks } from "../../../api/v1alpha1.js";
 import type { BackendClient } from "../../cluster/backends/client.js";
-import { listItems } from "../../cluster/kube.js";
+import { getOrUndefined, listItems } from "../../cluster/kube.js";
 import { metricSamples } from "../../cluster/prom-text.js";
 import {
   releaseScenarioWorld,
@@ -248,8 +255,21 @@ describe("fail-open over three real pods, minPassingPercent 50", () => {
       value: Date.now() - healedAt,
       unit: "ms",
       description:
-        "failOpen 50%: both failed pods answer 200 again -> FailOpen=False (the share must hold 30 s; the status hook's schedule checks every 10 s)",
+        "failOpen 50%: both failed pods answer 200 again -> FailOpen=False (the share must hold 30 s; the GC hook checks every 5 s and wakes the status hook)",
     });
+    await recordMeasurement({
+      name: "failOpen.endedAfterHoldMs",
+      value: Date.parse(ended) - Date.parse(holding) - HOLD_MS,
+      unit: "ms",
+      description:
+        "failOpen 50%: FailOpen=False's lastTransitionTime minus (status.failOpen.passingSince + the 30 s hold), both whole seconds: the wake-up delay (at most one 5 s GC tick plus the status run)",
+    });
+    // What ended it: the GC hook's renewal of the wake-up Lease, naming this SWH.
+    const lease = await getOrUndefined<{ metadata?: { annotations?: Record<string, string> } }>(
+      world.rest,
+      `/apis/coordination.k8s.io/v1/namespaces/${MODULE_NAMESPACE}/leases/${STATUS_WAKEUP_LEASE}`,
+    );
+    expect(lease?.metadata?.annotations?.[ANNOTATION_WAKEUP_FOR]).toContain(`${ns}/${SWH}`);
     await eventually("the event, the gauge and the probes' truth", async () => {
       expect(await events("FailOpenEnded")).toEqual([
         expect.objectContaining({ type: "Normal", note: expect.stringContaining("3 of 3") }),

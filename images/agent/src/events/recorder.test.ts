@@ -1,13 +1,7 @@
 // Event rate limiting and aggregation: repeats become series updates, bursts are capped per SWH,
 // other SWHs are not starved, and a failing API never surfaces as an exception.
 import { createLogger } from "../log.js";
-import {
-  EventRecorder,
-  microTime,
-  REPORTING_CONTROLLER,
-  type EventInput,
-  type RawEvent,
-} from "./recorder.js";
+import { EventRecorder, REPORTING_CONTROLLER, type EventInput, type RawEvent } from "./recorder.js";
 import { KeyedTokenBuckets, TokenBucket } from "./token-bucket.js";
 
 class RecordingWriter {
@@ -174,12 +168,6 @@ describe("EventRecorder", () => {
     recorder.record(notReady(swhA, "é".repeat(2_000)));
     await recorder.flush();
     expect(Buffer.byteLength(writer.created[0]!.note)).toBeLessThanOrEqual(1024);
-  });
-});
-
-describe("microTime", () => {
-  it("has microsecond precision", () => {
-    expect(microTime(Date.parse("2024-05-06T07:08:09.123Z"))).toBe("2024-05-06T07:08:09.123000Z");
   });
 });
 

@@ -6,6 +6,7 @@
 // written. Event writes are fire-and-forget: a failure is logged at debug and never blocks probing.
 
 import { SWH_API_VERSION, SWH_KIND } from "../../../../api/contract.js";
+import { microTime } from "../../../../api/micro-time.js";
 import type { Logger } from "../log.js";
 import { describeError } from "swh-kube-client";
 import { KeyedTokenBuckets } from "./token-bucket.js";
@@ -91,11 +92,6 @@ interface Series {
   /** A write is queued and not started yet: it will carry the latest count. */
   queued: boolean;
   chain: Promise<void>;
-}
-
-/** RFC 3339 with microseconds, as MicroTime fields require. */
-export function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
 }
 
 function cutNote(note: string): string {
