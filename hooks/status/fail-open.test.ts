@@ -1,6 +1,7 @@
 // The fail-open decision on fake time: it starts at once below the minimum, ends only after the
 // share held at or above it for the hold, restarts the hold on every dip (so flapping inputs never
-// make it flap), and keeps the previous decision while no endpoint has a probe result.
+// make it flap), keeps the previous decision while no endpoint has a probe result, and does not
+// start while endpoints awaiting a first result could still lift the share to the minimum.
 import { REASON } from "../../api/v1alpha1.js";
 import { decideFailOpen, type FailOpenCounts, type StoredFailOpen } from "./fail-open.js";
 
@@ -35,12 +36,29 @@ describe("decideFailOpen", () => {
   });
 
   it("starts at once below the minimum, publishing every candidate", () => {
-    expect(decideFailOpen(SETTINGS, counts(1, 3, 4), OFF, at(0))).toEqual({
+    // One of five still awaits a result; even passing, it leaves the share at 2 of 5 (40%).
+    expect(decideFailOpen(SETTINGS, counts(1, 4, 5), OFF, at(0))).toEqual({
       active: true,
       reason: REASON.tooFewPassing,
       message:
-        "1 of 3 endpoints pass (33%), below failOpen.minPassingPercent 50: publishing all 4.",
+        "1 of 4 endpoints pass (25%), below failOpen.minPassingPercent 50: publishing all 5.",
     });
+  });
+
+  it("does not start while endpoints awaiting a first result could still lift the share", () => {
+    // Start-up: the first report is a failure, two pods have not been probed yet.
+    expect(decideFailOpen(SETTINGS, counts(0, 1, 3), OFF, at(0))).toEqual({
+      active: false,
+      reason: REASON.awaitingProbeResults,
+      message:
+        "0 of 1 endpoints pass (0%), below failOpen.minPassingPercent 50, but 2 of 3 endpoints await their first probe results: fail-open stays off.",
+    });
+    // 1 of 3 probed pass and one more awaits: 2 of 4 would reach 50%.
+    expect(decideFailOpen(SETTINGS, counts(1, 3, 4), OFF, at(0)).active).toBe(false);
+    // Once they could not: on.
+    expect(decideFailOpen(SETTINGS, counts(0, 2, 3), OFF, at(0)).active).toBe(true);
+    // Already on: endpoints awaiting results do not end it.
+    expect(decideFailOpen(SETTINGS, counts(0, 1, 3), ON, at(0)).active).toBe(true);
   });
 
   it("compares exactly: 1 of 2 is 50%, not below 50", () => {

@@ -7,8 +7,9 @@
 // ends only once the share has stayed at or above it for the hold time (`passingSince` in the
 // status, so the hold survives hook restarts: hooks keep no memory between runs). A dip below
 // the minimum during the hold starts the hold again, so the decision never flaps around the
-// threshold. Endpoints without a probe result yet are not counted; when none has one, the
-// previous decision stands (fail-open never starts because probes have not run yet).
+// threshold. Endpoints without a probe result yet are not counted in the share; fail-open starts
+// only if the share would stay below the minimum even were they all to pass, and when none has
+// a result the previous decision stands (fail-open never starts because probes have not run yet).
 
 import { REASON } from "../../api/v1alpha1.js";
 import { rfc3339 } from "./conditions.js";
@@ -66,6 +67,27 @@ function awaiting(c: FailOpenCounts, previous: StoredFailOpen): FailOpenDecision
   };
 }
 
+/**
+ * True when the endpoints still awaiting a first result would lift the share to the minimum if
+ * they all passed. Fail-open only starts when they could not: one early failure among pods that
+ * have not been probed yet (a rollout, the first seconds after start-up) is no reason to publish
+ * everything.
+ */
+function couldStillReach(c: FailOpenCounts, min: number): boolean {
+  const awaitingResults = c.candidates - c.probed;
+  return (c.passing + awaitingResults) * 100 >= min * c.candidates;
+}
+
+/** The decision while the share is below the minimum but awaiting endpoints could lift it. */
+function awaitingOthers(c: FailOpenCounts, min: number): FailOpenDecision {
+  const waiting = c.candidates - c.probed;
+  return {
+    active: false,
+    reason: REASON.awaitingProbeResults,
+    message: `${shareText(c, min, "below")}, but ${waiting} of ${c.candidates} endpoints await their first probe results: fail-open stays off.`,
+  };
+}
+
 /** Decides fail-open for one SWH (see file header). Pure. */
 export function decideFailOpen(
   settings: FailOpenSettings,
@@ -79,7 +101,9 @@ export function decideFailOpen(
     return { active: false, reason: REASON.noEndpoints, message: "No endpoints to publish." };
   }
   if (c.probed === 0) return awaiting(c, previous);
-  if (c.passing * 100 < min * c.probed) {
+  const below = c.passing * 100 < min * c.probed;
+  if (below && !previous.active && couldStillReach(c, min)) return awaitingOthers(c, min);
+  if (below) {
     return {
       active: true,
       reason: REASON.tooFewPassing,
