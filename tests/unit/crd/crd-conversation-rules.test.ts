@@ -5,28 +5,10 @@
 import { evaluateRule } from "../../cluster/module/deckhouse-validations.js";
 import { celRules, openApiSchema } from "../../support/crd-schema.js";
 import { loadManifestFixtures } from "../../fixtures/manifests/fixtures.js";
+import { jsonCopy, valuesAt } from "../../support/cel-values.js";
 
 const schema = openApiSchema();
 const rules = celRules(schema).filter(r => r.path.includes(".tcp.conversation"));
-
-/** A copy made in this realm (cel-js refuses arrays made in jest's other VM realm). */
-const jsonCopy = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
-
-/** The values at a schema path such as `.spec.healthcheck.probes[].tcp.conversation[]`. */
-function valuesAt(root: unknown, path: string): unknown[] {
-  let values: unknown[] = [root];
-  for (const segment of path.split(".").filter(Boolean)) {
-    const key = segment.replace(/\[\]$/, "");
-    values = values
-      .map(v =>
-        typeof v === "object" && v !== null ? (v as Record<string, unknown>)[key] : undefined,
-      )
-      .filter(v => v !== undefined);
-    if (segment.endsWith("[]"))
-      values = values.flatMap(v => (Array.isArray(v) ? (v as unknown[]) : []));
-  }
-  return values;
-}
 
 /** The messages of the conversation rules a manifest violates (or "error: ..." for a broken rule). */
 function violations(manifest: unknown): string[] {

@@ -4,29 +4,17 @@
 import { evaluateRule } from "../../cluster/module/deckhouse-validations.js";
 import { applyDefaults, celRules, openApiSchema } from "../../support/crd-schema.js";
 import { loadManifestFixtures } from "../../fixtures/manifests/fixtures.js";
+import { celInts } from "../../support/cel-values.js";
 
 const schema = openApiSchema();
 const rule = celRules(schema).find(r => r.message?.includes("failOpen needs"))!;
-
-/** JSON data copied into this realm, integers as CEL ints (cel-js: bigint). */
-function celValue(value: unknown): unknown {
-  if (Number.isInteger(value)) return BigInt(value as number);
-  if (Array.isArray(value)) return Array.from(value, celValue);
-  if (typeof value === "object" && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, celValue(v)]));
-  }
-  return value;
-}
 
 /** The rule's verdict on a manifest's spec.healthcheck, after the CRD's defaults. */
 function verdict(manifest: Record<string, unknown>): string {
   const defaulted = applyDefaults(schema, manifest) as { spec?: { healthcheck?: unknown } };
   const healthcheck = defaulted.spec?.healthcheck;
   if (healthcheck === undefined) return "pass";
-  const out = evaluateRule(
-    { expression: rule.rule, message: rule.message! },
-    celValue(healthcheck),
-  );
+  const out = evaluateRule({ expression: rule.rule, message: rule.message! }, celInts(healthcheck));
   return out.kind === "error" ? `error: ${out.detail}` : out.kind;
 }
 

@@ -6,41 +6,13 @@
 import { evaluateRule } from "../../cluster/module/deckhouse-validations.js";
 import { applyDefaults, celRules, openApiSchema } from "../../support/crd-schema.js";
 import { loadManifestFixtures } from "../../fixtures/manifests/fixtures.js";
+import { celInts, jsonCopy, valuesAt } from "../../support/cel-values.js";
 
 const schema = openApiSchema();
 const rules = celRules(schema).filter(
   r =>
     r.path === ".spec.healthcheck.probes[]" || r.path.startsWith(".spec.healthcheck.probes[].grpc"),
 );
-
-/** A copy made in this realm (cel-js refuses arrays made in jest's other VM realm). */
-const jsonCopy = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
-
-/** JSON data as the API server hands it to CEL: integer fields are CEL ints (cel-js: bigint). */
-function celInts(value: unknown): unknown {
-  if (Number.isInteger(value)) return BigInt(value as number);
-  if (Array.isArray(value)) return Array.from(value, celInts);
-  if (typeof value === "object" && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, celInts(v)]));
-  }
-  return value;
-}
-
-/** The values at a schema path such as `.spec.healthcheck.probes[].grpc`. */
-function valuesAt(root: unknown, path: string): unknown[] {
-  let values: unknown[] = [root];
-  for (const segment of path.split(".").filter(Boolean)) {
-    const key = segment.replace(/\[\]$/, "");
-    values = values
-      .map(v =>
-        typeof v === "object" && v !== null ? (v as Record<string, unknown>)[key] : undefined,
-      )
-      .filter(v => v !== undefined);
-    if (segment.endsWith("[]"))
-      values = values.flatMap(v => (Array.isArray(v) ? (v as unknown[]) : []));
-  }
-  return values;
-}
 
 /** The messages of the rules a manifest violates, after defaulting ("error: ..." if broken). */
 function violations(manifest: unknown): string[] {

@@ -5,23 +5,10 @@
 import { evaluateRule } from "../../cluster/module/deckhouse-validations.js";
 import { applyDefaults, celRules, openApiSchema } from "../../support/crd-schema.js";
 import { loadManifestFixtures } from "../../fixtures/manifests/fixtures.js";
+import { celInts, jsonCopy } from "../../support/cel-values.js";
 
 const schema = openApiSchema();
 const rule = celRules(schema).find(r => r.message?.includes("recheckIntervalMilliseconds"))!;
-
-/** A copy made in this realm: applyDefaults' structuredClone makes its arrays in another one
- *  under jest's VM modules, and cel-js refuses those ("Unsupported type: Array"). */
-const jsonCopy = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
-
-/** JSON data as the API server hands it to CEL: integer fields are CEL ints (cel-js: bigint). */
-function celInts(value: unknown): unknown {
-  if (Number.isInteger(value)) return BigInt(value as number);
-  if (Array.isArray(value)) return Array.from(value, celInts);
-  if (typeof value === "object" && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, celInts(v)]));
-  }
-  return value;
-}
 
 /** The rule's verdict on a manifest's spec.healthcheck, after the CRD's defaults. */
 function verdict(manifest: Record<string, unknown>): string {
