@@ -17,6 +17,8 @@ export interface NodeLayout {
   readonly runcRoot: string;
   readonly cniConfDir: string;
   readonly cniTemplate: string;
+  /** host-local's allocations (its dataDir): the node's own, as on a real node. */
+  readonly cniIpamDir: string;
   readonly kubeletRoot: string;
   readonly kubeletConfig: string;
   readonly kubeletKubeconfig: string;
@@ -40,6 +42,7 @@ export function nodeLayout(stateDir: string, node: Pick<NodeSpec, "name" | "netn
     runcRoot: join(dir, "containerd", "runc"),
     cniConfDir: join(dir, "cni"),
     cniTemplate: join(dir, "cni-template.json"),
+    cniIpamDir: join(dir, "cni-ipam"),
     kubeletRoot: join(dir, "kubelet"),
     kubeletConfig: join(dir, "kubelet.yaml"),
     kubeletKubeconfig: join(dir, "kubelet.kubeconfig"),
@@ -91,9 +94,13 @@ export function containerdConfig(layout: NodeLayout, cniBinDir: string): string 
 /**
  * The pod network of a node: a bridge (`cni0`) with the node's pod range from host-local, the
  * node's namespace as the pods' gateway (routed onwards by the root namespace), and portmap for
- * hostPort. `{{.PodCIDR}}` is containerd's template variable.
+ * hostPort. `{{.PodCIDR}}` is containerd's template variable. host-local keeps its allocations
+ * in `ipamDir`, one per node: in its default /var/lib/cni/networks the nodes of every box would
+ * share one "last reserved address" and so hand out a just-freed address again at once, and a
+ * pod reusing it is unreachable from its neighbours on the bridge for seconds, until their ARP
+ * entries for the old pod's MAC expire (it made new pods fail their first probes).
  */
-export function cniTemplate(): string {
+export function cniTemplate(ipamDir: string): string {
   const bridge = {
     type: "bridge",
     bridge: "cni0",
@@ -102,6 +109,7 @@ export function cniTemplate(): string {
     hairpinMode: true,
     ipam: {
       type: "host-local",
+      dataDir: ipamDir,
       ranges: [[{ subnet: "{{.PodCIDR}}" }]],
       routes: [{ dst: "0.0.0.0/0" }],
     },

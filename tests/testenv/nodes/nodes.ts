@@ -114,12 +114,17 @@ async function writeNodeFiles(
   layout: NodeLayout,
 ): Promise<void> {
   const server = `https://${ctx.plan.gateway}:${ctx.apiserverPort}`;
-  for (const dir of [layout.containerdRoot, layout.containerdState, layout.cniConfDir]) {
+  for (const dir of [
+    layout.containerdRoot,
+    layout.containerdState,
+    layout.cniConfDir,
+    layout.cniIpamDir,
+  ]) {
     await mkdir(dir, { recursive: true });
   }
   await mkdir(layout.podLogsDir, { recursive: true });
   await writeFile(layout.containerdConfig, containerdConfig(layout, ctx.tools["cni-plugins"]));
-  await writeFile(layout.cniTemplate, cniTemplate());
+  await writeFile(layout.cniTemplate, cniTemplate(layout.cniIpamDir));
   await writeFile(
     layout.kubeletConfig,
     kubeletConfig(layout, node, ctx.pki.caCert, ctx.plan.gateway),

@@ -88,9 +88,19 @@ describe("node configuration", () => {
   });
 
   it("gives pods a bridge with the node's pod range, filled in by containerd", () => {
-    const conf = JSON.parse(cniTemplate()) as { plugins: { type: string; ipam?: unknown }[] };
+    const conf = JSON.parse(cniTemplate(layout.cniIpamDir)) as {
+      plugins: { type: string; ipam?: { dataDir?: string } }[];
+    };
     expect(conf.plugins.map(p => p.type)).toEqual(["bridge", "portmap"]);
     expect(JSON.stringify(conf.plugins[0]?.ipam)).toContain("{{.PodCIDR}}");
+  });
+
+  it("keeps each node's address allocations in its own directory, purged with the box", () => {
+    const conf = JSON.parse(cniTemplate(layout.cniIpamDir)) as {
+      plugins: { ipam?: { dataDir?: string } }[];
+    };
+    expect(conf.plugins[0]?.ipam?.dataDir).toBe(layout.cniIpamDir);
+    expect(layout.cniIpamDir.startsWith(`${layout.dir}/`)).toBe(true);
   });
 
   it("runs the kubelet on cgroupfs under the node's own cgroup parent, with webhook auth", () => {
