@@ -19,9 +19,7 @@ export default async function globalTeardown(): Promise<void> {
   // The scenarios' own box (tests/cluster/scenario/context.ts): its world (operator, agents,
   // backends, pod network) and the box itself.
   const demo = join(import.meta.dirname, "..", "..", "scripts", "demo");
-  // The API server outage scenarios' own boxes (`-outage`, `-restart`; scenario/own-box.ts) are
-  // torn down by the scenario; this is the safety net for a worker that died mid-scenario.
-  const worldDowns = ["-world", "-outage", "-restart"].map(suffix =>
+  const worldDowns = ["-world"].map(suffix =>
     run(demo, ["world-down", `--state-dir=${stateDir}${suffix}`, "--purge-box"]).then(
       () => undefined,
       (err: unknown) =>

@@ -16,8 +16,10 @@
 // shorter than the Lease, then checks the case where some Leases expire and others do not: every
 // agent comes back vouching for the others' silence, and nobody is fenced.
 //
-// The scenario runs in a box and world of its own (scenario/own-box.ts): freezing the API server
-// of the shared scenario world would fail whatever another jest worker runs there meanwhile.
+// The scenario runs in the shared scenario world (scenario/context.ts), like every other scenario
+// file: jest runs them one at a time (`npm test` passes --maxWorkers=1; other files change the
+// module's settings or kill its agents too), and it leaves the world as it found it: the API
+// server resumed, the nodes ready again, its namespace deleted.
 import { jest } from "@jest/globals";
 import { ANNOTATION_SILENT_SINCE } from "../../../api/contract.js";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -26,7 +28,11 @@ import {
   statState,
   type FrozenApiServer,
 } from "../../cluster/scenario/apiserver-freeze.js";
-import { SCENARIO_SETUP_TIMEOUT_MS } from "../../cluster/scenario/context.js";
+import {
+  releaseScenarioWorld,
+  SCENARIO_SETUP_TIMEOUT_MS,
+  scenarioWorld,
+} from "../../cluster/scenario/context.js";
 import {
   allReadyAt,
   probeGrowth,
@@ -60,7 +66,6 @@ import {
   expectPodsUndisturbed,
   recordOutcome,
 } from "../../cluster/scenario/outage-cluster-checks.js";
-import { ownWorld, releaseOwnWorld, type OwnWorld } from "../../cluster/scenario/own-box.js";
 import { recordMeasurement } from "../../cluster/scenario/report.js";
 import { conditionOf, endpointStatusOf, getSwh } from "../../cluster/scenario/swh.js";
 import { operatorView } from "../../cluster/world/operator-view.js";
@@ -79,9 +84,7 @@ const RENEW_INTERVAL_MS = 2_000;
 const AFTER_SHORT_OUTAGE_MS = 12_000;
 /** When, into the outage, the backends change (the agents' renewals are failing by then). */
 const CHANGE_AFTER_MS = 5_000;
-const SUFFIX = "outage";
 
-let own: OwnWorld | undefined;
 let world: World;
 let workload: OutageWorkload | undefined;
 let frozen: FrozenApiServer | undefined;
@@ -215,8 +218,7 @@ describe("the outage helpers", () => {
 
 describe("the API server frozen for a minute", () => {
   beforeAll(async () => {
-    own = await ownWorld(SUFFIX, { nodes: NODES.length });
-    world = own.world;
+    ({ world } = await scenarioWorld());
     workload = await setUpWorkload(world, "swh-outage");
     await waitWorkloadBefore(world, workload);
   }, SCENARIO_SETUP_TIMEOUT_MS);
@@ -228,7 +230,7 @@ describe("the API server frozen for a minute", () => {
     for (const recorder of Object.values(base?.recorders ?? {})) await recorder.stop();
     await stopRecording(base?.cluster);
     await tearDownWorkload(workload);
-    await releaseOwnWorld(own, SUFFIX);
+    await releaseScenarioWorld();
   });
 
   it("keeps the agents probing, alive and healthy, and the operator alive, throughout", async () => {

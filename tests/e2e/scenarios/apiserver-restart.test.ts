@@ -14,7 +14,8 @@
 // flipping and nothing fenced, no pod is evicted or recreated whatever the node lifecycle
 // controller concluded, and a pod and an SWH created after the restart are picked up (list+watch
 // re-established). Times from the restart to convergence go to build/e2e-report.json, never
-// asserted.
+// asserted. Like the freeze variant it runs in the shared scenario world and restarts the API
+// server whatever fails (afterAll), so the files after it find the world serving.
 import { jest } from "@jest/globals";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -32,7 +33,11 @@ import {
   type BoxPorts,
 } from "../../testenv/index.js";
 import { isPortFree } from "../../testenv/ports.js";
-import { SCENARIO_SETUP_TIMEOUT_MS } from "../../cluster/scenario/context.js";
+import {
+  releaseScenarioWorld,
+  SCENARIO_SETUP_TIMEOUT_MS,
+  scenarioWorld,
+} from "../../cluster/scenario/context.js";
 import { readyPods } from "../../cluster/scenario/endpoints.js";
 import { addCounts, allReadyAt, type LivenessSamples } from "../../cluster/scenario/liveness.js";
 import { sumMetricBy } from "../../cluster/prom-text.js";
@@ -64,7 +69,6 @@ import {
   expectPodsUndisturbed,
   recordOutcome,
 } from "../../cluster/scenario/outage-cluster-checks.js";
-import { ownWorld, releaseOwnWorld, type OwnWorld } from "../../cluster/scenario/own-box.js";
 import { recordMeasurement } from "../../cluster/scenario/report.js";
 import { getSwh } from "../../cluster/scenario/swh.js";
 import type { World } from "../../cluster/world/world.js";
@@ -77,12 +81,10 @@ jest.setTimeout(600_000);
 const OUTAGE_MS = 60_000;
 /** When, into the outage, the backends change. */
 const CHANGE_AFTER_MS = 5_000;
-const SUFFIX = "restart";
 /** The agents' informer restart counter (images/agent/src/metrics.ts), by reason. */
 const WATCH_RESTARTS_METRIC = "swh_agent_watch_restarts_total";
 const API_REQUESTS_METRIC = "swh_agent_api_requests_total";
 
-let own: OwnWorld | undefined;
 let world: World;
 let workload: OutageWorkload | undefined;
 let base: OutageBaseline | undefined;
@@ -225,25 +227,24 @@ describe("one component of a box stopped and started (testenv)", () => {
 
 describe("the API server killed and restarted after a minute", () => {
   beforeAll(async () => {
-    own = await ownWorld(SUFFIX, { nodes: NODES.length });
-    world = own.world;
+    ({ world } = await scenarioWorld());
     workload = await setUpWorkload(world, "swh-restart");
     await waitWorkloadBefore(world, workload);
   }, SCENARIO_SETUP_TIMEOUT_MS);
 
   afterAll(async () => {
     // Never leave the API server dead, whatever failed.
-    if (apiserverDown && own) await startComponent("apiserver", { stateDir: own.stateDir });
+    if (apiserverDown) await startComponent("apiserver", { stateDir: world.layout.stateDir });
     await base?.sampler.stop();
     for (const recorder of Object.values(base?.recorders ?? {})) await recorder.stop();
     await stopRecording(base?.cluster);
     await tearDownWorkload(workload);
-    await releaseOwnWorld(own, SUFFIX);
+    await releaseScenarioWorld();
   });
 
   it("keeps the agents probing, alive and healthy, and the operator alive, while it is dead", async () => {
     const w = need(workload, "the workload");
-    const stateDir = need(own, "the box").stateDir;
+    const stateDir = world.layout.stateDir;
     base = await takeBaseline(world, w);
     const restartsBefore = await watchRestarts(base);
     const requestsBefore = await apiRequests(base);

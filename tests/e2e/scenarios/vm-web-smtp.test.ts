@@ -2,10 +2,22 @@
 // node-2) whose guest runs a web server on 8080 (/healthz) and an SMTP server on 2525, exposed as two
 // ServiceWithHealthchecks `web` (HTTP probe) and `smtp` (TCP probe) applied from the seed
 // verbatim. Each Service fails and recovers on its own while the other keeps its endpoint, which
-// a plain Service (one readiness verdict per pod) cannot do.
+// a plain Service (one readiness verdict per pod) cannot do. Then smtp's TCP probe gets the SMTP
+// conversation of docs/EXAMPLES.md (probes[].tcp.conversation, issue #12 item 2: expect 220, EHLO,
+// expect 250, QUIT) and the SMTP server is wedged (it keeps accepting connections and never
+// greets: a plain TCP probe would still pass) and set to refuse (it greets 554): each time smtp's
+// endpoint becomes not ready with a reason naming the failing step, web never changes, and smtp
+// is ready again once the server greets.
 import { jest } from "@jest/globals";
+import type { TCPConversationStep } from "../../../api/v1alpha1.js";
+import type { SmtpMode } from "../../cluster/backends/smtp.js";
 import { readyPods, serviceEndpoints } from "../../cluster/scenario/endpoints.js";
-import { createNamespace, deleteNamespace, applyManifest } from "../../cluster/scenario/objects.js";
+import {
+  applyManifest,
+  createNamespace,
+  deleteNamespace,
+  type Manifest,
+} from "../../cluster/scenario/objects.js";
 import { EndpointRecorder } from "../../cluster/scenario/recorder.js";
 import {
   releaseScenarioWorld,
@@ -21,6 +33,14 @@ import { mergePatch } from "../../cluster/kube.js";
 import { swhPath } from "../../cluster/scenario/swh.js";
 
 jest.setTimeout(300_000);
+
+/** The SMTP conversation of docs/EXAMPLES.md. */
+const CONVERSATION: TCPConversationStep[] = [
+  { expect: { prefix: "220" } },
+  { send: "EHLO swh-probe" },
+  { expect: { prefix: "250" } },
+  { send: "QUIT" },
+];
 
 let world: World;
 let ns: string;
@@ -177,5 +197,78 @@ describe("the seed's VM example: web (HTTP) and smtp (TCP) over one pod", () => 
         );
       },
     });
+  });
+  /** The seed's smtp probes with the conversation added to its one TCP probe. */
+  function probesWithConversation(): unknown[] {
+    const seed = seedIn("smtp", ns) as Manifest & {
+      spec: { healthcheck: { probes: Array<{ tcp: { conversation?: TCPConversationStep[] } }> } };
+    };
+    const probes = structuredClone(seed.spec.healthcheck.probes);
+    const [probe] = probes;
+    if (probe === undefined) throw new Error("the seed's smtp manifest has no probe");
+    probe.tcp.conversation = CONVERSATION;
+    return probes;
+  }
+
+  /** smtp's slice row reasons, status message and failed probes, joined. */
+  async function smtpReasons(): Promise<string> {
+    const [row] = await serviceEndpoints(world, ns, "smtp");
+    const ep = endpointStatusOf(await getSwh(world, ns, "smtp"), pod);
+    return [...(row?.failures ?? []), ep?.message ?? "", ...(ep?.failedProbes ?? [])].join(" | ");
+  }
+
+  /** Sets the SMTP server to `mode`; smtp must leave with `reason`, web stay, smtp come back. */
+  function smtpDrill(mode: SmtpMode, reason: RegExp, record?: string): Promise<void> {
+    return drill({
+      broken: "smtp",
+      untouched: "web",
+      breakIt: () => vm.backend.setSmtpMode("smtp", mode),
+      repair: () => vm.backend.setSmtpMode("smtp", "ready"),
+      whileBroken: async detectedMs => {
+        if (record) {
+          await recordMeasurement({
+            name: record,
+            value: detectedMs,
+            unit: "ms",
+            description: `smtp with the SMTP conversation: the server turns ${mode} (port still open) -> its endpoint is not ready (periodSeconds 1, failureThreshold 3)`,
+          });
+        }
+        await eventually(
+          "smtp's slice and status name the failing step",
+          async () => {
+            expect(endpointStatusOf(await getSwh(world, ns, "smtp"), pod)?.ready).toBe(false);
+            expect(await smtpReasons()).toMatch(reason);
+          },
+          30_000,
+          500,
+        );
+      },
+    });
+  }
+
+  it("keeps an SMTP conversation added to smtp's probe as applied, the VM pod still in smtp", async () => {
+    await mergePatch(world.rest, swhPath(ns, "smtp"), {
+      spec: { healthcheck: { probes: probesWithConversation() } },
+    });
+    const swh = await getSwh(world, ns, "smtp");
+    expect(swh?.spec.healthcheck?.probes?.[0]?.tcp?.conversation).toEqual(CONVERSATION);
+    await eventually(
+      "smtp has the VM pod ready by its conversation",
+      async () => expect(await readyPods(world, ns, "smtp")).toEqual([pod]),
+      30_000,
+      200,
+    );
+  });
+
+  it("takes smtp out alone when the server accepts and never greets, and back", async () => {
+    await smtpDrill(
+      "wedged",
+      /conversation\[0\] expect prefix "220": timeout after 1000 ms, received nothing/,
+      "smtpConversation.wedgedDetectedMs",
+    );
+  });
+
+  it("takes smtp out alone when the server greets 554, naming what it said", async () => {
+    await smtpDrill("refusing", /conversation\[0\] expect prefix "220": received "554 /);
   });
 });
