@@ -105,6 +105,9 @@ export async function startOperator(
       DEBUG_UNIX_SOCKET: debugSocket,
       LOG_TYPE: "json",
       LOG_LEVEL: opts.logLevel,
+      // glog, linked in through a dependency, writes ERROR/WARNING files to os.TempDir(): keep
+      // them in the world's own tmp dir (purged with it), not in /tmp.
+      TMPDIR: layout.tmpDir,
       ...(opts.keepHookFiles ? { DEBUG_KEEP_TMP_FILES: "true" } : {}),
     },
     logFile,
