@@ -54,10 +54,15 @@ async function main(): Promise<void> {
       name: env("ADDON_OPERATOR_CONFIG_MAP", "addon-operator"),
     },
   });
+  // The client's retry timers never keep a process up (they are unref'd), and while the API
+  // server is down the bridge has no open connection either: without this it would exit, silently
+  // and with status 0, at the first outage. The agent is kept up by its HTTP server.
+  const keepAlive = setInterval(() => undefined, 60_000);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) process.exit(1);
     stopping = true;
+    clearInterval(keepAlive);
     log.info("stopping", { signal });
     void bridge.stop().finally(() => process.exit(0));
   };

@@ -7,7 +7,8 @@
 // stays in the scenario files.
 import { expect } from "@jest/globals";
 import { setTimeout as sleep } from "node:timers/promises";
-import { readWorldState, type OperatorRecord } from "../state.js";
+import { isOurProcess } from "../daemons.js";
+import { readWorldState, type DaemonRecord, type OperatorRecord } from "../state.js";
 import type { World } from "../world/handle.js";
 import { eventually } from "../../e2e/support/eventually.js";
 import { agentPods, type AgentPod } from "./agent-pods.js";
@@ -67,6 +68,8 @@ export interface OutageBaseline {
   /** The agent pods, one per node of NODES. */
   readonly agentsBefore: readonly AgentPod[];
   readonly operatorBefore: OperatorRecord;
+  /** The ModuleConfig bridge (the deckhouse-controller's part): it must outlive the outage too. */
+  readonly bridgeBefore: DaemonRecord;
   readonly fencedBefore: number;
   readonly recorders: Readonly<Record<SwhName, EndpointRecorder>>;
   /** The agent pods, the workload's pods and the nodes, as watched through the outage. */
@@ -92,6 +95,7 @@ export interface OutageBaseline {
 export async function takeBaseline(world: World, w: OutageWorkload): Promise<OutageBaseline> {
   const state = need(await readWorldState(world.layout.stateFile), "the world state");
   const operatorBefore = need(state.operator, "the operator");
+  const bridgeBefore = need(state.bridge, "the ModuleConfig bridge");
   const agentsBefore = await agentPods(world, NODES);
   const scraper = await scraperIdentity(world.layout.stateDir);
   for (const agent of agentsBefore) {
@@ -127,6 +131,7 @@ export async function takeBaseline(world: World, w: OutageWorkload): Promise<Out
   return {
     agentsBefore,
     operatorBefore,
+    bridgeBefore,
     fencedBefore,
     recorders,
     cluster,
@@ -281,6 +286,8 @@ export async function expectSameProcesses(
   );
   const current = await readWorldState(world.layout.stateFile);
   expect(current?.operator?.pid).toBe(base.operatorBefore.pid);
+  expect(current?.bridge?.pid).toBe(base.bridgeBefore.pid);
+  expect(isOurProcess(base.bridgeBefore.pid, world.layout.marker)).toBe(true);
   for (const a of base.agentsBefore) {
     expect(await sampleAgent(a, base.scraper)).toMatchObject({
       alive: true,
