@@ -19,15 +19,14 @@ export default async function globalTeardown(): Promise<void> {
   // The scenarios' own box (tests/cluster/scenario/context.ts): its world (operator, agents,
   // backends, pod network) and the box itself.
   const demo = join(import.meta.dirname, "..", "..", "scripts", "demo");
-  const worldDowns = ["-world"].map(suffix =>
-    run(demo, ["world-down", `--state-dir=${stateDir}${suffix}`, "--purge-box"]).then(
-      () => undefined,
-      (err: unknown) =>
-        new Error(
-          `scripts/demo world-down failed for ${stateDir}${suffix}:\n${(err as { stderr?: string }).stderr ?? ""}`,
-          { cause: err },
-        ),
-    ),
+  const worldDir = `${stateDir}-world`;
+  const worldDown = run(demo, ["world-down", `--state-dir=${worldDir}`, "--purge-box"]).then(
+    () => undefined,
+    (err: unknown) =>
+      new Error(
+        `scripts/demo world-down failed for ${worldDir}:\n${(err as { stderr?: string }).stderr ?? ""}`,
+        { cause: err },
+      ),
   );
   try {
     await run(cli, ["down", "--purge"], { env: { ...process.env, SWH_TESTENV_DIR: stateDir } });
@@ -38,6 +37,6 @@ export default async function globalTeardown(): Promise<void> {
     });
   }
   delete process.env[OWNED_DIR_ENV];
-  const worldError = (await Promise.all(worldDowns)).find(e => e !== undefined);
+  const worldError = await worldDown;
   if (worldError) throw worldError;
 }
